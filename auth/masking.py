@@ -1,0 +1,102 @@
+"""Masking of personal information in one place (architecture decision 3, QS 9.4.1).
+
+PII leaves the database encrypted. When a row becomes an object for a viewer, the functions
+here decide, field by field, whether that viewer sees it whole or masked, and every whole
+read by someone other than the owner is recorded for the access log that regulators query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pinzhi.auth.crypto import decrypt
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import Role, StaffDuty
+
+
+def mask_name(name: str) -> str:
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def mask_phone(phone: str) -> str:
+    phone = phone.strip()
+    if len(phone) < 8:
+        return "*" * len(phone)
+    return phone[:3] + "****" + phone[-4:]
+
+
+def mask_address(address: str) -> str:
+    # Keeps the region (first six characters, e.g. 省+市) so that regional analysis works.
+    if len(address) <= 6:
+        return "*" * len(address)
+    return address[:6] + "****"
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    subject_account_id: int
+    entity_type: str
+    entity_id: int
+    fields_read: tuple[str, ...]
+
+
+@dataclass
+class Disclosure:
+    """Per-request masking state: the viewer, the staff member's open cases, and the
+    whole reads to log. One instance per request, flushed once at the end."""
+
+    viewer: Viewer
+    # Consumers whose open complaint this staff member handles (loaded once, on demand).
+    case_consumer_ids: frozenset[int] | None = None
+    records: list[AccessRecord] = field(default_factory=list)
+
+    def _whole_fields(
+        self, *, owner_id: int, merchant_id: int | None, logistics_provider_id: int | None
+    ) -> frozenset[str]:
+        v = self.viewer
+        if v.role == Role.CONSUMER and v.account_id == owner_id:
+            return frozenset({"name", "phone", "address"})
+        if v.role == Role.STAFF and v.has_duty(StaffDuty.CUSTOMER_SERVICE):
+            if self.case_consumer_ids is not None and owner_id in self.case_consumer_ids:
+                return frozenset({"name", "phone", "address"})
+        if v.role == Role.MERCHANT and merchant_id is not None and v.merchant_id == merchant_id:
+            # What it needs to ship: who and where. The phone goes to the carrier only.
+            return frozenset({"name", "address"})
+        if v.is_logistics and logistics_provider_id is not None:
+            if v.provider_id == logistics_provider_id:
+                return frozenset({"name", "phone", "address"})
+        return frozenset()
+
+    def needs_case_list(self) -> bool:
+        return self.case_consumer_ids is None and self.viewer.has_duty(StaffDuty.CUSTOMER_SERVICE)
+
+    def contact(
+        self,
+        *,
+        entity_type: str,
+        entity_id: int,
+        owner_id: int,
+        name_enc: str,
+        phone_enc: str,
+        address_enc: str = "",
+        merchant_id: int | None = None,
+        logistics_provider_id: int | None = None,
+    ) -> tuple[str, str, str]:
+        """Decrypt and mask a name, phone and address for this viewer."""
+        whole = self._whole_fields(
+            owner_id=owner_id, merchant_id=merchant_id, logistics_provider_id=logistics_provider_id
+        )
+        name, phone, address = decrypt(name_enc), decrypt(phone_enc), decrypt(address_enc)
+        shown = (
+            name if "name" in whole else mask_name(name),
+            phone if "phone" in whole else mask_phone(phone),
+            address if "address" in whole else mask_address(address),
+        )
+        is_owner = self.viewer.role == Role.CONSUMER and self.viewer.account_id == owner_id
+        if whole and not is_owner:
+            self.records.append(
+                AccessRecord(owner_id, entity_type, entity_id, tuple(sorted(whole)))
+            )
+        return shown

@@ -1,0 +1,156 @@
+"""The ``pinzhi`` command: serve, migrate, demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as run_migrations
+
+from pinzhi.settings import SettingsError, get_settings, tortoise_config
+
+DEMO_DATABASE_URL = "sqlite://pinzhi-demo.sqlite3"
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+async def _migrate(database_url: str) -> None:
+    from pinzhi.services import rules
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            _say(f"  applied {app_label}.{name}")
+
+    config = tortoise_config(database_url)
+    await run_migrations(config=config, progress=progress)
+    created = await rules.ensure_defaults()
+    _say(f"  platform rules: {created} published")
+
+
+async def _with_database(database_url: str, work) -> None:  # type: ignore[no-untyped-def]
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    url = args.database_url or get_settings().database_url
+    _say(f"Migrating {url.split('@')[-1]}")
+    asyncio.run(_with_database(url, lambda: _migrate(url)))
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from pinzhi.schema import schema
+
+    path = Path(args.output)
+    path.write_text(str(schema) + "\n", encoding="utf-8")
+    _say(f"Wrote {path}")
+    return 0
+
+
+def _serve(host: str, port: int, database_url: str) -> None:
+    import os
+
+    import uvicorn
+
+    os.environ["DATABASE_URL"] = database_url
+    get_settings.cache_clear()
+    from pinzhi.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _serve(args.host, args.port, args.database_url or get_settings().database_url)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pinzhi.services import demo
+
+    url = args.database_url or DEMO_DATABASE_URL
+    started = time.monotonic()
+    holder: dict[str, demo.Credentials] = {}
+
+    async def work() -> None:
+        _say("1/3 Migrating the embedded database")
+        await _migrate(url)
+        _say("2/3 Seeding the demo world")
+        holder["creds"] = await demo.seed(progress=_say)
+
+    asyncio.run(_with_database(url, work))
+    creds = holder["creds"]
+    graphql_url = f"http://{args.host}:{args.port}/graphql"
+    document = {"graphql_url": graphql_url, "accounts": creds.accounts, "api_keys": creds.api_keys}
+    Path(args.credentials).write_text(
+        json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    _say(f"   done in {time.monotonic() - started:.1f} s")
+    _say("")
+    _say(f"Logins (password for all: {creds.accounts[0]['password']}):")
+    for account in creds.accounts:
+        _say(f"  {account['role']:<17} {account['email']}")
+    _say("API keys (send as 'Authorization: Bearer <key>'):")
+    for key in creds.api_keys:
+        _say(f"  {key['kind']:<17} {key['key']}")
+    _say(f"Written to {args.credentials}")
+    _say("")
+    _say(f"3/3 Serving GraphiQL at {graphql_url}  (Ctrl-C to stop)")
+    _say('    Log in with: mutation { login(input: {email: "consumer1@demo.pinzhi", '
+         'password: "pinzhi-demo-2026"}) { accessToken errors { code message } } }')
+    _say('    then set the header {"Authorization": "Bearer <accessToken>"}.')
+    if args.no_serve:
+        return 0
+    _serve(args.host, args.port, url)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pinzhi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--database-url", default=None)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations and default rules")
+    migrate.add_argument("--database-url", default=None)
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="migrate, seed a demo world and serve GraphiQL")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--database-url", default=None, help=f"default {DEMO_DATABASE_URL}")
+    demo.add_argument("--credentials", default="demo-credentials.json")
+    demo.add_argument("--no-serve", action="store_true", help="seed and exit")
+    demo.set_defaults(func=cmd_demo)
+
+    export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    export.add_argument("output", nargs="?", default="schema.graphql")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as error:
+        print(f"pinzhi: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""People and integrators: accounts, refresh tokens, service providers and their API keys."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from pinzhi.models.enums import ProviderKind, Role
+
+
+class ServiceProvider(Model):
+    """A logistics or payment company integrating with the platform."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    kind = fields.CharEnumField(ProviderKind, max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "service_provider"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=200)
+    role = fields.CharEnumField(Role, max_length=20)
+    # Comma-separated StaffDuty values; empty for other roles.
+    duties = fields.CharField(max_length=100, default="")
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="accounts", null=True, on_delete=fields.RESTRICT
+    )
+    provider = fields.ForeignKeyField(
+        "models.ServiceProvider", related_name="accounts", null=True, on_delete=fields.RESTRICT
+    )
+    # PII, encrypted at rest (auth/crypto.py).
+    name_enc = fields.TextField(default="")
+    phone_enc = fields.TextField(default="")
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class RefreshToken(Model):
+    """A rotating refresh token. Tokens of one login share a family, and reuse revokes it."""
+
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="refresh_tokens")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    family = fields.CharField(max_length=32, db_index=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "refresh_token"
+
+
+class ApiKey(Model):
+    """An API key of a service provider. Only a hash is kept, the key is shown once."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="api_keys")
+    account = fields.ForeignKeyField("models.Account", related_name="api_keys")
+    label = fields.CharField(max_length=100, default="")
+    prefix = fields.CharField(max_length=16, unique=True)
+    key_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"

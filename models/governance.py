@@ -1,0 +1,61 @@
+"""Public platform rules, the hash-chained audit trail and the PII access log."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class PlatformRule(Model):
+    """One version of a published rule (QS 5.2). Versions are never rewritten."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=100)
+    version = fields.IntField()
+    title_zh = fields.CharField(max_length=200)
+    title_en = fields.CharField(max_length=200)
+    content = fields.JSONField()
+    effective_from = fields.DatetimeField()
+    published_by = fields.ForeignKeyField("models.Account", related_name="rules", null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "platform_rule"
+        unique_together = (("key", "version"),)
+
+
+class AuditEvent(Model):
+    """A traced key node (QS 9.1.2): one link of the hash chain of an entity."""
+
+    id = fields.IntField(primary_key=True)
+    entity_type = fields.CharField(max_length=30)
+    entity_id = fields.IntField()
+    seq = fields.IntField()
+    action = fields.CharField(max_length=50)
+    from_state = fields.CharField(max_length=30, default="")
+    to_state = fields.CharField(max_length=30, default="")
+    actor_id = fields.IntField(null=True)
+    actor_role = fields.CharField(max_length=20, default="")
+    data = fields.JSONField(default=dict)
+    occurred_at = fields.DatetimeField()
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "audit_event"
+        unique_together = (("entity_type", "entity_id", "seq"),)
+
+
+class PiiAccessLog(Model):
+    """Every unmasked read of personal information by someone other than its owner."""
+
+    id = fields.IntField(primary_key=True)
+    viewer_id = fields.IntField()
+    viewer_role = fields.CharField(max_length=20)
+    subject_account_id = fields.IntField()
+    entity_type = fields.CharField(max_length=30)
+    entity_id = fields.IntField()
+    fields_read = fields.CharField(max_length=200)
+    accessed_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "pii_access_log"
+        indexes = (("subject_account_id", "id"),)

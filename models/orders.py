@@ -1,0 +1,102 @@
+"""Orders, their lines, payments, shipments and tracking events."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from pinzhi.models.enums import OrderState, PaymentState, ShipmentState
+
+
+class Order(Model):
+    id = fields.IntField(primary_key=True)
+    consumer = fields.ForeignKeyField(
+        "models.Account", related_name="orders", on_delete=fields.RESTRICT
+    )
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="orders", on_delete=fields.RESTRICT
+    )
+    state = fields.CharEnumField(OrderState, max_length=20, default=OrderState.PENDING_PAYMENT)
+    total_minor = fields.BigIntField()
+    currency = fields.CharField(max_length=3)
+    # The delivery recipient: PII, encrypted at rest.
+    recipient_name_enc = fields.TextField()
+    recipient_phone_enc = fields.TextField()
+    address_enc = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    paid_at = fields.DatetimeField(null=True)
+    shipped_at = fields.DatetimeField(null=True)
+    delivered_at = fields.DatetimeField(null=True)
+    completed_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "order"
+        indexes = (("merchant_id", "id"), ("consumer_id", "id"))
+
+
+class OrderLine(Model):
+    id = fields.IntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE)
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="order_lines", on_delete=fields.RESTRICT
+    )
+    quantity = fields.IntField()
+    unit_price_minor = fields.BigIntField()
+
+    class Meta:
+        table = "order_line"
+
+
+class Payment(Model):
+    id = fields.IntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="payments")
+    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="payments")
+    # Denormalised owners, so that row scoping is one indexed filter.
+    consumer = fields.ForeignKeyField("models.Account", related_name="payments")
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="payments")
+    state = fields.CharEnumField(PaymentState, max_length=16, default=PaymentState.PENDING)
+    amount_minor = fields.BigIntField()
+    currency = fields.CharField(max_length=3)
+    idempotency_key = fields.CharField(max_length=64)
+    provider_reference = fields.CharField(max_length=100, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "payment"
+        unique_together = (("consumer_id", "idempotency_key"),)
+        indexes = (("provider_id", "id"), ("merchant_id", "id"))
+
+
+class Shipment(Model):
+    id = fields.IntField(primary_key=True)
+    order = fields.OneToOneField("models.Order", related_name="shipment")
+    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="shipments")
+    consumer = fields.ForeignKeyField("models.Account", related_name="shipments")
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="shipments")
+    tracking_number = fields.CharField(max_length=64)
+    state = fields.CharEnumField(ShipmentState, max_length=20, default=ShipmentState.CREATED)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "shipment"
+        unique_together = (("provider_id", "tracking_number"),)
+        indexes = (("merchant_id", "id"),)
+
+
+class TrackingEvent(Model):
+    id = fields.IntField(primary_key=True)
+    shipment = fields.ForeignKeyField("models.Shipment", related_name="tracking_events")
+    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="tracking_events")
+    # The provider's own id for the event: replays of the same id are no-ops.
+    external_id = fields.CharField(max_length=100)
+    status = fields.CharEnumField(ShipmentState, max_length=20)
+    location = fields.CharField(max_length=200, default="")
+    description = fields.CharField(max_length=500, default="")
+    occurred_at = fields.DatetimeField()
+    recorded_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tracking_event"
+        unique_together = (("provider_id", "external_id"),)

@@ -1,0 +1,49 @@
+"""Merchants, products and service providers."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.auth.scopes import scope
+from pinzhi.resolvers.pagination import paginate
+from pinzhi.schema.base import Connection, pk_of
+from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.enums import ProviderKind
+
+
+async def merchants(
+    info: Info, first: int | None = None, after: str | None = None, search: str | None = None
+) -> Connection[Merchant]:
+    query = scope(info.context.viewer, models.Merchant)
+    if search:
+        query = query.filter(name__icontains=search.strip()[:50])
+    return await paginate(query, first, after, lambda rows: [Merchant.from_row(r) for r in rows])
+
+
+async def products(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    merchant_id: strawberry.ID | None = None,
+    category: str | None = None,
+    search: str | None = None,
+) -> Connection[Product]:
+    query = scope(info.context.viewer, models.Product)
+    if merchant_id is not None:
+        query = query.filter(merchant_id=pk_of(merchant_id, "Merchant") or 0)
+    if category:
+        query = query.filter(category=category)
+    if search:
+        query = query.filter(title__icontains=search.strip()[:50])
+    return await paginate(query, first, after, lambda rows: [Product.from_row(r) for r in rows])
+
+
+async def service_providers(
+    info: Info, kind: ProviderKind | None = None
+) -> list[ServiceProvider]:
+    query = scope(info.context.viewer, models.ServiceProvider)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    return [ServiceProvider.from_row(r) for r in await query.order_by("id")]

@@ -1,0 +1,89 @@
+"""Public rules, the audit trail and the PII access log."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.auth.scopes import can_see, scope
+from pinzhi.resolvers.pagination import paginate
+from pinzhi.schema.base import Connection, from_global_id, pk_of
+from pinzhi.schema.governance import AuditEvent, AuditVerification, PiiAccess, PlatformRule
+from pinzhi.services import audit, rules
+
+# The entities whose transitions are traced, by the type name in their global ids.
+TRACED: dict[str, type[models.Model]] = {
+    "Order": models.Order,
+    "Payment": models.Payment,
+    "Shipment": models.Shipment,
+    "Complaint": models.Complaint,
+}
+
+RULES_TTL_SECONDS = 60
+
+
+async def platform_rules(info: Info) -> list[PlatformRule]:
+    """Public, no login (QS 5.2). Cached: read on every page, written rarely."""
+    cache = info.context.cache
+    cached = await cache.get(rules.CACHE_KEY)
+    if cached is None:
+        rows = await rules.current_rules()
+        cached = [
+            {
+                "key": r.key,
+                "version": r.version,
+                "title_zh": r.title_zh,
+                "title_en": r.title_en,
+                "content": r.content,
+                "effective_from": r.effective_from.isoformat(),
+            }
+            for r in rows
+        ]
+        await cache.set(rules.CACHE_KEY, cached, ttl=RULES_TTL_SECONDS)
+    return [
+        PlatformRule.from_row(models.PlatformRule(**item), info.context.language)
+        for item in cached
+    ]
+
+
+async def _traced_entity(info: Info, entity_id: str) -> tuple[str, int] | None:
+    decoded = from_global_id(entity_id)
+    if decoded is None or decoded[0] not in TRACED:
+        return None
+    type_name, pk = decoded
+    if not await can_see(info.context.viewer, TRACED[type_name], pk):
+        return None
+    return type_name, pk
+
+
+async def audit_trail(info: Info, entity_id: strawberry.ID) -> list[AuditEvent]:
+    """The traced key nodes of an entity the viewer may see (QS 9.1.2); empty otherwise."""
+    entity = await _traced_entity(info, entity_id)
+    if entity is None:
+        return []
+    return [AuditEvent.from_row(e) for e in await audit.trail(*entity)]
+
+
+async def verify_audit_trail(info: Info, entity_id: strawberry.ID) -> AuditVerification | None:
+    entity = await _traced_entity(info, entity_id)
+    if entity is None:
+        return None
+    result = await audit.verify(*entity)
+    return AuditVerification(
+        valid=result.valid,
+        checked=result.checked,
+        first_broken=AuditEvent.from_row(result.first_broken) if result.first_broken else None,
+    )
+
+
+async def pii_access_log(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    subject_account_id: strawberry.ID | None = None,
+) -> Connection[PiiAccess]:
+    query = scope(info.context.viewer, models.PiiAccessLog)
+    if subject_account_id is not None:
+        query = query.filter(subject_account_id=pk_of(subject_account_id, "Account") or 0)
+    return await paginate(query, first, after, lambda rows: [PiiAccess.from_row(r) for r in rows])

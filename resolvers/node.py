@@ -1,0 +1,49 @@
+"""``node(id)``: any object by its global id, through the same scoping as every list."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.schema.accounts import Account
+from pinzhi.schema.base import Node, from_global_id
+from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.orders import Order, Payment, Shipment
+from pinzhi.schema.service import Complaint
+
+NODE_TYPES: dict[str, type[models.Model]] = {
+    "Merchant": models.Merchant,
+    "Product": models.Product,
+    "ServiceProvider": models.ServiceProvider,
+    "Order": models.Order,
+    "Payment": models.Payment,
+    "Shipment": models.Shipment,
+    "Complaint": models.Complaint,
+    "Account": models.Account,
+}
+
+
+async def node(info: Info, id: strawberry.ID) -> Node | None:
+    decoded = from_global_id(id)
+    if decoded is None or decoded[0] not in NODE_TYPES:
+        return None
+    type_name, pk = decoded
+    load = info.context.loaders.for_model(NODE_TYPES[type_name])
+    row = await load(pk) if load else None
+    if row is None:
+        return None
+    disclosure = await info.context.prepare_disclosure()
+    if type_name == "Order":
+        return Order.from_row(row, disclosure)
+    if type_name == "Account":
+        return Account.from_row(row, disclosure)
+    simple = {
+        "Merchant": Merchant,
+        "Product": Product,
+        "ServiceProvider": ServiceProvider,
+        "Payment": Payment,
+        "Shipment": Shipment,
+        "Complaint": Complaint,
+    }
+    return simple[type_name].from_row(row)

@@ -1,0 +1,173 @@
+"""Orders, payments, shipments: lists and the normal-path mutations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.auth.scopes import scope
+from pinzhi.resolvers.common import attempt
+from pinzhi.resolvers.pagination import paginate
+from pinzhi.schema.base import Connection, pk_of
+from pinzhi.schema.enums import OrderState, PaymentState, ShipmentState
+from pinzhi.schema.inputs import (
+    CancelOrderInput,
+    ConfirmPaymentInput,
+    OrderPayload,
+    PaymentPayload,
+    PayOrderInput,
+    PlaceOrderInput,
+    RecordTrackingEventInput,
+    ShipmentPayload,
+    ShipOrderInput,
+    TrackingEventPayload,
+)
+from pinzhi.schema.orders import Order, Payment, Shipment, TrackingEvent
+from pinzhi.services import logistics, orders, payments
+from pinzhi.services.orders import LineInput, Recipient
+
+
+async def to_orders(info: Info, rows: Sequence[models.Order]) -> list[Order]:
+    disclosure = await info.context.prepare_disclosure()
+    return [Order.from_row(r, disclosure) for r in rows]
+
+
+async def order_list(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    state: OrderState | None = None,
+) -> Connection[Order]:
+    query = scope(info.context.viewer, models.Order)
+    if state is not None:
+        query = query.filter(state=state)
+    return await paginate(query, first, after, lambda rows: to_orders(info, rows))
+
+
+async def payment_list(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    state: PaymentState | None = None,
+) -> Connection[Payment]:
+    query = scope(info.context.viewer, models.Payment)
+    if state is not None:
+        query = query.filter(state=state)
+    return await paginate(query, first, after, lambda rows: [Payment.from_row(r) for r in rows])
+
+
+async def shipment_list(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    state: ShipmentState | None = None,
+) -> Connection[Shipment]:
+    query = scope(info.context.viewer, models.Shipment)
+    if state is not None:
+        query = query.filter(state=state)
+    return await paginate(query, first, after, lambda rows: [Shipment.from_row(r) for r in rows])
+
+
+async def _order_payload(info: Info, row: models.Order | None, errors: list) -> OrderPayload:
+    if row is None:
+        return OrderPayload(errors=errors)
+    return OrderPayload(order=(await to_orders(info, [row]))[0])
+
+
+async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
+    lines = [LineInput(pk_of(ln.product_id, "Product"), ln.quantity) for ln in input.lines]
+    recipient = Recipient(input.recipient.name, input.recipient.phone, input.recipient.address)
+    row, errors = await attempt(
+        info, orders.place_order(info.context.viewer, lines, recipient)
+    )
+    return await _order_payload(info, row, errors)
+
+
+async def cancel_order(info: Info, input: CancelOrderInput) -> OrderPayload:
+    row, errors = await attempt(
+        info,
+        orders.cancel_order(
+            info.context.viewer, pk_of(input.order_id, "Order") or 0, input.reason
+        ),
+    )
+    return await _order_payload(info, row, errors)
+
+
+async def confirm_receipt(info: Info, order_id: str) -> OrderPayload:
+    row, errors = await attempt(
+        info, orders.confirm_receipt(info.context.viewer, pk_of(order_id, "Order") or 0)
+    )
+    return await _order_payload(info, row, errors)
+
+
+async def pay_order(info: Info, input: PayOrderInput) -> PaymentPayload:
+    result, errors = await attempt(
+        info,
+        payments.pay_order(
+            info.context.viewer,
+            pk_of(input.order_id, "Order"),
+            pk_of(input.provider_id, "ServiceProvider"),
+            input.idempotency_key,
+        ),
+    )
+    if result is None:
+        return PaymentPayload(errors=errors)
+    payment, created = result
+    return PaymentPayload(payment=Payment.from_row(payment), created=created)
+
+
+async def confirm_payment(info: Info, input: ConfirmPaymentInput) -> PaymentPayload:
+    row, errors = await attempt(
+        info,
+        payments.confirm_payment(
+            info.context.viewer,
+            pk_of(input.payment_id, "Payment") or 0,
+            input.succeeded,
+            input.provider_reference,
+        ),
+    )
+    if row is None:
+        return PaymentPayload(errors=errors)
+    return PaymentPayload(payment=Payment.from_row(row))
+
+
+async def ship_order(info: Info, input: ShipOrderInput) -> ShipmentPayload:
+    row, errors = await attempt(
+        info,
+        logistics.ship_order(
+            info.context.viewer,
+            pk_of(input.order_id, "Order") or 0,
+            pk_of(input.provider_id, "ServiceProvider"),
+            input.tracking_number,
+        ),
+    )
+    return ShipmentPayload(shipment=Shipment.from_row(row) if row else None, errors=errors)
+
+
+async def record_tracking_event(
+    info: Info, input: RecordTrackingEventInput
+) -> TrackingEventPayload:
+    shipment_pk = pk_of(input.shipment_id, "Shipment") or 0
+    result, errors = await attempt(
+        info,
+        logistics.record_tracking_event(
+            info.context.viewer,
+            shipment_pk,
+            input.event_id,
+            models.ShipmentState(input.status),
+            input.occurred_at,
+            input.location,
+            input.description,
+        ),
+    )
+    if result is None:
+        return TrackingEventPayload(errors=errors)
+    event, created = result
+    shipment = await scope(info.context.viewer, models.Shipment).get(id=event.shipment_id)
+    return TrackingEventPayload(
+        event=TrackingEvent.from_row(event),
+        replayed=not created,
+        shipment=Shipment.from_row(shipment),
+    )

@@ -1,0 +1,128 @@
+"""Complaints and satisfaction feedback."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.auth.permissions import forbidden
+from pinzhi.auth.scopes import scope
+from pinzhi.resolvers.common import attempt
+from pinzhi.resolvers.pagination import paginate
+from pinzhi.schema.base import Connection, pk_of
+from pinzhi.schema.enums import ComplaintState, FeedbackSubject
+from pinzhi.schema.inputs import (
+    ComplaintPayload,
+    FeedbackPayload,
+    FileComplaintInput,
+    HandleComplaintInput,
+    SubmitFeedbackInput,
+)
+from pinzhi.schema.service import SUBJECT_TYPE_NAMES, Complaint, Feedback, FeedbackSummary
+from pinzhi.services import complaints, feedback
+from pinzhi.services.state import now
+
+
+async def complaint_list(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    state: ComplaintState | None = None,
+    overdue: bool | None = None,
+) -> Connection[Complaint]:
+    query = scope(info.context.viewer, models.Complaint)
+    if state is not None:
+        query = query.filter(state=state)
+    if overdue is True:
+        query = query.filter(state=models.ComplaintState.PROMISED, promised_by__lt=now())
+    return await paginate(query, first, after, lambda rows: [Complaint.from_row(r) for r in rows])
+
+
+async def feedback_list(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    subject_type: FeedbackSubject | None = None,
+) -> Connection[Feedback]:
+    query = scope(info.context.viewer, models.Feedback)
+    if subject_type is not None:
+        query = query.filter(subject_type=subject_type)
+    return await paginate(query, first, after, lambda rows: [Feedback.from_row(r) for r in rows])
+
+
+def _complaint_payload(row: models.Complaint | None, errors: list) -> ComplaintPayload:
+    return ComplaintPayload(complaint=Complaint.from_row(row) if row else None, errors=errors)
+
+
+async def file_complaint(info: Info, input: FileComplaintInput) -> ComplaintPayload:
+    order_pk = pk_of(input.order_id, "Order") if input.order_id is not None else None
+    merchant_pk = pk_of(input.merchant_id, "Merchant") if input.merchant_id is not None else None
+    if input.order_id is not None and order_pk is None:
+        order_pk = 0  # an id that is not an order's: reported as not found
+    if input.merchant_id is not None and merchant_pk is None:
+        merchant_pk = 0
+    row, errors = await attempt(
+        info,
+        complaints.file_complaint(info.context.viewer, order_pk, merchant_pk, input.description),
+    )
+    return _complaint_payload(row, errors)
+
+
+async def take_complaint(info: Info, complaint_id: strawberry.ID) -> ComplaintPayload:
+    row, errors = await attempt(
+        info,
+        complaints.take_complaint(info.context.viewer, pk_of(complaint_id, "Complaint") or 0),
+    )
+    return _complaint_payload(row, errors)
+
+
+async def handle_complaint(info: Info, input: HandleComplaintInput) -> ComplaintPayload:
+    row, errors = await attempt(
+        info,
+        complaints.handle_complaint(
+            info.context.viewer,
+            pk_of(input.complaint_id, "Complaint") or 0,
+            resolution=input.resolution,
+            delay_reason=input.delay_reason,
+            promised_by=input.promised_by,
+        ),
+    )
+    return _complaint_payload(row, errors)
+
+
+async def submit_feedback(info: Info, input: SubmitFeedbackInput) -> FeedbackPayload:
+    subject = models.FeedbackSubject(input.subject_type)
+    type_name = SUBJECT_TYPE_NAMES.get(subject)
+    subject_pk = pk_of(input.subject_id, type_name) if type_name and input.subject_id else None
+    row, errors = await attempt(
+        info,
+        feedback.submit_feedback(
+            info.context.viewer, subject, subject_pk, input.score, input.comment
+        ),
+    )
+    return FeedbackPayload(feedback=Feedback.from_row(row) if row else None, errors=errors)
+
+
+def _summary(result: feedback.Summary) -> FeedbackSummary:
+    return FeedbackSummary(
+        count=result.count, average=result.average, distribution=result.distribution
+    )
+
+
+async def feedback_summary(
+    info: Info, subject_type: FeedbackSubject, merchant_id: strawberry.ID | None = None
+) -> FeedbackSummary:
+    """Aggregates for the rated party, staff and regulators (QS 10.2)."""
+    subject = models.FeedbackSubject(subject_type)
+    merchant_pk = pk_of(merchant_id, "Merchant") if merchant_id else None
+    if not feedback.may_read_summary(info.context.viewer, subject, merchant_pk):
+        raise forbidden()
+    return _summary(await feedback.summary(subject, merchant_pk))
+
+
+async def merchant_summary(info: Info, merchant_pk: int) -> FeedbackSummary | None:
+    subject = models.FeedbackSubject.MERCHANT
+    if not feedback.may_read_summary(info.context.viewer, subject, merchant_pk):
+        return None
+    return _summary(await info.context.loaders.merchant_feedback_by_merchant_id.load(merchant_pk))

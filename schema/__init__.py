@@ -1,0 +1,130 @@
+"""The one schema: every graph's types, the Query and Mutation roots, and the guards.
+
+Resolvers live in ``pinzhi.resolvers``; this module only wires them to fields with the
+static role sets that may use them (architecture decision 13).
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from pinzhi.auth import permissions as p
+from pinzhi.models import Role, StaffDuty
+from pinzhi.resolvers import accounts as account_resolvers
+from pinzhi.resolvers import catalog as catalog_resolvers
+from pinzhi.resolvers import governance as governance_resolvers
+from pinzhi.resolvers import node as node_resolvers
+from pinzhi.resolvers import orders as order_resolvers
+from pinzhi.resolvers import service as service_resolvers
+from pinzhi.schema.accounts import Account, ApiKey
+from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.extensions import FlushAccessLog, RequestGuard, should_mask
+from pinzhi.schema.orders import Order, OrderLine, Payment, Shipment, TrackingEvent
+from pinzhi.schema.service import Complaint, Feedback
+from pinzhi.settings import get_settings
+
+READERS = p.allow(*Role)
+PII_LOG_READERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+FEEDBACK_AUTHORS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER)
+ORDER_CANCELLERS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.STAFF)
+PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
+
+
+def field(resolver, *permissions, description: str | None = None):  # type: ignore[no-untyped-def]
+    return strawberry.field(
+        resolver=resolver, permission_classes=list(permissions), description=description
+    )
+
+
+def mutation(resolver, *permissions, description: str | None = None):  # type: ignore[no-untyped-def]
+    return strawberry.mutation(
+        resolver=resolver, permission_classes=list(permissions), description=description
+    )
+
+
+@strawberry.type
+class Query:
+    me = field(account_resolvers.me, description="The viewer's account; null when anonymous.")
+    node = field(node_resolvers.node, description="Any object by id; null if missing or out of scope.")
+    merchants = field(catalog_resolvers.merchants, description="Public.")
+    products = field(catalog_resolvers.products, description="Public; listed products only.")
+    service_providers = field(catalog_resolvers.service_providers, description="Public.")
+    platform_rules = field(governance_resolvers.platform_rules, description="Rules in force (QS 5.2).")
+    orders = field(order_resolvers.order_list, READERS, description="Orders in the viewer's scope.")
+    payments = field(order_resolvers.payment_list, READERS)
+    shipments = field(order_resolvers.shipment_list, READERS)
+    complaints = field(service_resolvers.complaint_list, READERS)
+    feedback = field(service_resolvers.feedback_list, READERS)
+    feedback_summary = field(service_resolvers.feedback_summary, READERS)
+    audit_trail = field(governance_resolvers.audit_trail, READERS, description="QS 9.1.2.")
+    verify_audit_trail = field(governance_resolvers.verify_audit_trail, READERS, description="QS 9.1.2.")
+    pii_access_log = field(governance_resolvers.pii_access_log, PII_LOG_READERS, description="QS 9.4.1.")
+    api_keys = field(account_resolvers.api_keys, p.PROVIDER)
+
+
+@strawberry.type
+class Mutation:
+    register_consumer = mutation(account_resolvers.register_consumer)
+    login = mutation(account_resolvers.login)
+    refresh_access_token = mutation(account_resolvers.refresh_access_token)
+    logout = mutation(account_resolvers.logout)
+    create_api_key = mutation(account_resolvers.create_key, p.PROVIDER)
+    revoke_api_key = mutation(account_resolvers.revoke_key, p.PROVIDER)
+    place_order = mutation(order_resolvers.place_order, p.CONSUMER)
+    pay_order = mutation(order_resolvers.pay_order, p.CONSUMER)
+    confirm_payment = mutation(order_resolvers.confirm_payment, PAYMENT_PROVIDER)
+    ship_order = mutation(order_resolvers.ship_order, p.MERCHANT)
+    record_tracking_event = mutation(order_resolvers.record_tracking_event, p.PROVIDER)
+    confirm_receipt = mutation(order_resolvers.confirm_receipt, p.CONSUMER)
+    cancel_order = mutation(order_resolvers.cancel_order, ORDER_CANCELLERS)
+    file_complaint = mutation(service_resolvers.file_complaint, p.CONSUMER)
+    take_complaint = mutation(service_resolvers.take_complaint, p.CUSTOMER_SERVICE)
+    handle_complaint = mutation(service_resolvers.handle_complaint, p.CUSTOMER_SERVICE, description="QS 9.2.4.")
+    submit_feedback = mutation(service_resolvers.submit_feedback, FEEDBACK_AUTHORS, description="QS 10.2.")
+
+
+def build_schema(debug: bool = False) -> strawberry.Schema:
+    settings = get_settings()
+    extensions = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        ParserCache,
+        ValidationCache,
+        RequestGuard,
+        FlushAccessLog,
+    ]
+    if not debug:
+        extensions.append(
+            lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal error")
+        )
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[
+            Account,
+            ApiKey,
+            Merchant,
+            Product,
+            ServiceProvider,
+            Order,
+            OrderLine,
+            Payment,
+            Shipment,
+            TrackingEvent,
+            Complaint,
+            Feedback,
+        ],
+        extensions=extensions,
+    )
+
+
+schema = build_schema()

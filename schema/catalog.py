@@ -1,0 +1,87 @@
+"""Merchant and product graphs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.schema.base import Money, Node, to_global_id
+from pinzhi.schema.enums import ProviderKind
+
+if TYPE_CHECKING:
+    from pinzhi.schema.service import FeedbackSummary
+
+
+@strawberry.type(description="A shop selling on the platform.")
+class Merchant(Node):
+    name: str
+    description: str
+    created_at: datetime
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Merchant) -> Merchant:
+        return cls(
+            id=to_global_id("Merchant", row.id),
+            pk=row.id,
+            name=row.name,
+            description=row.description,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(
+        description="Satisfaction with this merchant (QS 10.2): for the merchant itself, "
+        "staff and regulators; null for others."
+    )
+    async def feedback_summary(
+        self, info: Info
+    ) -> Annotated[FeedbackSummary, strawberry.lazy("pinzhi.schema.service")] | None:
+        from pinzhi.resolvers.service import merchant_summary
+
+        return await merchant_summary(info, self.pk)
+
+
+@strawberry.type(description="A product listed by a merchant.")
+class Product(Node):
+    title: str
+    category: str
+    price: Money
+    stock: int
+    is_listed: bool
+    created_at: datetime
+    pk: strawberry.Private[int]
+    merchant_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Product) -> Product:
+        return cls(
+            id=to_global_id("Product", row.id),
+            pk=row.id,
+            merchant_pk=row.merchant_id,
+            title=row.title,
+            category=row.category,
+            price=Money(amount_minor=row.price_minor, currency=row.currency),
+            stock=row.stock,
+            is_listed=row.is_listed,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field
+    async def merchant(self, info: Info) -> Merchant | None:
+        row = await info.context.loaders.merchant_by_id.load(self.merchant_pk)
+        return Merchant.from_row(row) if row else None
+
+
+@strawberry.type(description="A logistics or payment company integrated with the platform.")
+class ServiceProvider(Node):
+    name: str
+    kind: ProviderKind
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.ServiceProvider) -> ServiceProvider:
+        return cls(id=to_global_id("ServiceProvider", row.id), pk=row.id, name=row.name, kind=row.kind)

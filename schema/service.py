@@ -1,0 +1,102 @@
+"""Complaint and satisfaction-feedback graphs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.schema.base import Node, to_global_id
+from pinzhi.schema.catalog import Merchant
+from pinzhi.schema.enums import ComplaintState, FeedbackSubject, Role
+from pinzhi.schema.orders import Order
+from pinzhi.services.complaints import is_overdue
+
+
+@strawberry.type(description="A consumer's complaint about an order or a merchant (QS 9.2.4).")
+class Complaint(Node):
+    state: ComplaintState
+    description: str
+    resolution: str
+    delay_reason: str
+    promised_by: datetime | None
+    overdue: bool = strawberry.field(description="Promised date passed without resolution.")
+    rule_version: int | None
+    created_at: datetime
+    resolved_at: datetime | None
+    pk: strawberry.Private[int]
+    order_pk: strawberry.Private[int | None]
+    merchant_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Complaint) -> Complaint:
+        return cls(
+            id=to_global_id("Complaint", row.id),
+            pk=row.id,
+            order_pk=row.order_id,
+            merchant_pk=row.merchant_id,
+            state=row.state,
+            description=row.description,
+            resolution=row.resolution,
+            delay_reason=row.delay_reason,
+            promised_by=row.promised_by,
+            overdue=is_overdue(row),
+            rule_version=row.rule_version,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+        )
+
+    @strawberry.field
+    async def order(self, info: Info) -> Order | None:
+        if self.order_pk is None:
+            return None
+        row = await info.context.loaders.order_by_id.load(self.order_pk)
+        return Order.from_row(row, await info.context.prepare_disclosure()) if row else None
+
+    @strawberry.field
+    async def merchant(self, info: Info) -> Merchant | None:
+        row = await info.context.loaders.merchant_by_id.load(self.merchant_pk)
+        return Merchant.from_row(row) if row else None
+
+
+SUBJECT_TYPE_NAMES = {
+    models.FeedbackSubject.ORDER: "Order",
+    models.FeedbackSubject.MERCHANT: "Merchant",
+    models.FeedbackSubject.SERVICE_CASE: "Complaint",
+}
+
+
+@strawberry.type(description="One party's satisfaction rating (QS 10.2).")
+class Feedback(Node):
+    subject_type: FeedbackSubject
+    subject_id: strawberry.ID | None = strawberry.field(
+        description="The rated order, merchant or complaint; null for the platform."
+    )
+    author_role: Role
+    score: int
+    comment: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Feedback) -> Feedback:
+        type_name = SUBJECT_TYPE_NAMES.get(row.subject_type)
+        return cls(
+            id=to_global_id("Feedback", row.id),
+            subject_type=row.subject_type,
+            subject_id=to_global_id(type_name, row.subject_id) if type_name else None,
+            author_role=row.author_role,
+            score=row.score,
+            comment=row.comment,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="Count, average and distribution of scores 1–5.")
+class FeedbackSummary:
+    count: int
+    average: float | None
+    distribution: list[int] = strawberry.field(
+        description="distribution[i] is the number of scores equal to i + 1."
+    )

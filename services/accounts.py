@@ -1,0 +1,70 @@
+"""Accounts: registration, login and the PII they hold."""
+
+from __future__ import annotations
+
+import re
+
+from tortoise.exceptions import IntegrityError
+
+from pinzhi.auth.crypto import encrypt
+from pinzhi.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from pinzhi.models import Account, Role
+from pinzhi.services import validation
+from pinzhi.services.errors import ErrorCode, ServiceError
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+async def create_account(
+    email: str,
+    password: str,
+    role: Role,
+    *,
+    name: str = "",
+    phone: str = "",
+    duties: str = "",
+    merchant_id: int | None = None,
+    provider_id: int | None = None,
+) -> Account:
+    email = normalise_email(email)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("email",), "not an email address")
+    if len(password or "") < MIN_PASSWORD_LENGTH or len(password) > 200:
+        raise ServiceError(ErrorCode.WEAK_PASSWORD, ("password",))
+    if role == Role.MERCHANT and merchant_id is None:
+        raise ValueError("a merchant account is bound to a merchant")
+    if role == Role.SERVICE_PROVIDER and provider_id is None:
+        raise ValueError("a service-provider account is bound to a provider")
+    try:
+        return await Account.create(
+            email=email,
+            password_hash=hash_password(password),
+            role=role,
+            duties=duties,
+            merchant_id=merchant_id,
+            provider_id=provider_id,
+            name_enc=encrypt(name),
+            phone_enc=encrypt(phone),
+        )
+    except IntegrityError as exc:
+        raise ServiceError(ErrorCode.EMAIL_TAKEN, ("email",)) from exc
+
+
+async def register_consumer(email: str, password: str, name: str, phone: str) -> Account:
+    name = validation.text(name, "name", max_len=50)
+    phone = validation.phone(phone, "phone")
+    if await Account.filter(email=normalise_email(email)).exists():
+        raise ServiceError(ErrorCode.EMAIL_TAKEN, ("email",))
+    return await create_account(email, password, Role.CONSUMER, name=name, phone=phone)
+
+
+async def authenticate(email: str, password: str) -> Account:
+    account = await Account.get_or_none(email=normalise_email(email), is_active=True)
+    if not verify_password(account.password_hash if account else None, password or ""):
+        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, ("password",))
+    assert account is not None
+    return account

@@ -1,0 +1,155 @@
+"""Complaints and their handling in time (QS 9.2.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import Complaint, ComplaintState, Merchant, Order, Role, StaffDuty
+from pinzhi.services import audit, rules, state, validation
+from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.services.lookup import get_visible, lock_visible
+
+OPEN_STATES = (ComplaintState.OPEN, ComplaintState.IN_PROGRESS, ComplaintState.PROMISED)
+
+
+def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
+    """A promise not kept: still unresolved after the promised date."""
+    now = now or state.now()
+    return (
+        complaint.state == ComplaintState.PROMISED
+        and complaint.promised_by is not None
+        and complaint.promised_by < now
+    )
+
+
+async def file_complaint(
+    viewer: Viewer, order_id: int | None, merchant_id: int | None, description: str
+) -> Complaint:
+    if viewer.role != Role.CONSUMER:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    text = validation.text(description, "description", min_len=5, max_len=2000)
+    if (order_id is None) == (merchant_id is None):
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("orderId",), "give an order or a merchant")
+    if order_id is not None:
+        order = await get_visible(viewer, Order, order_id, "orderId")
+        merchant_id = order.merchant_id
+    elif not await Merchant.filter(id=merchant_id).exists():
+        raise ServiceError(ErrorCode.NOT_FOUND, ("merchantId",))
+    async with in_transaction():
+        complaint = await Complaint.create(
+            consumer_id=viewer.account_id,
+            merchant_id=merchant_id,
+            order_id=order_id,
+            description=text,
+        )
+        await audit.append(
+            "Complaint",
+            complaint.id,
+            "filed",
+            actor=viewer,
+            to_state=str(ComplaintState.OPEN),
+            data={"order_id": order_id, "merchant_id": merchant_id},
+        )
+    return complaint
+
+
+def _require_customer_service(viewer: Viewer) -> None:
+    if not viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+
+
+def _require_assignee(viewer: Viewer, complaint: Complaint) -> None:
+    if complaint.assignee_id not in (None, viewer.account_id):
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("complaintId",), "assigned to someone else")
+
+
+async def take_complaint(viewer: Viewer, complaint_id: int) -> Complaint:
+    """A customer-service agent takes an open case."""
+    _require_customer_service(viewer)
+    async with in_transaction():
+        complaint = await lock_visible(viewer, Complaint, complaint_id, "complaintId")
+        _require_assignee(viewer, complaint)
+        await state.move(
+            complaint,
+            ComplaintState.IN_PROGRESS,
+            actor=viewer,
+            action="taken",
+            field="complaintId",
+            assignee_id=viewer.account_id,
+        )
+    return complaint
+
+
+async def handle_complaint(
+    viewer: Viewer,
+    complaint_id: int,
+    *,
+    resolution: str | None = None,
+    delay_reason: str | None = None,
+    promised_by: datetime | None = None,
+) -> Complaint:
+    """QS 9.2.4: resolve now (a resolution), or explain why not and promise a date
+    (a reason and a date within the rule's limit). Nothing in between is accepted."""
+    _require_customer_service(viewer)
+    resolving = resolution is not None and resolution.strip() != ""
+    promising = delay_reason is not None or promised_by is not None
+    if resolving == promising:
+        raise ServiceError(
+            ErrorCode.INVALID_INPUT,
+            ("resolution",),
+            "give a resolution, or a reason and a promised date",
+        )
+    rule = await rules.current("complaint.handling")
+    async with in_transaction():
+        complaint = await lock_visible(viewer, Complaint, complaint_id, "complaintId")
+        _require_assignee(viewer, complaint)
+        if resolving:
+            text = validation.text(resolution, "resolution", max_len=2000)
+            await state.move(
+                complaint,
+                ComplaintState.RESOLVED,
+                actor=viewer,
+                action="resolved",
+                field="complaintId",
+                data={"on_the_spot": complaint.promised_by is None, "rule_version": rule.version},
+                resolution=text,
+                resolved_at=state.now(),
+                assignee_id=viewer.account_id,
+                rule_version=rule.version,
+            )
+            return complaint
+        reason = validation.text(delay_reason, "delayReason", min_len=2, max_len=1000)
+        limit = timedelta(days=rule.content["max_promise_days"])
+        now = state.now()
+        if promised_by is None or promised_by.tzinfo is None:
+            raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
+        if not now < promised_by <= now + limit:
+            raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
+        await state.move(
+            complaint,
+            ComplaintState.PROMISED,
+            actor=viewer,
+            action="promised",
+            field="complaintId",
+            data={
+                "reason": reason,
+                "promised_by": promised_by.isoformat(),
+                "rule_version": rule.version,
+            },
+            delay_reason=reason,
+            promised_by=promised_by,
+            assignee_id=viewer.account_id,
+            rule_version=rule.version,
+        )
+    return complaint
+
+
+async def case_consumer_ids(staff_account_id: int) -> frozenset[int]:
+    """Consumers whose open complaints this agent handles: the cases it may see whole."""
+    ids = await Complaint.filter(assignee_id=staff_account_id, state__in=OPEN_STATES).values_list(
+        "consumer_id", flat=True
+    )
+    return frozenset(ids)

@@ -1,0 +1,259 @@
+"""The demo world: every role, and orders walked through the real service process.
+
+Everything is created through the same service functions the API uses, so the demo's
+orders carry real audit trails. Seeding is idempotent: a second run finds the world and
+only re-derives the credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pinzhi.auth.api_keys import KEY_PREFIX, store_api_key
+from pinzhi.auth.viewer import Viewer, parse_duties
+from pinzhi.models import (
+    Account,
+    ApiKey,
+    FeedbackSubject,
+    Merchant,
+    Product,
+    ProviderKind,
+    Role,
+    ServiceProvider,
+    ShipmentState,
+    StaffDuty,
+)
+from pinzhi.services import accounts, complaints, feedback, logistics, orders, payments, rules
+from pinzhi.services.orders import LineInput, Recipient
+from pinzhi.services.state import now
+from pinzhi.settings import get_settings
+
+DEMO_PASSWORD = "pinzhi-demo-2026"
+
+PROVIDERS = [
+    ("速达物流 Swift Logistics", ProviderKind.LOGISTICS, "logistics@demo.pinzhi"),
+    ("安心支付 SafePay", ProviderKind.PAYMENT, "payment@demo.pinzhi"),
+]
+
+MERCHANTS = [
+    (
+        "青禾母婴 Qinghe Baby",
+        "merchant1@demo.pinzhi",
+        [("有机婴儿米粉 Organic baby rice cereal", "mother_baby", 6800, 120),
+         ("婴儿湿巾 80 抽 Baby wipes x80", "mother_baby", 1590, 500),
+         ("防胀气奶瓶 Anti-colic bottle", "mother_baby", 12900, 60)],
+    ),
+    (
+        "山泉食品 Mountain Spring Foods",
+        "merchant2@demo.pinzhi",
+        [("高山绿茶 250g Highland green tea", "food", 8800, 200),
+         ("五常大米 5kg Wuchang rice", "food", 7900, 150),
+         ("手工挂面 Hand-made noodles", "food", 2500, 300)],
+    ),
+    (
+        "雅致美妆 Elegant Beauty",
+        "merchant3@demo.pinzhi",
+        [("保湿面霜 Moisturising cream", "cosmetics", 15900, 80),
+         ("防晒乳 SPF50 Sunscreen", "cosmetics", 9900, 90)],
+    ),
+]
+
+CONSUMERS = [
+    ("consumer1@demo.pinzhi", "张三", "13812345678", "北京市朝阳区建国路 88 号 1 单元 101"),
+    ("consumer2@demo.pinzhi", "李四", "13987654321", "上海市浦东新区世纪大道 100 号 2 楼"),
+]
+
+STAFF = [
+    ("regulator@demo.pinzhi", Role.REGULATOR, ""),
+    ("service@demo.pinzhi", Role.STAFF, StaffDuty.CUSTOMER_SERVICE),
+    ("compliance@demo.pinzhi", Role.STAFF, f"{StaffDuty.COMPLIANCE},{StaffDuty.ADMIN}"),
+]
+
+
+@dataclass
+class Credentials:
+    accounts: list[dict[str, str]] = field(default_factory=list)
+    api_keys: list[dict[str, str]] = field(default_factory=list)
+
+
+def demo_api_key(provider_name: str) -> tuple[str, str, str]:
+    """A demo key derived from the token secret, so every run shows the same working key
+    without storing it. Returns (prefix, secret, full key)."""
+    digest = hmac.new(
+        get_settings().token_secret.encode(), f"demo-key:{provider_name}".encode(), hashlib.sha256
+    ).hexdigest()
+    prefix, secret = digest[:12], digest[12:]
+    return prefix, secret, f"{KEY_PREFIX}{prefix}_{secret}"
+
+
+def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
+    return Viewer(
+        role=account.role,
+        account_id=account.id,
+        merchant_id=account.merchant_id,
+        provider_id=account.provider_id,
+        provider_kind=kind,
+        duties=parse_duties(account.duties),
+        credential="demo",
+    )
+
+
+async def _account(email: str, role: Role, **kwargs: object) -> Account:
+    existing = await Account.get_or_none(email=email)
+    if existing is not None:
+        return existing
+    return await accounts.create_account(email, DEMO_PASSWORD, role, **kwargs)  # type: ignore[arg-type]
+
+
+async def seed(progress: Callable[[str], None] = print) -> Credentials:
+    creds = Credentials()
+    await rules.ensure_defaults()
+    already = await Merchant.filter(name=MERCHANTS[0][0]).exists()
+
+    providers: dict[ProviderKind, tuple[ServiceProvider, Account]] = {}
+    for name, kind, email in PROVIDERS:
+        provider, _ = await ServiceProvider.get_or_create(name=name, defaults={"kind": kind})
+        account = await _account(email, Role.SERVICE_PROVIDER, provider_id=provider.id)
+        providers[kind] = (provider, account)
+        prefix, secret, full = demo_api_key(name)
+        if not await ApiKey.filter(prefix=prefix).exists():
+            await store_api_key(account, prefix, secret, "demo")
+        creds.accounts.append({"role": "SERVICE_PROVIDER", "email": email, "password": DEMO_PASSWORD})
+        creds.api_keys.append({"role": "SERVICE_PROVIDER", "kind": str(kind), "key": full})
+    progress(f"  providers: {len(providers)}")
+
+    merchant_viewers: list[Viewer] = []
+    products: list[list[Product]] = []
+    for name, email, items in MERCHANTS:
+        merchant, _ = await Merchant.get_or_create(name=name)
+        account = await _account(email, Role.MERCHANT, merchant_id=merchant.id)
+        merchant_viewers.append(_viewer(account))
+        shelf = []
+        for title, category, price, stock in items:
+            product, _ = await Product.get_or_create(
+                merchant_id=merchant.id,
+                title=title,
+                defaults={"category": category, "price_minor": price, "stock": stock},
+            )
+            shelf.append(product)
+        products.append(shelf)
+        creds.accounts.append({"role": "MERCHANT", "email": email, "password": DEMO_PASSWORD})
+    progress(f"  merchants: {len(MERCHANTS)}, products: {sum(len(s) for s in products)}")
+
+    consumer_viewers = []
+    recipients = []
+    for email, name, phone, address in CONSUMERS:
+        account = await _account(email, Role.CONSUMER, name=name, phone=phone)
+        consumer_viewers.append(_viewer(account))
+        recipients.append(Recipient(name, phone, address))
+        creds.accounts.append({"role": "CONSUMER", "email": email, "password": DEMO_PASSWORD})
+
+    staff_viewers: dict[str, Viewer] = {}
+    for email, role, duties in STAFF:
+        account = await _account(email, role, duties=str(duties), name="平台员工")
+        staff_viewers[email] = _viewer(account)
+        creds.accounts.append({"role": str(role), "email": email, "password": DEMO_PASSWORD})
+    progress(f"  accounts: {len(creds.accounts)}")
+
+    if already:
+        progress("  demo world already present: nothing added")
+        return creds
+
+    logistics_viewer = _viewer(providers[ProviderKind.LOGISTICS][1], ProviderKind.LOGISTICS)
+    payment_viewer = _viewer(providers[ProviderKind.PAYMENT][1], ProviderKind.PAYMENT)
+    carrier = providers[ProviderKind.LOGISTICS][0]
+    payer = providers[ProviderKind.PAYMENT][0]
+    agent = staff_viewers["service@demo.pinzhi"]
+    counter = 0
+
+    async def walk(consumer_index: int, merchant_index: int, stage: str) -> int:
+        """Place an order and take it as far as ``stage`` through the real transitions."""
+        nonlocal counter
+        counter += 1
+        consumer = consumer_viewers[consumer_index]
+        shelf = products[merchant_index]
+        lines = [LineInput(shelf[counter % len(shelf)].id, 1 + counter % 3)]
+        order = await orders.place_order(consumer, lines, recipients[consumer_index])
+        if stage == "PENDING_PAYMENT":
+            return order.id
+        if stage == "CANCELLED":
+            await orders.cancel_order(consumer, order.id, "买错了 / ordered by mistake")
+            return order.id
+        payment, _ = await payments.pay_order(consumer, order.id, payer.id, f"demo-pay-{counter:04d}")
+        await payments.confirm_payment(payment_viewer, payment.id, True, f"SP{counter:08d}")
+        if stage == "PAID":
+            return order.id
+        merchant = merchant_viewers[merchant_index]
+        shipment = await logistics.ship_order(merchant, order.id, carrier.id, f"SD{counter:010d}")
+        base = now() - timedelta(hours=30)
+        steps = [(ShipmentState.IN_TRANSIT, "杭州转运中心 Hangzhou hub")]
+        if stage in ("DELIVERED", "COMPLETED"):
+            steps += [
+                (ShipmentState.OUT_FOR_DELIVERY, "派送中 Out for delivery"),
+                (ShipmentState.DELIVERED, "已签收 Delivered"),
+            ]
+        for i, (status, where) in enumerate(steps):
+            await logistics.record_tracking_event(
+                logistics_viewer,
+                shipment.id,
+                f"EV-{counter}-{i}",
+                status,
+                base + timedelta(hours=6 * i),
+                where,
+            )
+        if stage == "COMPLETED":
+            await orders.confirm_receipt(consumer, order.id)
+        return order.id
+
+    stages = ["PENDING_PAYMENT", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED"]
+    completed: list[tuple[int, int, int]] = []
+    for ci in range(len(consumer_viewers)):
+        for mi in range(len(merchant_viewers)):
+            for stage in stages:
+                order_id = await walk(ci, mi, stage)
+                if stage == "COMPLETED":
+                    completed.append((ci, mi, order_id))
+    progress(f"  orders: {counter} across every state, with payments, shipments and tracking")
+
+    # Complaints: one resolved on the spot, one with a promise, one still open.
+    (c0, m0, o0), (c1, m1, o1), (c2, m2, o2) = completed[0], completed[1], completed[-1]
+    first = await complaints.file_complaint(
+        consumer_viewers[c0], o0, None, "包装破损，商品有划痕 / Damaged packaging, scratched item"
+    )
+    await complaints.handle_complaint(
+        agent, first.id, resolution="已补发新品并致歉 / Replacement sent with apologies"
+    )
+    second = await complaints.file_complaint(
+        consumer_viewers[c1], o1, None, "发票信息有误 / Wrong invoice details"
+    )
+    await complaints.take_complaint(agent, second.id)
+    await complaints.handle_complaint(
+        agent,
+        second.id,
+        delay_reason="需商家重新开具发票 / The merchant must reissue the invoice",
+        promised_by=now() + timedelta(days=3),
+    )
+    await complaints.file_complaint(
+        consumer_viewers[c2], None, merchant_viewers[m2].merchant_id, "客服回复慢 / Slow replies"
+    )
+    progress("  complaints: 3 (resolved, promised, open)")
+
+    # Feedback from every kind of party (QS 10.2).
+    for ci, mi, order_id in completed:
+        consumer = consumer_viewers[ci]
+        score = 5 - ((ci + mi) % 3)
+        await feedback.submit_feedback(consumer, FeedbackSubject.ORDER, order_id, score, "")
+        await feedback.submit_feedback(
+            consumer, FeedbackSubject.MERCHANT, merchant_viewers[mi].merchant_id, score, ""
+        )
+    await feedback.submit_feedback(
+        consumer_viewers[c0], FeedbackSubject.SERVICE_CASE, first.id, 4, "处理及时 / Prompt"
+    )
+    for viewer in [*merchant_viewers, logistics_viewer, payment_viewer]:
+        await feedback.submit_feedback(viewer, FeedbackSubject.PLATFORM, None, 4, "")
+    progress("  feedback: from consumers, merchants and service providers")
+    return creds

@@ -1,0 +1,87 @@
+"""Coded business errors. Services raise them; resolvers turn them into payload errors.
+
+Every code has a message in Chinese and English; the schema exposes the codes as an enum,
+so a client can branch on the code and show the message in the user's language.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
+    MIXED_MERCHANTS = "MIXED_MERCHANTS"
+    TOO_MANY_LINES = "TOO_MANY_LINES"
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    ALREADY_PAID = "ALREADY_PAID"
+    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    WRONG_PROVIDER_KIND = "WRONG_PROVIDER_KIND"
+    TRACKING_NUMBER_TAKEN = "TRACKING_NUMBER_TAKEN"
+    PROMISE_OUT_OF_RANGE = "PROMISE_OUT_OF_RANGE"
+    SCORE_OUT_OF_RANGE = "SCORE_OUT_OF_RANGE"
+    FEEDBACK_EXISTS = "FEEDBACK_EXISTS"
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    RULE_MISSING = "RULE_MISSING"
+
+
+MESSAGES: dict[ErrorCode, tuple[str, str]] = {
+    ErrorCode.INVALID_INPUT: ("输入无效", "The input is invalid"),
+    ErrorCode.NOT_FOUND: ("对象不存在", "No such object"),
+    ErrorCode.INVALID_CREDENTIALS: ("邮箱或密码错误", "Wrong email or password"),
+    ErrorCode.EMAIL_TAKEN: ("该邮箱已注册", "This email is already registered"),
+    ErrorCode.WEAK_PASSWORD: ("密码至少 10 个字符", "The password needs at least 10 characters"),
+    ErrorCode.INVALID_TOKEN: ("令牌无效或已过期", "The token is invalid or expired"),
+    ErrorCode.INVALID_QUANTITY: ("数量必须在 1 到 999 之间", "Quantity must be from 1 to 999"),
+    ErrorCode.INSUFFICIENT_STOCK: ("库存不足", "Not enough stock"),
+    ErrorCode.PRODUCT_UNAVAILABLE: ("商品已下架", "The product is not on sale"),
+    ErrorCode.MIXED_MERCHANTS: (
+        "一个订单只能包含同一商家的商品",
+        "One order may hold products of one merchant only",
+    ),
+    ErrorCode.TOO_MANY_LINES: ("订单行过多", "Too many order lines"),
+    ErrorCode.ILLEGAL_TRANSITION: ("当前状态不允许此操作", "Not allowed in the current state"),
+    ErrorCode.ALREADY_PAID: ("订单已支付", "The order is already paid"),
+    ErrorCode.PAYMENT_IN_PROGRESS: (
+        "该订单已有一笔待确认的支付",
+        "A payment for this order is already pending",
+    ),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: (
+        "幂等键已用于其他订单",
+        "This idempotency key was used for another order",
+    ),
+    ErrorCode.WRONG_PROVIDER_KIND: ("服务商类型不符", "The provider is of the wrong kind"),
+    ErrorCode.TRACKING_NUMBER_TAKEN: ("运单号已被使用", "This tracking number is in use"),
+    ErrorCode.PROMISE_OUT_OF_RANGE: (
+        "承诺办结时间须在将来且不超过规则上限",
+        "The promised date must be in the future and within the rule's limit",
+    ),
+    ErrorCode.SCORE_OUT_OF_RANGE: ("评分须为 1 到 5", "The score must be from 1 to 5"),
+    ErrorCode.FEEDBACK_EXISTS: ("已评价过该对象", "You have already rated this"),
+    ErrorCode.NOT_ELIGIBLE: ("不具备评价资格", "You are not eligible to rate this"),
+    ErrorCode.RULE_MISSING: ("平台规则缺失", "A platform rule is missing"),
+}
+
+
+class ServiceError(Exception):
+    """A refused business operation. Raising it inside a transaction rolls it back."""
+
+    def __init__(self, code: ErrorCode, field: tuple[str, ...] | list[str] = (), detail: str = ""):
+        self.code = code
+        self.field = list(field)
+        self.detail = detail
+        super().__init__(f"{code}: {detail}" if detail else str(code))
+
+    def message(self, language: str = "zh") -> str:
+        zh, en = MESSAGES[self.code]
+        text = en if language == "en" else zh
+        return f"{text} ({self.detail})" if self.detail else text

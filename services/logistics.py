@@ -1,0 +1,145 @@
+"""Shipping orders and recording tracking events (QS 9.1.1, 9.6.2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import (
+    Order,
+    OrderState,
+    ProviderKind,
+    Role,
+    ServiceProvider,
+    Shipment,
+    ShipmentState,
+    TrackingEvent,
+)
+from pinzhi.services import audit, state, validation
+from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.services.lookup import lock_visible
+
+TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,64}$")
+# Carrier clocks drift; an event further in the future than this is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+async def ship_order(
+    viewer: Viewer, order_id: int, provider_id: int | None, tracking_number: str
+) -> Shipment:
+    if viewer.role != Role.MERCHANT:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    number = (tracking_number or "").strip()
+    if not TRACKING_NUMBER.match(number):
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("trackingNumber",), "4–64 letters or digits")
+    provider = None if provider_id is None else await ServiceProvider.get_or_none(id=provider_id)
+    if provider is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, ("providerId",))
+    if provider.kind != ProviderKind.LOGISTICS:
+        raise ServiceError(ErrorCode.WRONG_PROVIDER_KIND, ("providerId",))
+    try:
+        async with in_transaction():
+            order = await lock_visible(viewer, Order, order_id, "orderId")
+            await state.move(
+                order,
+                OrderState.SHIPPED,
+                actor=viewer,
+                action="shipped",
+                field="orderId",
+                data={"provider_id": provider.id, "tracking_number": number},
+                shipped_at=state.now(),
+            )
+            shipment = await Shipment.create(
+                order_id=order.id,
+                provider_id=provider.id,
+                consumer_id=order.consumer_id,
+                merchant_id=order.merchant_id,
+                tracking_number=number,
+            )
+            await audit.append(
+                "Shipment",
+                shipment.id,
+                "created",
+                actor=viewer,
+                to_state=str(ShipmentState.CREATED),
+                data={"order_id": order.id, "tracking_number": number},
+            )
+    except IntegrityError as exc:
+        raise ServiceError(ErrorCode.TRACKING_NUMBER_TAKEN, ("trackingNumber",)) from exc
+    return shipment
+
+
+async def record_tracking_event(
+    viewer: Viewer,
+    shipment_id: int,
+    event_id: str,
+    status: ShipmentState,
+    occurred_at: datetime,
+    location: str = "",
+    description: str = "",
+) -> tuple[TrackingEvent, bool]:
+    """Record a carrier's event. Idempotent on the carrier's event id: a replay returns
+    the stored event and changes nothing. Returns the event and whether it is new."""
+    if not viewer.is_logistics:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    external_id = validation.text(event_id, "eventId", max_len=100)
+    if occurred_at.tzinfo is None:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("occurredAt",), "needs a time zone")
+    if occurred_at > state.now() + CLOCK_SKEW:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("occurredAt",), "in the future")
+    location = (location or "").strip()[:200]
+    description = (description or "").strip()[:500]
+
+    async def replayed() -> tuple[TrackingEvent, bool] | None:
+        earlier = await TrackingEvent.get_or_none(
+            provider_id=viewer.provider_id, external_id=external_id
+        )
+        if earlier is None:
+            return None
+        if earlier.shipment_id != shipment_id:
+            raise ServiceError(ErrorCode.INVALID_INPUT, ("eventId",), "used for another shipment")
+        return earlier, False
+
+    if (seen := await replayed()) is not None:
+        return seen
+    try:
+        async with in_transaction():
+            shipment = await lock_visible(viewer, Shipment, shipment_id, "shipmentId")
+            event = await TrackingEvent.create(
+                shipment_id=shipment.id,
+                provider_id=viewer.provider_id,
+                external_id=external_id,
+                status=status,
+                location=location,
+                description=description,
+                occurred_at=occurred_at,
+            )
+            data = {"event_id": external_id, "location": location}
+            if status == shipment.state:
+                await audit.append(
+                    "Shipment", shipment.id, "scanned", actor=viewer, data=data
+                )
+            else:
+                await state.move(
+                    shipment, status, actor=viewer, action="tracking", field="status", data=data
+                )
+            if status == ShipmentState.DELIVERED:
+                order = await Order.filter(id=shipment.order_id).select_for_update().get()
+                if order.state == OrderState.SHIPPED:
+                    await state.move(
+                        order,
+                        OrderState.DELIVERED,
+                        actor=viewer,
+                        action="delivered",
+                        data={"shipment_id": shipment.id},
+                        delivered_at=occurred_at,
+                    )
+    except IntegrityError:
+        if (seen := await replayed()) is not None:
+            return seen
+        raise
+    return event, True

@@ -1,0 +1,171 @@
+"""Placing, cancelling and completing orders (QS 9.1.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from pinzhi.auth.crypto import encrypt
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import (
+    Order,
+    OrderLine,
+    OrderState,
+    Payment,
+    PaymentState,
+    Product,
+    Role,
+)
+from pinzhi.services import audit, rules, state, validation
+from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.services.lookup import lock_visible
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product_id: int | None  # None when the client sent an id that does not decode
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    phone: str
+    address: str
+
+
+def _require(viewer: Viewer, *roles: Role) -> None:
+    if viewer.role not in roles:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+
+
+async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipient) -> Order:
+    """Check, reserve stock and create the order in one transaction."""
+    _require(viewer, Role.CONSUMER)
+    limits = (await rules.current("order.limits")).content
+    if not lines:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("lines",), "at least one line")
+    if len(lines) > limits["max_lines"]:
+        raise ServiceError(ErrorCode.TOO_MANY_LINES, ("lines",))
+    seen: set[int] = set()
+    for i, line in enumerate(lines):
+        if line.product_id is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, ("lines", str(i), "productId"))
+        if not 1 <= line.quantity <= limits["max_quantity_per_line"]:
+            raise ServiceError(ErrorCode.INVALID_QUANTITY, ("lines", str(i), "quantity"))
+        if line.product_id in seen:
+            raise ServiceError(
+                ErrorCode.INVALID_INPUT, ("lines", str(i), "productId"), "duplicate product"
+            )
+        seen.add(line.product_id)
+    name = validation.text(recipient.name, "recipient.name", max_len=50)
+    phone = validation.phone(recipient.phone, "recipient.phone")
+    address = validation.text(recipient.address, "recipient.address", min_len=5, max_len=300)
+
+    products = {p.id: p for p in await Product.filter(id__in=list(seen))}
+    merchant_ids = set()
+    for i, line in enumerate(lines):
+        product = products.get(line.product_id)  # type: ignore[arg-type]
+        if product is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, ("lines", str(i), "productId"))
+        if not product.is_listed:
+            raise ServiceError(ErrorCode.PRODUCT_UNAVAILABLE, ("lines", str(i), "productId"))
+        merchant_ids.add(product.merchant_id)
+    if len(merchant_ids) != 1 or len({p.currency for p in products.values()}) != 1:
+        raise ServiceError(ErrorCode.MIXED_MERCHANTS, ("lines",))
+
+    async with in_transaction():
+        for i, line in enumerate(lines):
+            # The stock check and the reservation are one statement, so two buyers of the
+            # last item cannot both get it.
+            reserved = await Product.filter(
+                id=line.product_id, stock__gte=line.quantity, is_listed=True
+            ).update(stock=F("stock") - line.quantity)
+            if reserved != 1:
+                raise ServiceError(ErrorCode.INSUFFICIENT_STOCK, ("lines", str(i), "quantity"))
+        first = products[lines[0].product_id]  # type: ignore[index]
+        order = await Order.create(
+            consumer_id=viewer.account_id,
+            merchant_id=first.merchant_id,
+            total_minor=sum(
+                products[ln.product_id].price_minor * ln.quantity  # type: ignore[index]
+                for ln in lines
+            ),
+            currency=first.currency,
+            recipient_name_enc=encrypt(name),
+            recipient_phone_enc=encrypt(phone),
+            address_enc=encrypt(address),
+        )
+        await OrderLine.bulk_create(
+            [
+                OrderLine(
+                    order_id=order.id,
+                    product_id=ln.product_id,
+                    quantity=ln.quantity,
+                    unit_price_minor=products[ln.product_id].price_minor,  # type: ignore[index]
+                )
+                for ln in lines
+            ]
+        )
+        await audit.append(
+            "Order",
+            order.id,
+            "placed",
+            actor=viewer,
+            to_state=str(OrderState.PENDING_PAYMENT),
+            data={
+                "total_minor": order.total_minor,
+                "currency": order.currency,
+                "lines": [[ln.product_id, ln.quantity] for ln in lines],
+            },
+        )
+    return order
+
+
+async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order:
+    """Cancel before shipment: stock goes back, a pending payment fails, a paid one is
+    refunded. Consumers cancel their own orders, merchants their shop's, staff any."""
+    _require(viewer, Role.CONSUMER, Role.MERCHANT, Role.STAFF)
+    reason = (reason or "").strip()[:500]
+    async with in_transaction():
+        order = await lock_visible(viewer, Order, order_id, "orderId")
+        await state.move(
+            order,
+            OrderState.CANCELLED,
+            actor=viewer,
+            action="cancelled",
+            field="orderId",
+            data={"reason": reason},
+            cancelled_at=state.now(),
+        )
+        for line in await OrderLine.filter(order_id=order.id):
+            await Product.filter(id=line.product_id).update(stock=F("stock") + line.quantity)
+        for payment in await Payment.filter(
+            order_id=order.id, state__in=[PaymentState.PENDING, PaymentState.SUCCEEDED]
+        ):
+            target = (
+                PaymentState.FAILED
+                if payment.state == PaymentState.PENDING
+                else PaymentState.REFUNDED
+            )
+            await state.move(
+                payment, target, actor=viewer, action="order_cancelled", data={"reason": reason}
+            )
+    return order
+
+
+async def confirm_receipt(viewer: Viewer, order_id: int) -> Order:
+    _require(viewer, Role.CONSUMER)
+    async with in_transaction():
+        order = await lock_visible(viewer, Order, order_id, "orderId")
+        await state.move(
+            order,
+            OrderState.COMPLETED,
+            actor=viewer,
+            action="receipt_confirmed",
+            field="orderId",
+            completed_at=state.now(),
+        )
+    return order

@@ -1,0 +1,111 @@
+"""Paying for orders and confirming payments (QS 9.1.1, 9.5)."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import (
+    Order,
+    OrderState,
+    Payment,
+    PaymentState,
+    ProviderKind,
+    Role,
+    ServiceProvider,
+)
+from pinzhi.services import audit, state, validation
+from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.services.lookup import lock_visible
+
+
+async def pay_order(
+    viewer: Viewer, order_id: int | None, provider_id: int | None, idempotency_key: str
+) -> tuple[Payment, bool]:
+    """Create a pending payment. Returns the payment and whether it was created now; the
+    same idempotency key for the same order returns the first payment unchanged."""
+    if viewer.role != Role.CONSUMER:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    key = validation.text(idempotency_key, "idempotencyKey", min_len=8, max_len=64)
+    earlier = await Payment.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
+    if earlier is not None:
+        if earlier.order_id != order_id:
+            raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
+        return earlier, False
+    if order_id is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, ("orderId",))
+    provider = None if provider_id is None else await ServiceProvider.get_or_none(id=provider_id)
+    if provider is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, ("providerId",))
+    if provider.kind != ProviderKind.PAYMENT:
+        raise ServiceError(ErrorCode.WRONG_PROVIDER_KIND, ("providerId",))
+    try:
+        async with in_transaction():
+            order = await lock_visible(viewer, Order, order_id, "orderId")
+            if order.state != OrderState.PENDING_PAYMENT:
+                code = (
+                    ErrorCode.ALREADY_PAID
+                    if order.paid_at is not None
+                    else ErrorCode.ILLEGAL_TRANSITION
+                )
+                raise ServiceError(code, ("orderId",), str(order.state))
+            if await Payment.filter(order_id=order.id, state=PaymentState.PENDING).exists():
+                raise ServiceError(ErrorCode.PAYMENT_IN_PROGRESS, ("orderId",))
+            payment = await Payment.create(
+                order_id=order.id,
+                provider_id=provider.id,
+                consumer_id=order.consumer_id,
+                merchant_id=order.merchant_id,
+                amount_minor=order.total_minor,
+                currency=order.currency,
+                idempotency_key=key,
+            )
+            await audit.append(
+                "Payment",
+                payment.id,
+                "created",
+                actor=viewer,
+                to_state=str(PaymentState.PENDING),
+                data={"order_id": order.id, "amount_minor": payment.amount_minor},
+            )
+    except IntegrityError:
+        # The same key raced in from a second request: answer with the payment it made.
+        earlier = await Payment.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
+        if earlier is None or earlier.order_id != order_id:
+            raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",)) from None
+        return earlier, False
+    return payment, True
+
+
+async def confirm_payment(
+    viewer: Viewer, payment_id: int, succeeded: bool, provider_reference: str
+) -> Payment:
+    """The payment provider reports the outcome; success marks the order paid."""
+    if not viewer.is_payment:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    reference = validation.text(provider_reference, "providerReference", max_len=100)
+    async with in_transaction():
+        payment = await lock_visible(viewer, Payment, payment_id, "paymentId")
+        target = PaymentState.SUCCEEDED if succeeded else PaymentState.FAILED
+        await state.move(
+            payment,
+            target,
+            actor=viewer,
+            action="confirmed" if succeeded else "failed",
+            field="paymentId",
+            data={"provider_reference": reference},
+            provider_reference=reference,
+        )
+        if succeeded:
+            order = await Order.filter(id=payment.order_id).select_for_update().get()
+            await state.move(
+                order,
+                OrderState.PAID,
+                actor=viewer,
+                action="paid",
+                field="paymentId",
+                data={"payment_id": payment.id},
+                paid_at=state.now(),
+            )
+    return payment

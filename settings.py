@@ -1,0 +1,124 @@
+"""All configuration, read from environment variables and validated at start.
+
+Every setting has a safe development default, except that production mode refuses the
+demo secrets: a server started with ``PINZHI_ENV=production`` must be given its own token
+secret and data-encryption key.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+# Development-only secrets. Production refuses to start while either is in use.
+DEMO_TOKEN_SECRET = "pinzhi-demo-token-secret-do-not-use-in-production"
+DEMO_DATA_KEY = base64.urlsafe_b64encode(b"pinzhi-demo-data-key-32-bytes!!!").decode()
+
+MODEL_MODULES = ["pinzhi.models"]
+
+
+class SettingsError(ValueError):
+    """Configuration that the server refuses to start with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = "sqlite://pinzhi.sqlite3"
+    cache_url: str = "memory://"
+    token_secret: str = DEMO_TOKEN_SECRET
+    data_key: str = DEMO_DATA_KEY
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    max_body_bytes: int = 256 * 1024
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_page_size: int = 100
+    debug: bool = False
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def validate(self) -> Settings:
+        if self.env not in {"development", "test", "production"}:
+            raise SettingsError(f"PINZHI_ENV must be development, test or production: {self.env}")
+        scheme = self.database_url.split("://", 1)[0]
+        if scheme not in {"sqlite", "postgres", "asyncpg", "psycopg"}:
+            raise SettingsError(f"DATABASE_URL must be sqlite:// or postgres://, not {scheme}://")
+        if self.cache_url.split("://", 1)[0] not in {"memory", "redis"}:
+            raise SettingsError("CACHE_URL must be memory:// or redis://")
+        try:
+            if len(base64.urlsafe_b64decode(self.data_key.encode())) != 32:
+                raise ValueError
+        except ValueError as exc:
+            raise SettingsError("PINZHI_DATA_KEY must be 32 bytes, url-safe base64") from exc
+        if len(self.token_secret) < 32:
+            raise SettingsError("PINZHI_TOKEN_SECRET must be at least 32 characters")
+        if self.is_production:
+            if self.token_secret == DEMO_TOKEN_SECRET or self.data_key == DEMO_DATA_KEY:
+                raise SettingsError("production mode refuses the demo secrets; set your own")
+            if self.debug:
+                raise SettingsError("PINZHI_DEBUG must be off in production")
+        for name in ("access_token_minutes", "refresh_token_days", "max_body_bytes"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be positive")
+        return self
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ) if env is None else env
+    origins = tuple(o.strip() for o in env.get("PINZHI_ALLOWED_ORIGINS", "").split(",") if o.strip())
+    return Settings(
+        env=env.get("PINZHI_ENV", "development"),
+        database_url=env.get("DATABASE_URL") or "sqlite://pinzhi.sqlite3",
+        cache_url=env.get("CACHE_URL") or "memory://",
+        token_secret=env.get("PINZHI_TOKEN_SECRET") or DEMO_TOKEN_SECRET,
+        data_key=env.get("PINZHI_DATA_KEY") or DEMO_DATA_KEY,
+        access_token_minutes=_int(env, "PINZHI_ACCESS_TOKEN_MINUTES", 15),
+        refresh_token_days=_int(env, "PINZHI_REFRESH_TOKEN_DAYS", 30),
+        max_body_bytes=_int(env, "PINZHI_MAX_BODY_BYTES", 256 * 1024),
+        debug=env.get("PINZHI_DEBUG", "") in {"1", "true", "yes"},
+        allowed_origins=origins,
+    ).validate()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def tortoise_config(database_url: str) -> dict:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "pinzhi.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Read by the `tortoise` command line (pyproject's [tool.tortoise]).
+TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL") or "sqlite://pinzhi.sqlite3")
+
+PROJECT_ROOT = Path(__file__).resolve().parent
