@@ -137,10 +137,15 @@ class PinzhiGraphQL(GraphQL):
         )
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_database: bool = True,
+    cache: BaseCache | None = None,
+) -> Starlette:
     """Build the app. ``manage_database=False`` leaves the ORM to the caller (tests)."""
     settings = settings or get_settings()
-    cache = make_cache(settings.cache_url)
+    cache = cache or make_cache(settings.cache_url)
     graphql = PinzhiGraphQL(
         cache,
         schema=build_schema(debug=settings.debug),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
@@ -95,7 +96,7 @@ async def cancel_order(info: Info, input: CancelOrderInput) -> OrderPayload:
     return await _order_payload(info, row, errors)
 
 
-async def confirm_receipt(info: Info, order_id: str) -> OrderPayload:
+async def confirm_receipt(info: Info, order_id: strawberry.ID) -> OrderPayload:
     row, errors = await attempt(
         info, orders.confirm_receipt(info.context.viewer, pk_of(order_id, "Order") or 0)
     )

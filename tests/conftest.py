@@ -1,0 +1,59 @@
+"""Test fixtures: a fresh database per test, on SQLite or on PostgreSQL and Redis.
+
+Set ``PINZHI_TEST_DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test_{}``; the
+``{}`` becomes a random suffix, so each test gets its own database) and
+``PINZHI_TEST_CACHE_URL`` (e.g. ``redis://127.0.0.1:6379/0``) to run on those.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from aiocache.base import BaseCache
+from tortoise.context import TortoiseContext, tortoise_test_context
+
+from pinzhi.services import rules
+from pinzhi.services.cache import make_cache
+from pinzhi.settings import MODEL_MODULES, get_settings
+from tests.helpers import GraphQLClient
+
+DATABASE_URL = os.environ.get("PINZHI_TEST_DATABASE_URL") or "sqlite://:memory:"
+CACHE_URL = os.environ.get("PINZHI_TEST_CACHE_URL") or "memory://"
+
+os.environ.setdefault("PINZHI_ENV", "test")
+get_settings.cache_clear()
+
+
+@pytest_asyncio.fixture
+async def db() -> AsyncIterator[TortoiseContext]:
+    async with tortoise_test_context(MODEL_MODULES, db_url=DATABASE_URL) as ctx:
+        await rules.ensure_defaults()
+        yield ctx
+
+
+@pytest_asyncio.fixture
+async def cache() -> AsyncIterator[BaseCache]:
+    cache = make_cache(CACHE_URL, namespace=f"test-{uuid.uuid4().hex}")
+    yield cache
+    await cache.clear()
+    await cache.close()
+
+
+@pytest_asyncio.fixture
+async def api(db: TortoiseContext, cache: BaseCache) -> AsyncIterator[GraphQLClient]:
+    from pinzhi.app import create_app
+
+    app = create_app(get_settings(), manage_database=False, cache=cache)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

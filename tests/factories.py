@@ -1,0 +1,192 @@
+"""Small factories: each builds the least data a test needs, through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pinzhi.auth.api_keys import create_api_key
+from pinzhi.auth.tokens import issue_access_token
+from pinzhi.auth.viewer import Viewer, parse_duties
+from pinzhi.models import (
+    Account,
+    Merchant,
+    Order,
+    Payment,
+    Product,
+    ProviderKind,
+    Role,
+    ServiceProvider,
+    Shipment,
+    ShipmentState,
+    StaffDuty,
+)
+from pinzhi.schema.base import to_global_id
+from pinzhi.services import accounts, logistics, orders, payments
+from pinzhi.services.orders import LineInput, Recipient
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+@dataclass
+class Actor:
+    """An account with its viewer and a valid bearer credential."""
+
+    account: Account
+    viewer: Viewer
+    token: str
+
+    @property
+    def gid(self) -> str:
+        return to_global_id("Account", self.account.id)
+
+
+def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
+    return Viewer(
+        role=account.role,
+        account_id=account.id,
+        merchant_id=account.merchant_id,
+        provider_id=account.provider_id,
+        provider_kind=kind,
+        duties=parse_duties(account.duties),
+        credential="jwt",
+    )
+
+
+async def _actor(role: Role, kind: ProviderKind | None = None, **kwargs: object) -> Actor:
+    n = next(_seq)
+    account = await accounts.create_account(
+        f"{role.lower()}{n}@test.pinzhi", PASSWORD, role, **kwargs  # type: ignore[arg-type]
+    )
+    token, _ = issue_access_token(account, kind)
+    return Actor(account, _viewer(account, kind), token)
+
+
+async def consumer(name: str = "张三", phone: str = "13812345678") -> Actor:
+    return await _actor(Role.CONSUMER, name=name, phone=phone)
+
+
+async def merchant(name: str | None = None) -> tuple[Merchant, Actor]:
+    shop = await Merchant.create(name=name or f"店铺 Shop {next(_seq)}")
+    return shop, await _actor(Role.MERCHANT, merchant_id=shop.id)
+
+
+async def regulator() -> Actor:
+    return await _actor(Role.REGULATOR)
+
+
+async def staff(*duties: StaffDuty) -> Actor:
+    duties = duties or (StaffDuty.CUSTOMER_SERVICE,)
+    return await _actor(Role.STAFF, duties=",".join(duties))
+
+
+async def provider(kind: ProviderKind) -> tuple[ServiceProvider, Actor, str]:
+    """A provider, its account (JWT) and an API key for it."""
+    company = await ServiceProvider.create(name=f"{kind} {next(_seq)}", kind=kind)
+    actor = await _actor(Role.SERVICE_PROVIDER, kind, provider_id=company.id)
+    _, key = await create_api_key(actor.account, "test")
+    return company, actor, key
+
+
+async def product(shop: Merchant, *, stock: int = 10, price: int = 1000, **kw: object) -> Product:
+    return await Product.create(
+        merchant_id=shop.id,
+        title=kw.pop("title", f"商品 Product {next(_seq)}"),
+        category=kw.pop("category", "food"),
+        price_minor=price,
+        stock=stock,
+        **kw,
+    )
+
+
+RECIPIENT = Recipient("张三", "13812345678", "北京市朝阳区建国路 88 号")
+
+
+async def order(buyer: Actor, item: Product, quantity: int = 1) -> Order:
+    return await orders.place_order(buyer.viewer, [LineInput(item.id, quantity)], RECIPIENT)
+
+
+@dataclass
+class World:
+    """One order's whole cast: buyer, shop, carriers, payers, staff, regulator."""
+
+    buyer: Actor
+    other_buyer: Actor
+    shop: Merchant
+    seller: Actor
+    other_shop: Merchant
+    other_seller: Actor
+    item: Product
+    carrier: ServiceProvider
+    carrier_actor: Actor
+    carrier_key: str
+    other_carrier: ServiceProvider
+    other_carrier_key: str
+    payer: ServiceProvider
+    payer_actor: Actor
+    payer_key: str
+    other_payer_key: str
+    agent: Actor
+    regulator: Actor
+
+
+async def world() -> World:
+    shop, seller = await merchant()
+    other_shop, other_seller = await merchant()
+    carrier, carrier_actor, carrier_key = await provider(ProviderKind.LOGISTICS)
+    other_carrier, _, other_carrier_key = await provider(ProviderKind.LOGISTICS)
+    payer, payer_actor, payer_key = await provider(ProviderKind.PAYMENT)
+    _, _, other_payer_key = await provider(ProviderKind.PAYMENT)
+    return World(
+        buyer=await consumer(),
+        other_buyer=await consumer("李四", "13987654321"),
+        shop=shop,
+        seller=seller,
+        other_shop=other_shop,
+        other_seller=other_seller,
+        item=await product(shop, stock=100),
+        carrier=carrier,
+        carrier_actor=carrier_actor,
+        carrier_key=carrier_key,
+        other_carrier=other_carrier,
+        other_carrier_key=other_carrier_key,
+        payer=payer,
+        payer_actor=payer_actor,
+        payer_key=payer_key,
+        other_payer_key=other_payer_key,
+        agent=await staff(StaffDuty.CUSTOMER_SERVICE),
+        regulator=await regulator(),
+    )
+
+
+async def paid_order(w: World, quantity: int = 1) -> tuple[Order, Payment]:
+    placed = await order(w.buyer, w.item, quantity)
+    payment, _ = await payments.pay_order(w.buyer.viewer, placed.id, w.payer.id, f"key-{next(_seq):06d}")
+    await payments.confirm_payment(w.payer_actor.viewer, payment.id, True, "REF123")
+    return await Order.get(id=placed.id), await Payment.get(id=payment.id)
+
+
+async def shipped_order(w: World) -> tuple[Order, Shipment]:
+    placed, _ = await paid_order(w)
+    shipment = await logistics.ship_order(
+        w.seller.viewer, placed.id, w.carrier.id, f"SD{next(_seq):08d}"
+    )
+    return await Order.get(id=placed.id), shipment
+
+
+async def delivered_order(w: World) -> tuple[Order, Shipment]:
+    placed, shipment = await shipped_order(w)
+    await logistics.record_tracking_event(
+        w.carrier_actor.viewer,
+        shipment.id,
+        f"EV{next(_seq)}",
+        ShipmentState.DELIVERED,
+        datetime.now(UTC),
+    )
+    return await Order.get(id=placed.id), await Shipment.get(id=shipment.id)
+
+
+def gid(type_name: str, pk: int) -> str:
+    return to_global_id(type_name, pk)
