@@ -74,8 +74,14 @@ class _BodyTooLarge(Exception):
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     response = JSONResponse(
-        {"errors": [{"message": f"请求体超过 {limit} 字节 / Request body over {limit} bytes",
-                     "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+        {
+            "errors": [
+                {
+                    "message": f"请求体超过 {limit} 字节 / Request body over {limit} bytes",
+                    "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                }
+            ]
+        },
         status_code=413,
     )
     await response(scope, receive, send)
@@ -175,7 +181,10 @@ def create_app(
             yield
         await cache.close()
 
-    middleware = [Middleware(RequestId), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    middleware = [
+        Middleware(RequestId),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.allowed_origins:
         middleware.append(
             Middleware(

@@ -106,8 +106,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say(f"Written to {args.credentials}")
     _say("")
     _say(f"3/3 Serving GraphiQL at {graphql_url}  (Ctrl-C to stop)")
-    _say('    Log in with: mutation { login(input: {email: "consumer1@demo.pinzhi", '
-         'password: "pinzhi-demo-2026"}) { accessToken errors { code message } } }')
+    _say(
+        '    Log in with: mutation { login(input: {email: "consumer1@demo.pinzhi", '
+        'password: "pinzhi-demo-2026"}) { accessToken errors { code message } } }'
+    )
     _say('    then set the header {"Authorization": "Bearer <accessToken>"}.')
     if args.no_serve:
         return 0

@@ -83,7 +83,9 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
-    origins = tuple(o.strip() for o in env.get("PINZHI_ALLOWED_ORIGINS", "").split(",") if o.strip())
+    origins = tuple(
+        o.strip() for o in env.get("PINZHI_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    )
     return Settings(
         env=env.get("PINZHI_ENV", "development"),
         database_url=env.get("DATABASE_URL") or "sqlite://pinzhi.sqlite3",

@@ -56,17 +56,16 @@ class Disclosure:
         self, *, owner_id: int, merchant_id: int | None, logistics_provider_id: int | None
     ) -> frozenset[str]:
         v = self.viewer
+        everything = frozenset({"name", "phone", "address"})
         if v.role == Role.CONSUMER and v.account_id == owner_id:
-            return frozenset({"name", "phone", "address"})
-        if v.role == Role.STAFF and v.has_duty(StaffDuty.CUSTOMER_SERVICE):
-            if self.case_consumer_ids is not None and owner_id in self.case_consumer_ids:
-                return frozenset({"name", "phone", "address"})
+            return everything
+        if v.has_duty(StaffDuty.CUSTOMER_SERVICE) and owner_id in (self.case_consumer_ids or ()):
+            return everything
         if v.role == Role.MERCHANT and merchant_id is not None and v.merchant_id == merchant_id:
             # What it needs to ship: who and where. The phone goes to the carrier only.
             return frozenset({"name", "address"})
         if v.is_logistics and logistics_provider_id is not None:
-            if v.provider_id == logistics_provider_id:
-                return frozenset({"name", "phone", "address"})
+            return everything if v.provider_id == logistics_provider_id else frozenset()
         return frozenset()
 
     def needs_case_list(self) -> bool:

@@ -20,7 +20,9 @@ def forbidden(message: str = "不允许此操作 / Not allowed") -> GraphQLError
 
 
 def unauthenticated() -> GraphQLError:
-    return GraphQLError("需要登录 / Authentication required", extensions={"code": "UNAUTHENTICATED"})
+    return GraphQLError(
+        "需要登录 / Authentication required", extensions={"code": "UNAUTHENTICATED"}
+    )
 
 
 class _RolePermission(BasePermission):

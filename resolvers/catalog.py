@@ -40,9 +40,7 @@ async def products(
     return await paginate(query, first, after, lambda rows: [Product.from_row(r) for r in rows])
 
 
-async def service_providers(
-    info: Info, kind: ProviderKind | None = None
-) -> list[ServiceProvider]:
+async def service_providers(info: Info, kind: ProviderKind | None = None) -> list[ServiceProvider]:
     query = scope(info.context.viewer, models.ServiceProvider)
     if kind is not None:
         query = query.filter(kind=kind)

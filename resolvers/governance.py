@@ -42,8 +42,7 @@ async def platform_rules(info: Info) -> list[PlatformRule]:
         ]
         await cache.set(rules.CACHE_KEY, cached, ttl=RULES_TTL_SECONDS)
     return [
-        PlatformRule.from_row(models.PlatformRule(**item), info.context.language)
-        for item in cached
+        PlatformRule.from_row(models.PlatformRule(**item), info.context.language) for item in cached
     ]
 
 

@@ -16,9 +16,9 @@ from tortoise.models import Model
 from pinzhi.auth.scopes import scope
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
-    FeedbackSubject,
     Account,
     Complaint,
+    FeedbackSubject,
     Merchant,
     Order,
     OrderLine,
@@ -28,7 +28,6 @@ from pinzhi.models import (
     Shipment,
     TrackingEvent,
 )
-
 from pinzhi.services.feedback import summaries_by_merchant
 
 

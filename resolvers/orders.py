@@ -80,18 +80,14 @@ async def _order_payload(info: Info, row: models.Order | None, errors: list) -> 
 async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
     lines = [LineInput(pk_of(ln.product_id, "Product"), ln.quantity) for ln in input.lines]
     recipient = Recipient(input.recipient.name, input.recipient.phone, input.recipient.address)
-    row, errors = await attempt(
-        info, orders.place_order(info.context.viewer, lines, recipient)
-    )
+    row, errors = await attempt(info, orders.place_order(info.context.viewer, lines, recipient))
     return await _order_payload(info, row, errors)
 
 
 async def cancel_order(info: Info, input: CancelOrderInput) -> OrderPayload:
     row, errors = await attempt(
         info,
-        orders.cancel_order(
-            info.context.viewer, pk_of(input.order_id, "Order") or 0, input.reason
-        ),
+        orders.cancel_order(info.context.viewer, pk_of(input.order_id, "Order") or 0, input.reason),
     )
     return await _order_payload(info, row, errors)
 

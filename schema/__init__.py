@@ -53,11 +53,15 @@ def mutation(resolver, *permissions, description: str | None = None):  # type: i
 @strawberry.type
 class Query:
     me = field(account_resolvers.me, description="The viewer's account; null when anonymous.")
-    node = field(node_resolvers.node, description="Any object by id; null if missing or out of scope.")
+    node = field(
+        node_resolvers.node, description="Any object by id; null if missing or out of scope."
+    )
     merchants = field(catalog_resolvers.merchants, description="Public.")
     products = field(catalog_resolvers.products, description="Public; listed products only.")
     service_providers = field(catalog_resolvers.service_providers, description="Public.")
-    platform_rules = field(governance_resolvers.platform_rules, description="Rules in force (QS 5.2).")
+    platform_rules = field(
+        governance_resolvers.platform_rules, description="Rules in force (QS 5.2)."
+    )
     orders = field(order_resolvers.order_list, READERS, description="Orders in the viewer's scope.")
     payments = field(order_resolvers.payment_list, READERS)
     shipments = field(order_resolvers.shipment_list, READERS)
@@ -65,8 +69,12 @@ class Query:
     feedback = field(service_resolvers.feedback_list, READERS)
     feedback_summary = field(service_resolvers.feedback_summary, READERS)
     audit_trail = field(governance_resolvers.audit_trail, READERS, description="QS 9.1.2.")
-    verify_audit_trail = field(governance_resolvers.verify_audit_trail, READERS, description="QS 9.1.2.")
-    pii_access_log = field(governance_resolvers.pii_access_log, PII_LOG_READERS, description="QS 9.4.1.")
+    verify_audit_trail = field(
+        governance_resolvers.verify_audit_trail, READERS, description="QS 9.1.2."
+    )
+    pii_access_log = field(
+        governance_resolvers.pii_access_log, PII_LOG_READERS, description="QS 9.4.1."
+    )
     api_keys = field(account_resolvers.api_keys, p.PROVIDER)
 
 
@@ -87,8 +95,12 @@ class Mutation:
     cancel_order = mutation(order_resolvers.cancel_order, ORDER_CANCELLERS)
     file_complaint = mutation(service_resolvers.file_complaint, p.CONSUMER)
     take_complaint = mutation(service_resolvers.take_complaint, p.CUSTOMER_SERVICE)
-    handle_complaint = mutation(service_resolvers.handle_complaint, p.CUSTOMER_SERVICE, description="QS 9.2.4.")
-    submit_feedback = mutation(service_resolvers.submit_feedback, FEEDBACK_AUTHORS, description="QS 10.2.")
+    handle_complaint = mutation(
+        service_resolvers.handle_complaint, p.CUSTOMER_SERVICE, description="QS 9.2.4."
+    )
+    submit_feedback = mutation(
+        service_resolvers.submit_feedback, FEEDBACK_AUTHORS, description="QS 10.2."
+    )
 
 
 def build_schema(debug: bool = False) -> strawberry.Schema:

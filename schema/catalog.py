@@ -84,4 +84,6 @@ class ServiceProvider(Node):
 
     @classmethod
     def from_row(cls, row: models.ServiceProvider) -> ServiceProvider:
-        return cls(id=to_global_id("ServiceProvider", row.id), pk=row.id, name=row.name, kind=row.kind)
+        return cls(
+            id=to_global_id("ServiceProvider", row.id), pk=row.id, name=row.name, kind=row.kind
+        )

@@ -95,9 +95,7 @@ class FileComplaintInput:
 @strawberry.input
 class HandleComplaintInput:
     complaint_id: strawberry.ID
-    resolution: str | None = strawberry.field(
-        default=None, description="Resolve now, on the spot."
-    )
+    resolution: str | None = strawberry.field(default=None, description="Resolve now, on the spot.")
     delay_reason: str | None = strawberry.field(
         default=None, description="Why it cannot be solved now (with promisedBy)."
     )

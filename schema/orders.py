@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 import strawberry
 from strawberry.types import Info
 
@@ -231,4 +232,3 @@ class Shipment(Node):
     async def tracking_events(self, info: Info) -> list[TrackingEvent]:
         rows = await info.context.loaders.events_by_shipment_id.load(self.pk)
         return [TrackingEvent.from_row(r) for r in rows]
-

@@ -43,22 +43,28 @@ MERCHANTS = [
     (
         "青禾母婴 Qinghe Baby",
         "merchant1@demo.pinzhi",
-        [("有机婴儿米粉 Organic baby rice cereal", "mother_baby", 6800, 120),
-         ("婴儿湿巾 80 抽 Baby wipes x80", "mother_baby", 1590, 500),
-         ("防胀气奶瓶 Anti-colic bottle", "mother_baby", 12900, 60)],
+        [
+            ("有机婴儿米粉 Organic baby rice cereal", "mother_baby", 6800, 120),
+            ("婴儿湿巾 80 抽 Baby wipes x80", "mother_baby", 1590, 500),
+            ("防胀气奶瓶 Anti-colic bottle", "mother_baby", 12900, 60),
+        ],
     ),
     (
         "山泉食品 Mountain Spring Foods",
         "merchant2@demo.pinzhi",
-        [("高山绿茶 250g Highland green tea", "food", 8800, 200),
-         ("五常大米 5kg Wuchang rice", "food", 7900, 150),
-         ("手工挂面 Hand-made noodles", "food", 2500, 300)],
+        [
+            ("高山绿茶 250g Highland green tea", "food", 8800, 200),
+            ("五常大米 5kg Wuchang rice", "food", 7900, 150),
+            ("手工挂面 Hand-made noodles", "food", 2500, 300),
+        ],
     ),
     (
         "雅致美妆 Elegant Beauty",
         "merchant3@demo.pinzhi",
-        [("保湿面霜 Moisturising cream", "cosmetics", 15900, 80),
-         ("防晒乳 SPF50 Sunscreen", "cosmetics", 9900, 90)],
+        [
+            ("保湿面霜 Moisturising cream", "cosmetics", 15900, 80),
+            ("防晒乳 SPF50 Sunscreen", "cosmetics", 9900, 90),
+        ],
     ),
 ]
 
@@ -122,7 +128,9 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         prefix, secret, full = demo_api_key(name)
         if not await ApiKey.filter(prefix=prefix).exists():
             await store_api_key(account, prefix, secret, "demo")
-        creds.accounts.append({"role": "SERVICE_PROVIDER", "email": email, "password": DEMO_PASSWORD})
+        creds.accounts.append(
+            {"role": "SERVICE_PROVIDER", "email": email, "password": DEMO_PASSWORD}
+        )
         creds.api_keys.append({"role": "SERVICE_PROVIDER", "kind": str(kind), "key": full})
     progress(f"  providers: {len(providers)}")
 
@@ -183,7 +191,9 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         if stage == "CANCELLED":
             await orders.cancel_order(consumer, order.id, "买错了 / ordered by mistake")
             return order.id
-        payment, _ = await payments.pay_order(consumer, order.id, payer.id, f"demo-pay-{counter:04d}")
+        payment, _ = await payments.pay_order(
+            consumer, order.id, payer.id, f"demo-pay-{counter:04d}"
+        )
         await payments.confirm_payment(payment_viewer, payment.id, True, f"SP{counter:08d}")
         if stage == "PAID":
             return order.id
@@ -220,7 +230,7 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
     progress(f"  orders: {counter} across every state, with payments, shipments and tracking")
 
     # Complaints: one resolved on the spot, one with a promise, one still open.
-    (c0, m0, o0), (c1, m1, o1), (c2, m2, o2) = completed[0], completed[1], completed[-1]
+    (c0, _, o0), (c1, _, o1), (c2, m2, _) = completed[0], completed[1], completed[-1]
     first = await complaints.file_complaint(
         consumer_viewers[c0], o0, None, "包装破损，商品有划痕 / Damaged packaging, scratched item"
     )

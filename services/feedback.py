@@ -59,9 +59,10 @@ async def _subject(
             if case.state != ComplaintState.RESOLVED:
                 raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("subjectId",), "case not closed")
             return case.id, None, viewer.account_id
-    if viewer.role in (Role.MERCHANT, Role.SERVICE_PROVIDER):
-        if subject_type == FeedbackSubject.PLATFORM:
-            return 0, None, None
+    if viewer.role in (Role.MERCHANT, Role.SERVICE_PROVIDER) and (
+        subject_type == FeedbackSubject.PLATFORM
+    ):
+        return 0, None, None
     raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("subjectType",))
 
 

@@ -120,9 +120,7 @@ async def record_tracking_event(
             )
             data = {"event_id": external_id, "location": location}
             if status == shipment.state:
-                await audit.append(
-                    "Shipment", shipment.id, "scanned", actor=viewer, data=data
-                )
+                await audit.append("Shipment", shipment.id, "scanned", actor=viewer, data=data)
             else:
                 await state.move(
                     shipment, status, actor=viewer, action="tracking", field="status", data=data

@@ -67,9 +67,7 @@ async def current_rules() -> list[PlatformRule]:
 
 async def current(key: str) -> PlatformRule:
     now = datetime.now(UTC)
-    row = (
-        await PlatformRule.filter(key=key, effective_from__lte=now).order_by("-version").first()
-    )
+    row = await PlatformRule.filter(key=key, effective_from__lte=now).order_by("-version").first()
     if row is None:
         raise ServiceError(ErrorCode.RULE_MISSING, (), key)
     return row

@@ -27,35 +27,48 @@ from pinzhi.models import (
 from pinzhi.services import audit
 from pinzhi.services.errors import ErrorCode, ServiceError
 
-O, P, S, C = OrderState, PaymentState, ShipmentState, ComplaintState
-
 TRANSITIONS: dict[type[Model], dict[StrEnum, frozenset[StrEnum]]] = {
     Order: {
-        O.PENDING_PAYMENT: frozenset({O.PAID, O.CANCELLED}),
-        O.PAID: frozenset({O.SHIPPED, O.CANCELLED}),
-        O.SHIPPED: frozenset({O.DELIVERED, O.COMPLETED}),
-        O.DELIVERED: frozenset({O.COMPLETED}),
-        O.COMPLETED: frozenset(),
-        O.CANCELLED: frozenset(),
+        OrderState.PENDING_PAYMENT: frozenset({OrderState.PAID, OrderState.CANCELLED}),
+        OrderState.PAID: frozenset({OrderState.SHIPPED, OrderState.CANCELLED}),
+        OrderState.SHIPPED: frozenset({OrderState.DELIVERED, OrderState.COMPLETED}),
+        OrderState.DELIVERED: frozenset({OrderState.COMPLETED}),
+        OrderState.COMPLETED: frozenset(),
+        OrderState.CANCELLED: frozenset(),
     },
     Payment: {
-        P.PENDING: frozenset({P.SUCCEEDED, P.FAILED}),
-        P.SUCCEEDED: frozenset({P.REFUNDED}),
-        P.FAILED: frozenset(),
-        P.REFUNDED: frozenset(),
+        PaymentState.PENDING: frozenset({PaymentState.SUCCEEDED, PaymentState.FAILED}),
+        PaymentState.SUCCEEDED: frozenset({PaymentState.REFUNDED}),
+        PaymentState.FAILED: frozenset(),
+        PaymentState.REFUNDED: frozenset(),
     },
     Shipment: {
-        S.CREATED: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.EXCEPTION}),
-        S.IN_TRANSIT: frozenset({S.OUT_FOR_DELIVERY, S.DELIVERED, S.EXCEPTION}),
-        S.OUT_FOR_DELIVERY: frozenset({S.IN_TRANSIT, S.DELIVERED, S.EXCEPTION}),
-        S.EXCEPTION: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED}),
-        S.DELIVERED: frozenset(),
+        ShipmentState.CREATED: frozenset(
+            {
+                ShipmentState.IN_TRANSIT,
+                ShipmentState.OUT_FOR_DELIVERY,
+                ShipmentState.DELIVERED,
+                ShipmentState.EXCEPTION,
+            }
+        ),
+        ShipmentState.IN_TRANSIT: frozenset(
+            {ShipmentState.OUT_FOR_DELIVERY, ShipmentState.DELIVERED, ShipmentState.EXCEPTION}
+        ),
+        ShipmentState.OUT_FOR_DELIVERY: frozenset(
+            {ShipmentState.IN_TRANSIT, ShipmentState.DELIVERED, ShipmentState.EXCEPTION}
+        ),
+        ShipmentState.EXCEPTION: frozenset(
+            {ShipmentState.IN_TRANSIT, ShipmentState.OUT_FOR_DELIVERY, ShipmentState.DELIVERED}
+        ),
+        ShipmentState.DELIVERED: frozenset(),
     },
     Complaint: {
-        C.OPEN: frozenset({C.IN_PROGRESS, C.PROMISED, C.RESOLVED}),
-        C.IN_PROGRESS: frozenset({C.PROMISED, C.RESOLVED}),
-        C.PROMISED: frozenset({C.RESOLVED}),
-        C.RESOLVED: frozenset(),
+        ComplaintState.OPEN: frozenset(
+            {ComplaintState.IN_PROGRESS, ComplaintState.PROMISED, ComplaintState.RESOLVED}
+        ),
+        ComplaintState.IN_PROGRESS: frozenset({ComplaintState.PROMISED, ComplaintState.RESOLVED}),
+        ComplaintState.PROMISED: frozenset({ComplaintState.RESOLVED}),
+        ComplaintState.RESOLVED: frozenset(),
     },
 }
 

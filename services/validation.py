@@ -12,9 +12,7 @@ PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 def text(value: str | None, field: str, *, min_len: int = 1, max_len: int = 200) -> str:
     cleaned = (value or "").strip()
     if not (min_len <= len(cleaned) <= max_len):
-        raise ServiceError(
-            ErrorCode.INVALID_INPUT, (field,), f"length must be {min_len}–{max_len}"
-        )
+        raise ServiceError(ErrorCode.INVALID_INPUT, (field,), f"length must be {min_len}–{max_len}")
     return cleaned
 
 

@@ -8,6 +8,9 @@ Set ``PINZHI_TEST_DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test
 from __future__ import annotations
 
 import os
+
+# Before any pinzhi module reads its settings: the test environment (cheap password hashing).
+os.environ.setdefault("PINZHI_ENV", "test")
 import uuid
 from collections.abc import AsyncIterator
 
@@ -25,7 +28,6 @@ from tests.helpers import GraphQLClient
 DATABASE_URL = os.environ.get("PINZHI_TEST_DATABASE_URL") or "sqlite://:memory:"
 CACHE_URL = os.environ.get("PINZHI_TEST_CACHE_URL") or "memory://"
 
-os.environ.setdefault("PINZHI_ENV", "test")
 get_settings.cache_clear()
 
 

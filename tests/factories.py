@@ -58,7 +58,10 @@ def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
 async def _actor(role: Role, kind: ProviderKind | None = None, **kwargs: object) -> Actor:
     n = next(_seq)
     account = await accounts.create_account(
-        f"{role.lower()}{n}@test.pinzhi", PASSWORD, role, **kwargs  # type: ignore[arg-type]
+        f"{role.lower()}{n}@test.pinzhi",
+        PASSWORD,
+        role,
+        **kwargs,  # type: ignore[arg-type]
     )
     token, _ = issue_access_token(account, kind)
     return Actor(account, _viewer(account, kind), token)
@@ -163,7 +166,9 @@ async def world() -> World:
 
 async def paid_order(w: World, quantity: int = 1) -> tuple[Order, Payment]:
     placed = await order(w.buyer, w.item, quantity)
-    payment, _ = await payments.pay_order(w.buyer.viewer, placed.id, w.payer.id, f"key-{next(_seq):06d}")
+    payment, _ = await payments.pay_order(
+        w.buyer.viewer, placed.id, w.payer.id, f"key-{next(_seq):06d}"
+    )
     await payments.confirm_payment(w.payer_actor.viewer, payment.id, True, "REF123")
     return await Order.get(id=placed.id), await Payment.get(id=payment.id)
 

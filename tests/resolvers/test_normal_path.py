@@ -48,7 +48,11 @@ async def test_order_walks_from_placement_to_feedback(api) -> None:
         {
             "input": {
                 "lines": [{"productId": f.gid("Product", w.item.id), "quantity": 2}],
-                "recipient": {"name": "张三", "phone": "13812345678", "address": "北京市朝阳区建国路 88 号"},
+                "recipient": {
+                    "name": "张三",
+                    "phone": "13812345678",
+                    "address": "北京市朝阳区建国路 88 号",
+                },
             }
         },
         token=w.buyer.token,
@@ -60,8 +64,13 @@ async def test_order_walks_from_placement_to_feedback(api) -> None:
 
     paid = await api(
         PAY,
-        {"input": {"orderId": order["id"], "providerId": f.gid("ServiceProvider", w.payer.id),
-                   "idempotencyKey": "pay-once-0001"}},
+        {
+            "input": {
+                "orderId": order["id"],
+                "providerId": f.gid("ServiceProvider", w.payer.id),
+                "idempotencyKey": "pay-once-0001",
+            }
+        },
         token=w.buyer.token,
     )
     payment = paid.data["payOrder"]["payment"]
@@ -78,8 +87,13 @@ async def test_order_walks_from_placement_to_feedback(api) -> None:
 
     shipped = await api(
         SHIP,
-        {"input": {"orderId": order["id"], "providerId": f.gid("ServiceProvider", w.carrier.id),
-                   "trackingNumber": "SD0000000001"}},
+        {
+            "input": {
+                "orderId": order["id"],
+                "providerId": f.gid("ServiceProvider", w.carrier.id),
+                "trackingNumber": "SD0000000001",
+            }
+        },
         token=w.seller.token,
     )
     shipment = shipped.data["shipOrder"]["shipment"]
@@ -88,8 +102,15 @@ async def test_order_walks_from_placement_to_feedback(api) -> None:
     for i, status in enumerate(["IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"]):
         tracked = await api(
             TRACK,
-            {"input": {"shipmentId": shipment["id"], "eventId": f"E{i}", "status": status,
-                       "occurredAt": datetime.now(UTC).isoformat(), "location": "杭州"}},
+            {
+                "input": {
+                    "shipmentId": shipment["id"],
+                    "eventId": f"E{i}",
+                    "status": status,
+                    "occurredAt": datetime.now(UTC).isoformat(),
+                    "location": "杭州",
+                }
+            },
             token=w.carrier_key,
         )
         result = tracked.data["recordTrackingEvent"]
