@@ -104,6 +104,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for key in creds.api_keys:
         _say(f"  {key['kind']:<17} {key['key']}")
     _say(f"Written to {args.credentials}")
+    if args.no_serve:
+        _say(f"Serve it with: pinzhi serve --database-url {url}")
+        return 0
     _say("")
     _say(f"3/3 Serving GraphiQL at {graphql_url}  (Ctrl-C to stop)")
     _say(
@@ -111,8 +114,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         'password: "pinzhi-demo-2026"}) { accessToken errors { code message } } }'
     )
     _say('    then set the header {"Authorization": "Bearer <accessToken>"}.')
-    if args.no_serve:
-        return 0
     _serve(args.host, args.port, url)
     return 0
 

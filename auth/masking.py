@@ -57,7 +57,8 @@ class Disclosure:
     ) -> frozenset[str]:
         v = self.viewer
         everything = frozenset({"name", "phone", "address"})
-        if v.role == Role.CONSUMER and v.account_id == owner_id:
+        if v.account_id is not None and v.account_id == owner_id:
+            # The owner, whatever its role (e.g. a merchant or staff member reading `me`).
             return everything
         if v.has_duty(StaffDuty.CUSTOMER_SERVICE) and owner_id in (self.case_consumer_ids or ()):
             return everything
@@ -93,7 +94,7 @@ class Disclosure:
             phone if "phone" in whole else mask_phone(phone),
             address if "address" in whole else mask_address(address),
         )
-        is_owner = self.viewer.role == Role.CONSUMER and self.viewer.account_id == owner_id
+        is_owner = self.viewer.account_id is not None and self.viewer.account_id == owner_id
         if whole and not is_owner:
             self.records.append(
                 AccessRecord(owner_id, entity_type, entity_id, tuple(sorted(whole)))

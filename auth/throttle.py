@@ -7,6 +7,7 @@ sees them.
 
 from __future__ import annotations
 
+import math
 import time
 
 from aiocache.base import BaseCache
@@ -40,7 +41,7 @@ async def check(cache: BaseCache, email: str, client: str, now: float | None = N
             continue
         wait = state["last"] + _delay(state["count"]) - now
         if wait > 0:
-            raise Throttled(int(wait) + 1)
+            raise Throttled(math.ceil(wait))
 
 
 async def record_failure(

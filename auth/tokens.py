@@ -113,22 +113,32 @@ async def rotate_refresh_token(token: str) -> TokenPair:
     """Trade a refresh token for a new pair. A token is good once: presenting a used one
     means it was stolen or replayed, so the whole family (that login) is revoked."""
     now = _now()
-    async with in_transaction():
-        row = await RefreshToken.filter(token_hash=_hash(token)).select_for_update().first()
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
-            raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
-        if row.used_at is not None:
-            await RefreshToken.filter(family=row.family, revoked_at=None).update(revoked_at=now)
-            raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",), "reused")
-        account = await Account.get_or_none(id=row.account_id, is_active=True)
-        if account is None:
-            raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
-        claimed = await RefreshToken.filter(id=row.id, used_at=None).update(used_at=now)
-        if claimed != 1:
-            raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",), "reused")
-        access, expires = issue_access_token(account, await _provider_kind(account), now=now)
-        refresh = await _new_refresh_token(account.id, row.family, now)
+    try:
+        async with in_transaction():
+            row = await RefreshToken.filter(token_hash=_hash(token)).select_for_update().first()
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
+            if row.used_at is not None:
+                raise _Replayed(row.family)
+            account = await Account.get_or_none(id=row.account_id, is_active=True)
+            if account is None:
+                raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
+            claimed = await RefreshToken.filter(id=row.id, used_at=None).update(used_at=now)
+            if claimed != 1:
+                raise _Replayed(row.family)
+            access, expires = issue_access_token(account, await _provider_kind(account), now=now)
+            refresh = await _new_refresh_token(account.id, row.family, now)
+    except _Replayed as replay:
+        # Revoke after the refused transaction has rolled back, so that the revocation stays.
+        await RefreshToken.filter(family=replay.family, revoked_at=None).update(revoked_at=now)
+        raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",), "reused") from None
     return TokenPair(access, refresh, expires)
+
+
+class _Replayed(Exception):
+    def __init__(self, family: str):
+        super().__init__(family)
+        self.family = family
 
 
 async def revoke_refresh_family(token: str, account_id: int | None = None) -> bool:

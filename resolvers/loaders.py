@@ -18,6 +18,7 @@ from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Account,
     Complaint,
+    Feedback,
     FeedbackSubject,
     Merchant,
     Order,
@@ -83,6 +84,7 @@ class Loaders:
         self.payment_by_id = _one_by(viewer, Payment, "id")
         self.shipment_by_id = _one_by(viewer, Shipment, "id")
         self.complaint_by_id = _one_by(viewer, Complaint, "id")
+        self.feedback_by_id = _one_by(viewer, Feedback, "id")
         self.lines_by_order_id = _many_by(viewer, OrderLine, "order_id")
         self.payment_by_order_id = _latest_by(viewer, Payment, "order_id")
         self.payments_by_order_id = _many_by(viewer, Payment, "order_id")
@@ -103,5 +105,6 @@ class Loaders:
             Payment: self.payment_by_id.load,
             Shipment: self.shipment_by_id.load,
             Complaint: self.complaint_by_id.load,
+            Feedback: self.feedback_by_id.load,
             Account: self.account_by_id.load,
         }.get(model)

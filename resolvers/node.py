@@ -10,7 +10,7 @@ from pinzhi.schema.accounts import Account
 from pinzhi.schema.base import Node, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.orders import Order, Payment, Shipment
-from pinzhi.schema.service import Complaint
+from pinzhi.schema.service import Complaint, Feedback
 
 NODE_TYPES: dict[str, type[models.Model]] = {
     "Merchant": models.Merchant,
@@ -20,6 +20,7 @@ NODE_TYPES: dict[str, type[models.Model]] = {
     "Payment": models.Payment,
     "Shipment": models.Shipment,
     "Complaint": models.Complaint,
+    "Feedback": models.Feedback,
     "Account": models.Account,
 }
 
@@ -45,5 +46,6 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "Payment": Payment,
         "Shipment": Shipment,
         "Complaint": Complaint,
+        "Feedback": Feedback,
     }
     return simple[type_name].from_row(row)

@@ -54,7 +54,7 @@ async def paginate(
     size = page_size(first)
     if after:
         query = query.filter(id__lt=decode_cursor(after))
-    rows = await query.order_by("-id").limit(size + 1) if size else []
+    rows = await query.order_by("-id").limit(size + 1)
     page = list(rows[:size])
     nodes = to_nodes(page)
     if not isinstance(nodes, list):

@@ -27,7 +27,7 @@ from pinzhi.resolvers import service as service_resolvers
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.extensions import FlushAccessLog, RequestGuard, should_mask
-from pinzhi.schema.orders import Order, OrderLine, Payment, Shipment, TrackingEvent
+from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.service import Complaint, Feedback
 from pinzhi.settings import get_settings
 
@@ -128,10 +128,8 @@ def build_schema(debug: bool = False) -> strawberry.Schema:
             Product,
             ServiceProvider,
             Order,
-            OrderLine,
             Payment,
             Shipment,
-            TrackingEvent,
             Complaint,
             Feedback,
         ],

@@ -54,8 +54,8 @@ async def _order(info: Info, pk: int) -> Order | None:
     return Order.from_row(row, await info.context.prepare_disclosure())
 
 
-@strawberry.type
-class OrderLine(Node):
+@strawberry.type(description="A product and quantity within an order.")
+class OrderLine:
     quantity: int
     unit_price: Money
     pk: strawberry.Private[int]
@@ -64,7 +64,6 @@ class OrderLine(Node):
     @classmethod
     def from_row(cls, row: models.OrderLine, currency: str) -> OrderLine:
         return cls(
-            id=to_global_id("OrderLine", row.id),
             pk=row.id,
             product_pk=row.product_id,
             quantity=row.quantity,
@@ -167,8 +166,8 @@ class Payment(Node):
         return await _provider(info, self.provider_pk)
 
 
-@strawberry.type
-class TrackingEvent(Node):
+@strawberry.type(description="A carrier's scan or status change.")
+class TrackingEvent:
     event_id: str
     status: ShipmentState
     location: str
@@ -179,7 +178,6 @@ class TrackingEvent(Node):
     @classmethod
     def from_row(cls, row: models.TrackingEvent) -> TrackingEvent:
         return cls(
-            id=to_global_id("TrackingEvent", row.id),
             event_id=row.external_id,
             status=row.status,
             location=row.location,

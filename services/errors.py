@@ -67,7 +67,7 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.SCORE_OUT_OF_RANGE: ("评分须为 1 到 5", "The score must be from 1 to 5"),
     ErrorCode.FEEDBACK_EXISTS: ("已评价过该对象", "You have already rated this"),
-    ErrorCode.NOT_ELIGIBLE: ("不具备评价资格", "You are not eligible to rate this"),
+    ErrorCode.NOT_ELIGIBLE: ("不具备执行此操作的资格", "You are not eligible to do this"),
     ErrorCode.RULE_MISSING: ("平台规则缺失", "A platform rule is missing"),
 }
 

@@ -17,7 +17,7 @@ from pinzhi.models import (
 )
 from pinzhi.services import audit, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
-from pinzhi.services.lookup import lock_visible
+from pinzhi.services.lookup import get_visible, lock_visible
 
 
 async def pay_order(
@@ -43,6 +43,12 @@ async def pay_order(
     try:
         async with in_transaction():
             order = await lock_visible(viewer, Order, order_id, "orderId")
+            # A retry with the same key that waited on the order lock: answer as a replay.
+            raced = await Payment.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
+            if raced is not None:
+                if raced.order_id != order.id:
+                    raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
+                return raced, False
             if order.state != OrderState.PENDING_PAYMENT:
                 code = (
                     ErrorCode.ALREADY_PAID
@@ -86,6 +92,10 @@ async def confirm_payment(
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     reference = validation.text(provider_reference, "providerReference", max_len=100)
     async with in_transaction():
+        # Lock the order before the payment, in the same order as cancel_order, so a
+        # confirmation racing a cancellation cannot deadlock.
+        seen = await get_visible(viewer, Payment, payment_id, "paymentId")
+        await Order.filter(id=seen.order_id).select_for_update().first()
         payment = await lock_visible(viewer, Payment, payment_id, "paymentId")
         target = PaymentState.SUCCEEDED if succeeded else PaymentState.FAILED
         await state.move(

@@ -36,6 +36,11 @@ async def db() -> AsyncIterator[TortoiseContext]:
     async with tortoise_test_context(MODEL_MODULES, db_url=DATABASE_URL) as ctx:
         await rules.ensure_defaults()
         yield ctx
+        if not DATABASE_URL.startswith("sqlite"):
+            # tortoise creates a database per test but leaves it behind: drop it.
+            connection = ctx.db()
+            await connection.close()
+            await connection.db_delete()
 
 
 @pytest_asyncio.fixture

@@ -195,3 +195,59 @@ async def delivered_order(w: World) -> tuple[Order, Shipment]:
 
 def gid(type_name: str, pk: int) -> str:
     return to_global_id(type_name, pk)
+
+
+# --- Added for the role-boundary and masking tests (tests/auth) -----------------------------
+
+
+async def complaint(buyer: Actor, placed: Order, text: str = "商品与描述不符 / not as described"):
+    """A consumer's open complaint about one of its orders."""
+    from pinzhi.services import complaints
+
+    return await complaints.file_complaint(buyer.viewer, placed.id, None, text)
+
+
+async def other_side_order(
+    w: World, stage: str = "delivered"
+) -> tuple[Order, Payment | None, Shipment | None]:
+    """An order wholly outside ``w``'s main cast: the other buyer, the other shop, the other
+    payment provider and the other carrier. ``stage``: placed, pending (payment created, not
+    confirmed), paid, shipped or delivered."""
+    from pinzhi.auth.api_keys import viewer_from_api_key
+
+    stages = ["placed", "pending", "paid", "shipped", "delivered"]
+    reach = stages.index(stage)
+    item = await product(w.other_shop, stock=50)
+    placed = await order(w.other_buyer, item)
+    payer = await viewer_from_api_key(w.other_payer_key)
+    carrier = await viewer_from_api_key(w.other_carrier_key)
+    payment = shipment = None
+    if reach >= 1:
+        payment, _ = await payments.pay_order(
+            w.other_buyer.viewer, placed.id, payer.provider_id, f"key-{next(_seq):06d}"
+        )
+    if reach >= 2:
+        await payments.confirm_payment(payer, payment.id, True, "REF-OTHER")
+    if reach >= 3:
+        shipment = await logistics.ship_order(
+            w.other_seller.viewer, placed.id, w.other_carrier.id, f"SD{next(_seq):08d}"
+        )
+    if reach >= 4:
+        await logistics.record_tracking_event(
+            carrier, shipment.id, f"EV{next(_seq)}", ShipmentState.DELIVERED, datetime.now(UTC)
+        )
+    return (
+        await Order.get(id=placed.id),
+        await Payment.get(id=payment.id) if payment else None,
+        await Shipment.get(id=shipment.id) if shipment else None,
+    )
+
+
+async def feedback(author: Actor, subject: str, subject_id: int | None = None, score: int = 4):
+    """A rating through the real service: ``subject`` is a FeedbackSubject value."""
+    from pinzhi.models import FeedbackSubject
+    from pinzhi.services import feedback as feedback_service
+
+    return await feedback_service.submit_feedback(
+        author.viewer, FeedbackSubject(subject), subject_id, score, "评价 / rating"
+    )

@@ -1,0 +1,154 @@
+"""``python -m pinzhi.bench``: load the data, check the floor, measure, profile, report.
+
+    python -m pinzhi.bench --scale 1 --database-url postgres://postgres@127.0.0.1:5432/pinzhi_bench
+
+The database is created when missing and filled once per scale (``--reset`` drops and
+refills it). Results go to bench/results/<date>-<scale>.json and the generated section of
+docs/PERFORMANCE.md. ``--variant NAME=module:factory`` adds a server variant measured
+against the same floor in the same run (today's is ``graphql=pinzhi.app:create_app``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pinzhi_bench"
+DEFAULT_VARIANT = "graphql=pinzhi.app:create_app"
+ALL_SCENARIOS = ["typename", "products", "merchant_orders", "complaints", "place_order"]
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m pinzhi.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--scale", type=float, default=1.0, help="1 = 100,000 orders; 0.01 is quick")
+    p.add_argument("--database-url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
+    p.add_argument("--reset", action="store_true", help="drop, recreate and refill the database")
+    p.add_argument("--load-only", action="store_true", help="fill the database and stop")
+    p.add_argument(
+        "--scenarios", default="typename,products,merchant_orders,complaints,place_order"
+    )
+    p.add_argument("--clients", default="1,16", help="concurrent keep-alive clients per run")
+    p.add_argument("--seconds", type=int, default=8, help="length of one measured run")
+    p.add_argument("--warmup", type=int, default=2, help="unmeasured run before each series")
+    p.add_argument("--rounds", type=int, default=2, help="floor/GraphQL pairs per client count")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=module:factory",
+        help=f"a GraphQL server to measure (repeatable; {DEFAULT_VARIANT} unless --only-variants)",
+    )
+    p.add_argument("--only-variants", action="store_true", help="drop the default variant")
+    p.add_argument("--uvicorn-arg", action="append", default=[], help="passed to every server")
+    p.add_argument("--port-base", type=int, default=18700)
+    p.add_argument("--profile-runs", type=int, default=30, help="0 skips the profile")
+    p.add_argument("--results-dir", type=Path, default=HERE / "results")
+    p.add_argument("--doc", type=Path, default=HERE.parent / "docs" / "PERFORMANCE.md")
+    p.add_argument("--no-doc", action="store_true", help="write the JSON only")
+    return p.parse_args(argv)
+
+
+def variants_of(args: argparse.Namespace) -> dict[str, str]:
+    specs = ([] if args.only_variants else [DEFAULT_VARIANT]) + args.variant
+    variants: dict[str, str] = {}
+    for spec in specs:
+        name, sep, factory = spec.partition("=")
+        if not sep or ":" not in factory or not name or name == "floor":
+            raise SystemExit(f"--variant wants NAME=module:factory, got {spec!r}")
+        variants[name] = factory
+    if not variants:
+        raise SystemExit("no server variant to measure")
+    return variants
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Before any pinzhi module reads its settings: the servers and this process share them.
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("CACHE_URL", "memory://")
+    os.environ.setdefault("PINZHI_ACCESS_TOKEN_MINUTES", "720")  # tokens outlive the run
+    from pinzhi.settings import get_settings
+
+    get_settings.cache_clear()
+    from pinzhi.bench import database
+
+    variants = variants_of(args)
+    say(f"Database {args.database_url.split('@')[-1]} at scale {args.scale:g}")
+    load_report = asyncio.run(_prepare(args, database))
+    if args.load_only or database.is_sqlite(args.database_url):
+        if database.is_sqlite(args.database_url) and not args.load_only:
+            say("SQLite holds the data; the floor and the load runs need PostgreSQL.")
+        return 0
+    from pinzhi.bench.run import measure
+
+    document = measure(args, variants, load_report)
+    document["command"] = _command(argv)
+    document["machine"] = _machine(document.get("machine", {}))
+    from pinzhi.bench import report
+
+    stem = f"{document['date']}-{args.scale:g}"
+    report.write_json(args.results_dir / f"{stem}.json", document)
+    say(f"Wrote {args.results_dir / f'{stem}.json'}")
+    if not args.no_doc:
+        report.update_doc(args.doc, report.render(document))
+        say(f"Updated {args.doc}")
+    return 0
+
+
+async def _prepare(args: argparse.Namespace, database: Any) -> dict[str, Any]:
+    url, scale = args.database_url, args.scale
+    await database.ensure_database(url, args.reset, say)
+    loaded = await database.loaded_scale(url)
+    if loaded is None:
+        say("Loading")
+        return (await database.load(url, scale, say)).as_dict()
+    if abs(loaded - scale) > 1e-9:
+        raise SystemExit(f"the database holds scale {loaded:g}; pass --reset to refill it")
+    say(f"  data at scale {scale:g} already loaded (--reset refills it)")
+    report = database.LoadReport(scale, "postgresql", reused=True)
+    if not database.is_sqlite(url):
+        report.rows = await database.row_counts(url)
+    return report.as_dict()
+
+
+def _command(argv: list[str] | None) -> str:
+    words = ["python", "-m", "pinzhi.bench", *(sys.argv[1:] if argv is None else argv)]
+    return shlex.join(words)
+
+
+def _machine(extra: dict[str, Any]) -> dict[str, Any]:
+    loops = []
+    for module, label in (("uvloop", "uvloop"), ("httptools", "httptools")):
+        try:
+            __import__(module)
+            loops.append(label)
+        except ImportError:
+            pass
+    uvicorn = "uvicorn " + (
+        "with " + " and ".join(loops) if loops else "(asyncio loop, h11: no uvloop/httptools)"
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "uvicorn": uvicorn,
+        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
+        **extra,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

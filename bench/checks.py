@@ -1,0 +1,174 @@
+"""Before measuring: mint the viewers' tokens, prove the floor and every GraphQL variant
+return the same data, and count SQL statements per request at each page size.
+
+SQL is counted in this process, one request at a time: GraphQL requests go through
+``httpx.ASGITransport`` with a handler on the ``tortoise.db_client`` logger (as
+tests/helpers.py ``count_sql`` does), floor requests through a counting connection.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+
+from pinzhi.auth.tokens import issue_access_token, viewer_from_access_token
+from pinzhi.bench import floor
+from pinzhi.bench.database import asyncpg_url
+from pinzhi.bench.plan import VIEWER_EMAILS
+from pinzhi.bench.scenarios import Scenario
+from pinzhi.bench.servers import Server
+from pinzhi.models import Account
+
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+
+
+async def mint_tokens() -> dict[str, str]:
+    """An access token for each bench viewer (the lifetime comes from the environment)."""
+    tokens = {}
+    for role, email in VIEWER_EMAILS.items():
+        account = await Account.get_or_none(email=email)
+        if account is None:
+            raise SystemExit(f"no account {email}: load the data first (--reset)")
+        tokens[role], _ = issue_access_token(account, None)
+    return tokens
+
+
+@dataclass
+class _Counter(logging.Handler):
+    statements: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        logging.Handler.__init__(self, level=logging.DEBUG)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if SQL.match(record.getMessage()):
+            self.statements.append(record.getMessage())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@contextmanager
+def count_sql() -> Iterator[_Counter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter, previous = _Counter(), logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous)
+
+
+def load_factory(spec: str) -> Callable[[], Any]:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def count_fields(value: Any) -> int:
+    """Fields in a response: every key of every object (each one a resolved field)."""
+    if isinstance(value, dict):
+        return len(value) + sum(count_fields(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(count_fields(v) for v in value)
+    return 0
+
+
+def _sizes(scenario: Scenario) -> tuple[int | None, ...]:
+    return scenario.page_sizes or (None,)
+
+
+async def sql_counts(
+    url: str, variants: dict[str, str], scenarios: list[Scenario], tokens: dict[str, str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """{scenario: {server: {page size: statements}}}, plus the response's field count."""
+    result: dict[str, dict[str, dict[str, Any]]] = {s.key: {} for s in scenarios}
+    conn = await asyncpg.connect(asyncpg_url(url))
+    try:
+        for s in scenarios:
+            viewer = viewer_from_access_token(tokens[s.viewer])
+            counts: dict[str, Any] = {}
+            for size in _sizes(s):
+                db = floor.Db(conn)
+                variables = orjson.loads(s.bodies(size)[0])["variables"]
+                if s.key != "typename":
+                    await floor.HANDLERS[s.key](db, viewer, variables)
+                counts[str(size or "-")] = db.statements
+            result[s.key]["floor"] = counts
+    finally:
+        await conn.close()
+    for name, spec in variants.items():
+        app = load_factory(spec)()
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            for s in scenarios:
+                counts = {}
+                for size in _sizes(s):
+                    headers = {"authorization": f"Bearer {tokens[s.viewer]}"}
+                    headers["content-type"] = "application/json"
+                    with count_sql() as sql:
+                        response = await http.post(
+                            "/graphql", content=s.bodies(size)[0], headers=headers
+                        )
+                    body = response.json()
+                    if body.get("errors"):
+                        raise SystemExit(f"{name} {s.key}: {body['errors']}")
+                    counts[str(size or "-")] = len(sql.statements)
+                    counts[f"fields@{size or '-'}"] = count_fields(body["data"])
+                result[s.key][name] = counts
+    return result
+
+
+def _normalise(value: Any, volatile: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: "<volatile>" if k in volatile else _normalise(v, volatile) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_normalise(v, volatile) for v in value]
+    return value
+
+
+def check_same_data(
+    floor_server: Server,
+    graphql: list[Server],
+    scenarios: list[Scenario],
+    tokens: dict[str, str],
+) -> list[str]:
+    """Post every scenario (at every page size) to the floor and to each GraphQL server
+    and compare the parsed ``data``; returns one line per comparison, raises on a mismatch."""
+    lines = []
+    for s in scenarios:
+        for size in _sizes(s):
+            body = s.bodies(size)[0]
+            expected = _floor_data(floor_server, s, body, tokens)
+            for server in graphql:
+                response = server.post(server.path, body, tokens[s.viewer])
+                got = response.json()
+                if response.status_code != 200 or got.get("errors"):
+                    raise SystemExit(f"{server.name} {s.key}: {response.status_code} {got}")
+                if _normalise(got["data"], s.volatile) != expected:
+                    raise SystemExit(
+                        f"{server.name} and the floor differ on {s.key} (first={size}):\n"
+                        f"graphql: {orjson.dumps(got['data'])[:600]!r}\n"
+                        f"floor:   {orjson.dumps(expected)[:600]!r}"
+                    )
+                lines.append(f"  {s.key:<16} first={size!s:<4} {server.name}: identical")
+    return lines
+
+
+def _floor_data(server: Server, s: Scenario, body: bytes, tokens: dict[str, str]) -> Any:
+    response = server.post(s.floor_path, body, tokens[s.viewer])
+    if response.status_code != 200:
+        raise SystemExit(f"floor {s.key}: {response.status_code} {response.text[:300]}")
+    return _normalise(response.json()["data"], s.volatile)

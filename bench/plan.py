@@ -1,0 +1,113 @@
+"""What a scale factor means: counts, id layout, the bench viewers and the table columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+BENCH_PASSWORD = "pinzhi-bench-2026"
+PRODUCTS_PER_MERCHANT = 20
+LOGISTICS_PROVIDERS = 4
+PAYMENT_PROVIDERS = 3
+# Merchants 2..11 sell to the placeOrder scenario: their stock never runs out.
+PLACE_ORDER_MERCHANTS = range(2, 12)
+UNLIMITED_STOCK = 1_000_000_000
+
+VIEWER_EMAILS = {
+    "consumer": "consumer1@bench.pinzhi",
+    "merchant": "merchant1@bench.pinzhi",
+    "regulator": "regulator@bench.pinzhi",
+}
+
+NAMES = ["张三", "李四", "王五", "赵六", "陈静", "刘洋", "杨帆", "黄蕾", "周杰", "吴昊"]
+CITIES = ["北京市朝阳区", "上海市浦东新区", "广东省深圳市", "浙江省杭州市", "四川省成都市"]
+CATEGORIES = ["food", "mother_baby", "cosmetics", "digital", "home", "apparel", "sports"]
+ORDER_STATES = ["PENDING_PAYMENT", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED"]
+ORDER_WEIGHTS = [8, 10, 12, 15, 45, 10]
+COMPLAINT_STATES = ["OPEN", "IN_PROGRESS", "PROMISED", "RESOLVED"]
+COMPLAINT_WEIGHTS = [20, 20, 20, 40]
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+    rows: list[Row]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many of each thing a scale factor means (fractional scales keep a minimum
+    that still fills a 50-row page for every scenario)."""
+
+    scale: float
+    merchants: int
+    consumers: int
+    orders: int
+    complaints: int
+    feedback: int
+
+    @classmethod
+    def for_scale(cls, scale: float) -> Plan:
+        if scale <= 0:
+            raise ValueError("scale must be positive")
+        return cls(
+            scale=scale,
+            merchants=max(12, round(1000 * scale)),
+            consumers=max(50, round(20_000 * scale)),
+            orders=max(500, round(100_000 * scale)),
+            complaints=max(60, round(5_000 * scale)),
+            feedback=max(60, round(20_000 * scale)),
+        )
+
+    @property
+    def products(self) -> int:
+        return self.merchants * PRODUCTS_PER_MERCHANT
+
+    @property
+    def first_consumer_id(self) -> int:
+        return self.merchants + LOGISTICS_PROVIDERS + PAYMENT_PROVIDERS + 4
+
+    @property
+    def staff_ids(self) -> tuple[int, int, int]:
+        base = self.merchants + LOGISTICS_PROVIDERS + PAYMENT_PROVIDERS
+        return base + 1, base + 2, base + 3  # regulator, customer service, compliance
+
+
+def _columns(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
+
+
+ACCOUNT_COLUMNS = _columns(
+    "id email password_hash role duties merchant_id provider_id name_enc phone_enc is_active"
+    " created_at"
+)
+PRODUCT_COLUMNS = _columns(
+    "id merchant_id title category price_minor currency stock is_listed created_at"
+)
+ORDER_COLUMNS = _columns(
+    "id consumer_id merchant_id state total_minor currency recipient_name_enc"
+    " recipient_phone_enc address_enc created_at updated_at paid_at shipped_at delivered_at"
+    " completed_at cancelled_at"
+)
+LINE_COLUMNS = _columns("id order_id product_id quantity unit_price_minor")
+PAYMENT_COLUMNS = _columns(
+    "id order_id provider_id consumer_id merchant_id state amount_minor currency"
+    " idempotency_key provider_reference created_at updated_at"
+)
+SHIPMENT_COLUMNS = _columns(
+    "id order_id provider_id consumer_id merchant_id tracking_number state created_at updated_at"
+)
+EVENT_COLUMNS = _columns(
+    "id shipment_id provider_id external_id status location description occurred_at recorded_at"
+)
+COMPLAINT_COLUMNS = _columns(
+    "id consumer_id merchant_id order_id assignee_id state description resolution delay_reason"
+    " promised_by rule_version created_at resolved_at"
+)
+FEEDBACK_COLUMNS = _columns(
+    "id author_id author_role subject_type subject_id rated_merchant_id consumer_id score"
+    " comment created_at"
+)

@@ -1,0 +1,570 @@
+"""Writes across role boundaries: every role tries to change what is not its own.
+
+Static role sets on the Mutation fields refuse a wrong role at the top level (FORBIDDEN, or
+UNAUTHENTICATED without a credential); a right role acting on a row outside its scope gets a
+coded payload error (NOT_FOUND, like a missing row). After every refusal the database is
+exactly as before (decision 5: a refused mutation changes nothing). Regulators never write
+(decision 4): any mutation is refused before a resolver runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from pinzhi.models import (
+    Account,
+    ApiKey,
+    AuditEvent,
+    Complaint,
+    Feedback,
+    Order,
+    OrderLine,
+    Payment,
+    PiiAccessLog,
+    Product,
+    RefreshToken,
+    Shipment,
+    StaffDuty,
+    TrackingEvent,
+)
+from pinzhi.schema import schema
+from pinzhi.services import complaints
+from tests import factories as f
+from tests.helpers import count_sql
+
+# --- The scene and a snapshot of everything a write could touch ------------------------------
+
+
+@dataclass
+class Scene:
+    w: f.World
+    paid: Order  # the buyer's paid order at the shop, not shipped
+    pending: Order  # the buyer's order with a pending payment to the payer
+    pending_payment: Payment
+    shipped: Order  # the buyer's order shipped with the carrier
+    shipment: Shipment
+    complaint: Complaint  # the buyer's open complaint about ``paid``
+    other_paid: Order  # the other buyer's paid order at the other shop
+    other_pending_payment: Payment  # the other buyer's payment to the other payer
+    other_shipment: Shipment  # the other carrier's shipment (other side)
+    other_shipped: Order
+
+    def token(self, who: str) -> str | None:
+        w = self.w
+        return {
+            "anonymous": None,
+            "consumer": w.buyer.token,
+            "other_consumer": w.other_buyer.token,
+            "merchant": w.seller.token,
+            "other_merchant": w.other_seller.token,
+            "logistics": w.carrier_key,
+            "other_logistics": w.other_carrier_key,
+            "payment": w.payer_key,
+            "other_payment": w.other_payer_key,
+            "staff": w.agent.token,
+            "regulator": w.regulator.token,
+        }[who]
+
+
+@pytest.fixture
+async def scene(db) -> Scene:
+    w = await f.world()
+    paid, _ = await f.paid_order(w)
+    shipped, shipment = await f.shipped_order(w)
+    pending = await f.order(w.buyer, w.item)
+    from pinzhi.services import payments
+
+    pending_payment, _ = await payments.pay_order(
+        w.buyer.viewer, pending.id, w.payer.id, "pending-key-0001"
+    )
+    other_paid, _, _ = await f.other_side_order(w, "paid")
+    _, other_pending_payment, _ = await f.other_side_order(w, "pending")
+    other_shipped, _, other_shipment = await f.other_side_order(w, "shipped")
+    return Scene(
+        w=w,
+        paid=paid,
+        pending=pending,
+        pending_payment=pending_payment,
+        shipped=shipped,
+        shipment=shipment,
+        complaint=await f.complaint(w.buyer, paid),
+        other_paid=other_paid,
+        other_pending_payment=other_pending_payment,
+        other_shipment=other_shipment,
+        other_shipped=other_shipped,
+    )
+
+
+async def snapshot() -> dict[str, Any]:
+    """Every row a mutation could create or change, in a comparable form."""
+
+    async def rows(model, *columns: str) -> list[tuple]:
+        return list(await model.all().order_by("id").values_list("id", *columns))
+
+    return {
+        "accounts": await rows(Account, "is_active"),
+        "refresh_tokens": await rows(RefreshToken, "used_at", "revoked_at"),
+        "api_keys": await rows(ApiKey, "revoked_at"),
+        "products": await rows(Product, "stock"),
+        "orders": await rows(
+            Order, "state", "paid_at", "shipped_at", "delivered_at", "completed_at", "cancelled_at"
+        ),
+        "order_lines": await rows(OrderLine),
+        "payments": await rows(Payment, "state", "provider_reference"),
+        "shipments": await rows(Shipment, "state"),
+        "tracking_events": await rows(TrackingEvent),
+        "complaints": await rows(Complaint, "state", "assignee_id", "resolution", "promised_by"),
+        "feedback": await rows(Feedback),
+        "audit_events": await rows(AuditEvent, "hash"),
+        "pii_access_log": await rows(PiiAccessLog),
+    }
+
+
+# --- One probe document per mutation, aimed at real rows --------------------------------------
+
+Vars = Callable[[Scene], dict[str, Any]]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+MUTATIONS: dict[str, tuple[str, Vars]] = {
+    "registerConsumer": (
+        "mutation($i: RegisterConsumerInput!) { registerConsumer(input: $i) { errors { code } } }",
+        lambda s: {
+            "i": {
+                "email": "new@test.pinzhi",
+                "password": f.PASSWORD,
+                "name": "王五",
+                "phone": "13700001111",
+            }
+        },
+    ),
+    "login": (
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken errors { code } } }",
+        lambda s: {"i": {"email": s.w.regulator.account.email, "password": f.PASSWORD}},
+    ),
+    "refreshAccessToken": (
+        "mutation($t: String!) { refreshAccessToken(refreshToken: $t) { errors { code } } }",
+        lambda s: {"t": "no-such-refresh-token"},
+    ),
+    "logout": (
+        "mutation($t: String!) { logout(refreshToken: $t) { revoked errors { code } } }",
+        lambda s: {"t": "no-such-refresh-token"},
+    ),
+    "createApiKey": (
+        'mutation { createApiKey(label: "probe") { secret errors { code } } }',
+        lambda s: {},
+    ),
+    "revokeApiKey": (
+        "mutation($id: ID!) { revokeApiKey(apiKeyId: $id) { revoked errors { code field } } }",
+        lambda s: {"id": f.gid("ApiKey", 1)},
+    ),
+    "placeOrder": (
+        "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) "
+        "{ order { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "lines": [{"productId": f.gid("Product", s.w.item.id), "quantity": 1}],
+                "recipient": {
+                    "name": "张三",
+                    "phone": "13812345678",
+                    "address": "北京市朝阳区建国路 88 号",
+                },
+            }
+        },
+    ),
+    "payOrder": (
+        "mutation($i: PayOrderInput!) { payOrder(input: $i) "
+        "{ payment { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "orderId": f.gid("Order", s.paid.id),
+                "providerId": f.gid("ServiceProvider", s.w.payer.id),
+                "idempotencyKey": "probe-key-0001",
+            }
+        },
+    ),
+    "confirmPayment": (
+        "mutation($i: ConfirmPaymentInput!) { confirmPayment(input: $i) "
+        "{ payment { id state } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "paymentId": f.gid("Payment", s.pending_payment.id),
+                "succeeded": True,
+                "providerReference": "PROBE",
+            }
+        },
+    ),
+    "shipOrder": (
+        "mutation($i: ShipOrderInput!) { shipOrder(input: $i) "
+        "{ shipment { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "orderId": f.gid("Order", s.paid.id),
+                "providerId": f.gid("ServiceProvider", s.w.carrier.id),
+                "trackingNumber": "PROBE0001",
+            }
+        },
+    ),
+    "recordTrackingEvent": (
+        "mutation($i: RecordTrackingEventInput!) { recordTrackingEvent(input: $i) "
+        "{ event { eventId } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "shipmentId": f.gid("Shipment", s.shipment.id),
+                "eventId": "PROBE-EV",
+                "status": "IN_TRANSIT",
+                "occurredAt": _now(),
+            }
+        },
+    ),
+    "confirmReceipt": (
+        "mutation($id: ID!) { confirmReceipt(orderId: $id) "
+        "{ order { id } errors { code field } } }",
+        lambda s: {"id": f.gid("Order", s.shipped.id)},
+    ),
+    "cancelOrder": (
+        "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) "
+        "{ order { id state } errors { code field } } }",
+        lambda s: {"i": {"orderId": f.gid("Order", s.paid.id), "reason": "probe"}},
+    ),
+    "fileComplaint": (
+        "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) "
+        "{ complaint { id } errors { code field } } }",
+        lambda s: {"i": {"orderId": f.gid("Order", s.paid.id), "description": "迟迟不发货 probe"}},
+    ),
+    "takeComplaint": (
+        "mutation($id: ID!) { takeComplaint(complaintId: $id) "
+        "{ complaint { id } errors { code field } } }",
+        lambda s: {"id": f.gid("Complaint", s.complaint.id)},
+    ),
+    "handleComplaint": (
+        "mutation($i: HandleComplaintInput!) { handleComplaint(input: $i) "
+        "{ complaint { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "complaintId": f.gid("Complaint", s.complaint.id),
+                "resolution": "已补发 / reshipped",
+            }
+        },
+    ),
+    "submitFeedback": (
+        "mutation($i: SubmitFeedbackInput!) { submitFeedback(input: $i) "
+        "{ feedback { id } errors { code field } } }",
+        lambda s: {"i": {"subjectType": "PLATFORM", "score": 3}},
+    ),
+}
+
+OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
+
+
+async def run(api, scene: Scene, who: str, name: str):
+    document, variables = MUTATIONS[name]
+    return await api(document, variables(scene), token=scene.token(who))
+
+
+async def assert_refused_at_top_level(api, scene: Scene, who: str, name: str, code: str) -> None:
+    before = await snapshot()
+    response = await run(api, scene, who, name)
+    assert response.error_codes == [code], (who, name, response.body)
+    assert response.body["data"] is None, (who, name)
+    assert await snapshot() == before, (who, name)
+
+
+# --- Wrong role: refused by the field's static role set --------------------------------------
+
+FORBIDDEN_FOR = {
+    "consumer": "shipOrder confirmPayment recordTrackingEvent takeComplaint handleComplaint "
+    "createApiKey revokeApiKey",
+    "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
+    "fileComplaint takeComplaint handleComplaint createApiKey",
+    "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
+    "takeComplaint handleComplaint",
+    "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
+    "takeComplaint handleComplaint",
+    "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
+    "fileComplaint submitFeedback createApiKey",
+}
+
+
+@pytest.mark.parametrize("who", list(FORBIDDEN_FOR))
+async def test_each_role_is_forbidden_the_mutations_of_other_roles(
+    api, scene: Scene, who: str
+) -> None:
+    """QS 9.1.1 (a supervisable process: each step by its party): e.g. a consumer calling
+    shipOrder/confirmPayment/recordTrackingEvent/handleComplaint, a merchant calling
+    payOrder/placeOrder, a provider placing orders: top-level FORBIDDEN, nothing changed."""
+    for name in FORBIDDEN_FOR[who].split():
+        assert name in MUTATIONS, name
+        await assert_refused_at_top_level(api, scene, who, name, "FORBIDDEN")
+
+
+@pytest.mark.parametrize("duty", [StaffDuty.COMPLIANCE, StaffDuty.ADMIN])
+async def test_staff_without_customer_service_duty_cannot_take_or_handle_complaints(
+    api, scene: Scene, duty: StaffDuty
+) -> None:
+    """QS 9.3.1 (posts with defined duties), QS 9.2.4: only customer-service staff handle
+    complaints; other staff get FORBIDDEN and the complaint stays OPEN and unassigned."""
+    scene.w.agent = await f.staff(duty)  # "staff" now means a staff member of this duty
+    for name in ["takeComplaint", "handleComplaint"]:
+        await assert_refused_at_top_level(api, scene, "staff", name, "FORBIDDEN")
+    row = await Complaint.get(id=scene.complaint.id)
+    assert (row.state, row.assignee_id) == ("OPEN", None)
+
+
+GUARDED = [name for name in MUTATIONS if name not in OPEN_TO_ANONYMOUS]
+
+
+@pytest.mark.parametrize("name", GUARDED)
+async def test_anonymous_is_unauthenticated_on_every_guarded_mutation(
+    api, scene: Scene, name: str
+) -> None:
+    """Decision 1: without a credential, placeOrder and every other guarded mutation is
+    refused with UNAUTHENTICATED, and nothing changes."""
+    await assert_refused_at_top_level(api, scene, "anonymous", name, "UNAUTHENTICATED")
+
+
+# --- Right role, wrong row: NOT_FOUND, exactly like a missing row -----------------------------
+
+
+async def call(api, scene: Scene, who: str, name: str, variables: dict[str, Any]):
+    return await api(MUTATIONS[name][0], variables, token=scene.token(who))
+
+
+async def assert_not_found(api, scene, who, name, variables, field: list[str]) -> None:
+    before = await snapshot()
+    response = await call(api, scene, who, name, variables)
+    payload = response.data[name]
+    assert payload["errors"] == [{"code": "NOT_FOUND", "field": field}], (who, name)
+    assert await snapshot() == before, (who, name)
+
+
+async def test_merchant_shipping_another_merchants_paid_order_gets_not_found(
+    api, scene: Scene
+) -> None:
+    """QS 9.4.1, decision 2: a shop cannot ship (or learn of) another shop's order. The
+    order stays PAID and no shipment exists; its own merchant then ships it normally."""
+    variables = {
+        "i": {
+            "orderId": f.gid("Order", scene.other_paid.id),
+            "providerId": f.gid("ServiceProvider", scene.w.carrier.id),
+            "trackingNumber": "CROSS0001",
+        }
+    }
+    await assert_not_found(api, scene, "merchant", "shipOrder", variables, ["orderId"])
+    assert (await Order.get(id=scene.other_paid.id)).state == "PAID"
+    assert not await Shipment.filter(order_id=scene.other_paid.id).exists()
+    # The same input from the rightful merchant works: the refusal was about ownership.
+    shipped = (await call(api, scene, "other_merchant", "shipOrder", variables)).data
+    assert shipped["shipOrder"]["errors"] == []
+    assert (await Order.get(id=scene.other_paid.id)).state == "SHIPPED"
+
+
+@pytest.mark.parametrize("who", ["consumer", "merchant"])
+async def test_cancelling_another_partys_order_gets_not_found_and_stock_stays(
+    api, scene: Scene, who: str
+) -> None:
+    """QS 9.1.1: a consumer cancels only its own orders, a merchant only its shop's. The
+    foreign order stays PAID, its stock is not returned and its payment not refunded."""
+    variables = {"i": {"orderId": f.gid("Order", scene.other_paid.id), "reason": "cross"}}
+    await assert_not_found(api, scene, who, "cancelOrder", variables, ["orderId"])
+    assert (await Order.get(id=scene.other_paid.id)).state == "PAID"
+    assert (await Payment.get(order_id=scene.other_paid.id)).state == "SUCCEEDED"
+
+
+async def test_consumer_cannot_pay_receive_complain_or_rate_another_consumers_order(
+    api, scene: Scene
+) -> None:
+    """QS 9.4.1: another consumer's order does not exist for this one, whatever the call."""
+    other = f.gid("Order", scene.other_paid.id)
+    other_shipped = f.gid("Order", scene.other_shipped.id)
+    payer = f.gid("ServiceProvider", scene.w.payer.id)
+    cases = [
+        (
+            "payOrder",
+            {"i": {"orderId": other, "providerId": payer, "idempotencyKey": "cross-key-001"}},
+            ["orderId"],
+        ),
+        ("confirmReceipt", {"id": other_shipped}, ["orderId"]),
+        (
+            "fileComplaint",
+            {"i": {"orderId": other, "description": "不是我的订单 cross"}},
+            ["orderId"],
+        ),
+        (
+            "submitFeedback",
+            {"i": {"subjectType": "ORDER", "subjectId": other, "score": 1}},
+            ["subjectId"],
+        ),
+    ]
+    for name, variables, field in cases:
+        await assert_not_found(api, scene, "consumer", name, variables, field)
+
+
+async def test_carrier_recording_events_on_another_carriers_shipment_gets_not_found(
+    api, scene: Scene
+) -> None:
+    """QS 9.6.2: carriers push events for their own shipments only; the other carrier's
+    shipment keeps its state and gets no tracking event."""
+    variables = {
+        "i": {
+            "shipmentId": f.gid("Shipment", scene.other_shipment.id),
+            "eventId": "CROSS-1",
+            "status": "DELIVERED",
+            "occurredAt": _now(),
+        }
+    }
+    events = await TrackingEvent.filter(shipment_id=scene.other_shipment.id).count()
+    await assert_not_found(
+        api, scene, "logistics", "recordTrackingEvent", variables, ["shipmentId"]
+    )
+    assert (await Shipment.get(id=scene.other_shipment.id)).state == "CREATED"
+    assert (await Order.get(id=scene.other_shipped.id)).state == "SHIPPED"
+    assert await TrackingEvent.filter(shipment_id=scene.other_shipment.id).count() == events
+
+
+async def test_payment_provider_confirming_another_providers_payment_gets_not_found(
+    api, scene: Scene
+) -> None:
+    """QS 9.5: a payment provider reports outcomes of its own payments only."""
+    variables = {
+        "i": {
+            "paymentId": f.gid("Payment", scene.other_pending_payment.id),
+            "succeeded": True,
+            "providerReference": "CROSS",
+        }
+    }
+    await assert_not_found(api, scene, "payment", "confirmPayment", variables, ["paymentId"])
+    assert (await Payment.get(id=scene.other_pending_payment.id)).state == "PENDING"
+    # Its own provider confirms it with the very same input.
+    confirmed = (await call(api, scene, "other_payment", "confirmPayment", variables)).data
+    assert confirmed["confirmPayment"]["payment"]["state"] == "SUCCEEDED"
+
+
+async def test_provider_cannot_revoke_another_providers_api_key(api, scene: Scene) -> None:
+    """A provider manages its own API keys only; the other provider's key keeps working."""
+    other_key = await ApiKey.get(prefix=scene.w.other_carrier_key.split("_")[1])
+    variables = {"id": f.gid("ApiKey", other_key.id)}
+    before = await snapshot()
+    response = await call(api, scene, "logistics", "revokeApiKey", variables)
+    assert response.data["revokeApiKey"] == {
+        "revoked": False,
+        "errors": [{"code": "NOT_FOUND", "field": ["apiKeyId"]}],
+    }
+    assert await snapshot() == before
+    still = await api("{ shipments { nodes { id } } }", token=scene.w.other_carrier_key)
+    assert still.data["shipments"]["nodes"] == [{"id": f.gid("Shipment", scene.other_shipment.id)}]
+
+
+# --- Right field, wrong kind or wrong person: NOT_ELIGIBLE -----------------------------------
+
+
+async def assert_not_eligible(api, scene, who, name) -> None:
+    before = await snapshot()
+    response = await run(api, scene, who, name)
+    payload = response.data[name]
+    assert [e["code"] for e in payload["errors"]] == ["NOT_ELIGIBLE"], (who, name)
+    assert await snapshot() == before, (who, name)
+
+
+async def test_logistics_provider_confirming_a_payment_gets_not_eligible(api, scene: Scene) -> None:
+    """QS 9.5: confirmPayment is open to the SERVICE_PROVIDER role, so a carrier passes the
+    field's role set; the service then refuses it by provider kind (NOT_ELIGIBLE) and the
+    payment stays PENDING."""
+    await assert_not_eligible(api, scene, "logistics", "confirmPayment")
+    document, variables = MUTATIONS["confirmPayment"]
+    document = document.replace("errors { code field }", "errors { code message }")
+    for language, message in [
+        ("en", "You are not eligible to do this"),
+        ("zh", "不具备执行此操作的资格"),
+    ]:
+        response = await api(
+            document,
+            variables(scene),
+            token=scene.w.carrier_key,
+            headers={"Accept-Language": language},
+        )
+        payload = response.data["confirmPayment"]
+        # The message speaks of the refused operation, not of rating (it once did).
+        assert payload == {
+            "payment": None,
+            "errors": [{"code": "NOT_ELIGIBLE", "message": message}],
+        }
+    assert (await Payment.get(id=scene.pending_payment.id)).state == "PENDING"
+    assert (await Order.get(id=scene.pending.id)).state == "PENDING_PAYMENT"
+
+
+async def test_payment_provider_recording_a_tracking_event_gets_not_eligible(
+    api, scene: Scene
+) -> None:
+    """QS 9.6.2: the same for a payment provider pushing a carrier's tracking event."""
+    await assert_not_eligible(api, scene, "payment", "recordTrackingEvent")
+    assert (await Shipment.get(id=scene.shipment.id)).state == "CREATED"
+    assert not await TrackingEvent.filter(shipment_id=scene.shipment.id).exists()
+
+
+async def test_agent_cannot_handle_a_complaint_another_agent_has_taken(api, scene: Scene) -> None:
+    """QS 9.2.4, QS 9.3.1: a taken case belongs to its agent; a second customer-service
+    agent can neither take nor resolve it."""
+    first = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    await complaints.take_complaint(first.viewer, scene.complaint.id)
+    for name in ["takeComplaint", "handleComplaint"]:
+        await assert_not_eligible(api, scene, "staff", name)
+    row = await Complaint.get(id=scene.complaint.id)
+    assert (row.state, row.assignee_id, row.resolution) == ("IN_PROGRESS", first.account.id, "")
+
+
+# --- Regulators never write (decision 4) -------------------------------------------------------
+
+
+def test_every_mutation_of_the_schema_has_a_probe() -> None:
+    """The regulator and anonymous tests below cover every mutation there is: a new one
+    must be added to MUTATIONS (and so be tried by a regulator)."""
+    mutation_type = schema._schema.mutation_type
+    assert mutation_type is not None
+    assert set(mutation_type.fields) == set(MUTATIONS)
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+async def test_regulator_is_refused_every_mutation_before_any_resolver_runs(
+    api, scene: Scene, name: str
+) -> None:
+    """Decision 4 (QS 10.2 supervision is read-only): a regulator's mutation, even login,
+    placeOrder or cancelOrder, is refused with top-level FORBIDDEN and null data before any
+    resolver runs: not one SQL statement is executed, and the database is unchanged."""
+    before = await snapshot()
+    orders, events = await Order.all().count(), await AuditEvent.all().count()
+    with count_sql() as sql:
+        response = await run(api, scene, "regulator", name)
+    assert response.status == 200
+    assert response.body["data"] is None
+    assert response.error_codes == ["FORBIDDEN"]
+    assert sql.statements == [], sql.statements
+    assert await snapshot() == before
+    assert (await Order.all().count(), await AuditEvent.all().count()) == (orders, events)
+
+
+async def test_the_sql_probe_sees_statements_of_a_resolver_that_runs(api, scene: Scene) -> None:
+    """Control for the test above: the same counter does see a resolver's SQL."""
+    with count_sql() as sql:
+        response = await api("{ orders { nodes { id } } }", token=scene.w.regulator.token)
+    assert len(response.data["orders"]["nodes"]) == 6
+    assert sql.count >= 1
+
+
+async def test_regulator_still_reads_after_a_refused_mutation(api, scene: Scene) -> None:
+    """A refusal is not a lock-out: the regulator's next query is answered in full."""
+    token = scene.w.regulator.token
+    refused = await run(api, scene, "regulator", "cancelOrder")
+    assert refused.error_codes == ["FORBIDDEN"]
+    data = (await api("{ complaints { nodes { id state } } }", token=token)).data
+    assert data["complaints"]["nodes"] == [
+        {"id": f.gid("Complaint", scene.complaint.id), "state": "OPEN"}
+    ]

@@ -1,0 +1,183 @@
+"""The ``pinzhi`` command, run as a user runs it: in a fresh process, in a fresh directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from tortoise.cli.cli import tortoise_cli_context
+
+from pinzhi import models
+from pinzhi.auth.api_keys import viewer_from_api_key
+from pinzhi.models import ProviderKind, Role
+from pinzhi.services import accounts
+from pinzhi.settings import tortoise_config
+
+COUNTED_TABLES = ["order", "merchant", "account", "product", "feedback"]
+
+
+def pinzhi(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PINZHI_ENV"] = "development"
+    return subprocess.run(
+        [sys.executable, "-m", "pinzhi.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def row_counts(path: Path, tables: list[str]) -> dict[str, int]:
+    with closing(sqlite3.connect(path)) as conn:
+        return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def table_names(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Run ``pinzhi demo --no-serve`` twice on one database file."""
+    tmp = tmp_path_factory.mktemp("demo")
+    database, credentials = tmp / "demo.sqlite3", tmp / "creds.json"
+    args = [
+        "demo",
+        "--no-serve",
+        "--database-url",
+        f"sqlite://{database}",
+        "--credentials",
+        str(credentials),
+    ]
+    first = pinzhi(*args, cwd=tmp)
+    assert first.returncode == 0, first.stderr
+    counts_after_first = row_counts(database, COUNTED_TABLES)
+    document = json.loads(credentials.read_text(encoding="utf-8"))
+    second = pinzhi(*args, cwd=tmp)
+    assert second.returncode == 0, second.stderr
+    return {
+        "tmp": tmp,
+        "database": database,
+        "document": document,
+        "second_document": json.loads(credentials.read_text(encoding="utf-8")),
+        "first": first,
+        "second": second,
+        "counts": (counts_after_first, row_counts(database, COUNTED_TABLES)),
+    }
+
+
+def test_demo_writes_credentials_for_every_role(demo_runs) -> None:
+    document = demo_runs["document"]
+    assert set(document) == {"graphql_url", "accounts", "api_keys"}
+    assert document["graphql_url"] == "http://127.0.0.1:8000/graphql"
+
+    roles = Counter(a["role"] for a in document["accounts"])
+    assert roles["CONSUMER"] >= 2
+    assert roles["MERCHANT"] >= 2
+    assert roles["REGULATOR"] >= 1
+    assert roles["STAFF"] >= 1
+    for account in document["accounts"]:
+        assert "@" in account["email"] and len(account["password"]) >= 10
+    assert len({a["email"] for a in document["accounts"]}) == len(document["accounts"])
+
+    kinds = sorted(k["kind"] for k in document["api_keys"])
+    assert kinds == ["LOGISTICS", "PAYMENT"]
+    assert all(k["key"].startswith("pzk_") for k in document["api_keys"])
+    # Nothing was created outside the directory it was given.
+    assert sorted(p.name for p in demo_runs["tmp"].iterdir()) == ["creds.json", "demo.sqlite3"]
+
+
+def test_demo_is_idempotent(demo_runs) -> None:
+    first, second = demo_runs["counts"]
+    assert first == second
+    assert all(count > 0 for count in first.values()), first
+    assert first["account"] == len(demo_runs["document"]["accounts"])
+    # The second run shows the same working credentials.
+    assert demo_runs["second_document"] == demo_runs["document"]
+
+
+def test_demo_prints_its_progress(demo_runs) -> None:
+    out = demo_runs["first"].stdout
+    for line in [
+        "1/3 Migrating the embedded database",
+        "  applied models.0001_initial",
+        "2/3 Seeding the demo world",
+        "  providers: 2",
+    ]:
+        assert line in out.splitlines(), line
+    assert "Serve it with: pinzhi serve --database-url sqlite://" in out
+    assert "3/3 Serving" not in out  # --no-serve seeds and exits
+    assert any(line.startswith("  orders: ") for line in out.splitlines())
+    for account in demo_runs["document"]["accounts"]:
+        assert account["email"] in out
+    again = demo_runs["second"].stdout
+    assert "applied models." not in again
+    assert "  demo world already present: nothing added" in again.splitlines()
+
+
+async def test_demo_credentials_work(demo_runs) -> None:
+    url = f"sqlite://{demo_runs['database']}"
+    async with tortoise_cli_context(tortoise_config(url)):
+        for entry in demo_runs["document"]["accounts"]:
+            account = await accounts.authenticate(entry["email"], entry["password"])
+            assert account.role == Role(entry["role"])
+        for entry in demo_runs["document"]["api_keys"]:
+            viewer = await viewer_from_api_key(entry["key"])
+            assert viewer.role == Role.SERVICE_PROVIDER
+            assert viewer.provider_kind == ProviderKind(entry["kind"])
+
+
+def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
+    from pinzhi.schema import schema
+
+    target = tmp_path / "s.graphql"
+    result = pinzhi("export-schema", str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert target.read_text(encoding="utf-8") == str(schema) + "\n"
+    assert f"Wrote {target}" in result.stdout
+
+
+def test_migrate_applies_the_migrations(tmp_path: Path) -> None:
+    database = tmp_path / "m.sqlite3"
+    result = pinzhi("migrate", "--database-url", f"sqlite://{database}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "  applied models.0001_initial" in lines
+    assert any(
+        line.startswith("  platform rules: ") and line != "  platform rules: 0 published"
+        for line in lines
+    )
+
+    expected = {model._meta.db_table for model in models.__models__}
+    assert expected <= table_names(database)
+    with closing(sqlite3.connect(database)) as conn:
+        applied = conn.execute("SELECT app, name FROM tortoise_migrations").fetchall()
+    on_disk = sorted(
+        p.stem for p in (Path(models.__file__).parent.parent / "migrations").glob("0*.py")
+    )
+    assert sorted(name for app, name in applied if app == "models") == on_disk
+    rules = row_counts(database, ["platform_rule"])["platform_rule"]
+    assert rules > 0
+
+    again = pinzhi("migrate", "--database-url", f"sqlite://{database}", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "applied" not in again.stdout
+    assert "  platform rules: 0 published" in again.stdout.splitlines()
+    assert row_counts(database, ["platform_rule"])["platform_rule"] == rules
+
+
+def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
+    result = pinzhi("frobnicate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
