@@ -28,6 +28,9 @@ class Order(Model):
     delivered_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
+    # QS 6.2: the commission in force when the order was placed, in basis points.
+    commission_bps = fields.IntField(default=0)
+    commission_rule_version = fields.IntField(null=True)
 
     class Meta:
         table = "order"

@@ -3,7 +3,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from pinzhi.models.enums import ComplaintState, FeedbackSubject, Role
+from pinzhi.models.enums import ComplaintCategory, ComplaintState, FeedbackSubject, Role
 
 
 class Complaint(Model):
@@ -23,6 +23,11 @@ class Complaint(Model):
     rule_version = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     resolved_at = fields.DatetimeField(null=True)
+    category = fields.CharEnumField(
+        ComplaintCategory, max_length=20, default=ComplaintCategory.OTHER
+    )
+    # Whether the resolution found the consumer right: an upheld complaint is an order defect.
+    upheld = fields.BooleanField(null=True)
 
     class Meta:
         table = "complaint"

@@ -39,6 +39,152 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "content": {"min_score": 1, "max_score": 5, "max_comment_length": 1000},
     },
     {
+        "key": "merchant.grading",
+        "title_zh": "商家分级规则（QS 6.1.1, 6.1.2）",
+        "title_en": "Merchant grading (QS 6.1.1, 6.1.2)",
+        "content": {
+            "window_days": 90,
+            "min_orders": 20,
+            "weights": {
+                "brand": 0.15,
+                "qualification": 0.15,
+                "operation": 0.30,
+                "credit": 0.20,
+                "service": 0.20,
+            },
+            "levels": [["A+", 90], ["A", 80], ["B", 65], ["C", 50], ["D", 0]],
+            "late_shipment_hours": 48,
+            # Each rate maps linearly to 100 at "good" and 0 at "bad".
+            "operation": {
+                "order_defect_rate": {"good": 0.0, "bad": 0.05},
+                "late_shipment_rate": {"good": 0.0, "bad": 0.10},
+                "cancellation_rate": {"good": 0.0, "bad": 0.075},
+                "valid_tracking_rate": {"good": 1.0, "bad": 0.85},
+            },
+            "service": {
+                "complaint_timeliness": {"good": 1.0, "bad": 0.5},
+                "complaint_rate": {"good": 0.0, "bad": 0.05},
+                "satisfaction": {"good": 5.0, "bad": 3.0},
+            },
+            "credit": {
+                "severity": {
+                    "COUNTERFEIT": 40,
+                    "FAKE_ORDERS": 30,
+                    "FALSE_ADVERTISING": 20,
+                    "UNSAFE_PRODUCT": 40,
+                    "OTHER": 10,
+                },
+                "half_life_days": 180,
+                "deposit_shortfall_points": 20,
+            },
+            "brand": {
+                "points_per_registered_brand": 30,
+                "points_per_authorised_brand": 15,
+                "max_brand_points": 60,
+                "sales_rank_points": 40,
+            },
+            "qualification": {
+                "always": ["BUSINESS_LICENCE"],
+                "by_category": {
+                    "food": ["FOOD_BUSINESS_LICENCE"],
+                    "cosmetics": ["COSMETICS_LICENCE"],
+                    "mother_baby": ["MOTHER_BABY_PERMIT"],
+                },
+            },
+        },
+    },
+    {
+        "key": "merchant.warnings",
+        "title_zh": "商家监测预警阈值（QS 6.1.2）",
+        "title_en": "Merchant monitoring thresholds (QS 6.1.2)",
+        "content": {
+            "window_days": 30,
+            "min_orders": 10,
+            "thresholds": {
+                "order_defect_rate": {"max": 0.01},
+                "late_shipment_rate": {"max": 0.04},
+                "cancellation_rate": {"max": 0.025},
+                "valid_tracking_rate": {"min": 0.95},
+            },
+            # A value this many times beyond the threshold is SEVERE.
+            "severe_factor": 2.0,
+            # Under key control, thresholds tighten by this factor (QS 6.4).
+            "key_control_factor": 0.5,
+        },
+    },
+    {
+        "key": "merchant.incentives",
+        "title_zh": "商家激励：佣金与供应链金融（QS 6.2）",
+        "title_en": "Merchant incentives: commission and financing (QS 6.2)",
+        "content": {
+            "commission_bps_by_level": {"A+": 300, "A": 400, "B": 500, "C": 600, "D": 800},
+            "ungraded_commission_bps": 500,
+            "key_control_commission_bps": 800,
+            "financing_levels": ["A+", "A"],
+        },
+    },
+    {
+        "key": "violation.penalties",
+        "title_zh": "违规处罚阶梯与重点管控（QS 6.4）",
+        "title_en": "Violation penalty ladder and key control (QS 6.4)",
+        "content": {
+            # The n-th decided case of a type gets the n-th step (the last step repeats).
+            "ladder": {
+                "COUNTERFEIT": ["LISTING_FREEZE", "SUSPENSION"],
+                "FAKE_ORDERS": [
+                    "WARNING",
+                    "TRAFFIC_RESTRICTION",
+                    "DEPOSIT_DEDUCTION",
+                    "SUSPENSION",
+                ],
+                "FALSE_ADVERTISING": ["WARNING", "TRAFFIC_RESTRICTION", "DEPOSIT_DEDUCTION"],
+                "UNSAFE_PRODUCT": ["LISTING_FREEZE", "SUSPENSION"],
+                "OTHER": ["WARNING", "TRAFFIC_RESTRICTION"],
+            },
+            "deduction_minor": 500000,
+            "appeal_days": 7,
+            "serious_types": ["COUNTERFEIT", "UNSAFE_PRODUCT"],
+            "serious_penalties": ["LISTING_FREEZE", "SUSPENSION"],
+            "key_control_days": 180,
+            "key_categories": ["mother_baby", "food", "cosmetics"],
+        },
+    },
+    {
+        "key": "product.grading",
+        "title_zh": "商品分级与流量扶持（QS 7.1, 7.2）",
+        "title_en": "Product grading and traffic support (QS 7.1, 7.2)",
+        "content": {
+            "weights": {
+                "qualification": 0.25,
+                "production": 0.15,
+                "listing": 0.20,
+                "after_sales": 0.20,
+                "reviews": 0.20,
+            },
+            "levels": [["A+", 90], ["A", 80], ["B", 65], ["C", 50], ["D", 0]],
+            "key_categories": ["mother_baby", "food", "cosmetics"],
+            "required_attributes": {
+                "food": ["brand", "origin", "shelf_life", "net_weight"],
+                "mother_baby": ["brand", "age_range", "material"],
+                "cosmetics": ["brand", "origin", "shelf_life", "volume"],
+                "*": ["brand"],
+            },
+            "quality_complaint_rate": {"good": 0.0, "bad": 0.05},
+            "not_as_described_rate": {"good": 0.0, "bad": 0.05},
+            "rating": {"good": 5.0, "bad": 3.0},
+            "praise_rate": {"good": 0.5, "bad": 0.0},
+            "min_reviews": 5,
+            "praise_keywords": ["质量好", "质量很好", "质量不错", "做工好", "做工精细", "正品"],
+            "negations": ["不", "没", "没有", "无", "并不", "不太", "一点也不", "一点都不"],
+            # Key-category products: without a valid passed inspection they cannot reach
+            # the top level; a failed or expired one caps them lower (QS 7.1.2).
+            "cap_without_inspection": "A",
+            "cap_failed_inspection": "C",
+            "badge_levels": ["A+", "A"],
+            "rank_boost_by_level": {"A+": 40, "A": 30, "B": 20, "C": 10, "D": 0},
+        },
+    },
+    {
         "key": "pii.disclosure",
         "title_zh": "个人信息展示与脱敏（QS 9.4.1）",
         "title_en": "Personal information disclosure and masking (QS 9.4.1)",

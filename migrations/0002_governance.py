@@ -1,0 +1,285 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from orjson import loads
+from pinzhi.models.enums import BrandRelation, CertificateKind, CertificateResult, ComplaintCategory, CourseTopic, LicenceKind, Penalty, ViolationState, ViolationType, WarningLevel, WarningState
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0001_initial')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='BrandRegistration',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('merchant', fields.ForeignKeyField('models.Merchant', source_field='merchant_id', db_constraint=True, to_field='id', related_name='brands', on_delete=OnDelete.CASCADE)),
+                ('brand', fields.CharField(max_length=100)),
+                ('relation', fields.CharEnumField(description='REGISTERED: REGISTERED\nAUTHORISED: AUTHORISED', enum_type=BrandRelation, max_length=12)),
+                ('registration_number', fields.CharField(max_length=64)),
+                ('valid_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'brand_registration', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Course',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=30)),
+                ('title', fields.CharField(max_length=200)),
+                ('topic', fields.CharEnumField(description='QUALITY_CONTROL: QUALITY_CONTROL\nSUPPLY_CHAIN: SUPPLY_CHAIN\nCOMPLIANCE: COMPLIANCE\nSERVICE: SERVICE', enum_type=CourseTopic, max_length=20)),
+                ('pass_mark', fields.SmallIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'course', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Enrolment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('merchant', fields.ForeignKeyField('models.Merchant', source_field='merchant_id', db_constraint=True, to_field='id', related_name='enrolments', on_delete=OnDelete.CASCADE)),
+                ('course', fields.ForeignKeyField('models.Course', source_field='course_id', db_constraint=True, to_field='id', related_name='enrolments', on_delete=OnDelete.CASCADE)),
+                ('enrolled_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('score', fields.SmallIntField(null=True)),
+                ('passed', fields.BooleanField(null=True)),
+                ('assessed_by', fields.ForeignKeyField('models.Account', source_field='assessed_by_id', null=True, db_constraint=True, to_field='id', related_name='assessments', on_delete=OnDelete.CASCADE)),
+                ('completed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'enrolment', 'app': 'models', 'unique_together': (('merchant_id', 'course_id'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='JobRun',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=50)),
+                ('period', fields.CharField(max_length=20)),
+                ('started_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('summary', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+            ],
+            options={'table': 'job_run', 'app': 'models', 'unique_together': (('name', 'period'),), 'pk_attr': 'id', 'table_description': "A periodic job's run for one period. The unique key is the lock: a second instance"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MerchantGrade',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('merchant', fields.ForeignKeyField('models.Merchant', source_field='merchant_id', db_constraint=True, to_field='id', related_name='grades', on_delete=OnDelete.CASCADE)),
+                ('period', fields.CharField(max_length=20)),
+                ('level', fields.CharField(max_length=4)),
+                ('previous_level', fields.CharField(null=True, max_length=4)),
+                ('score', fields.FloatField()),
+                ('provisional', fields.BooleanField(default=False)),
+                ('dimensions', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('reasons', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('rule_version', fields.IntField()),
+                ('computed_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'merchant_grade', 'app': 'models', 'unique_together': (('merchant_id', 'period'),), 'pk_attr': 'id', 'table_description': 'One grading of a merchant for a period; history is never rewritten.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MerchantLicence',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('merchant', fields.ForeignKeyField('models.Merchant', source_field='merchant_id', db_constraint=True, to_field='id', related_name='licences', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='BUSINESS_LICENCE: BUSINESS_LICENCE\nFOOD_BUSINESS_LICENCE: FOOD_BUSINESS_LICENCE\nCOSMETICS_LICENCE: COSMETICS_LICENCE\nMOTHER_BABY_PERMIT: MOTHER_BABY_PERMIT', enum_type=LicenceKind, max_length=30)),
+                ('number', fields.CharField(max_length=64)),
+                ('valid_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'merchant_licence', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MerchantWarning',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('merchant', fields.ForeignKeyField('models.Merchant', source_field='merchant_id', db_constraint=True, to_field='id', related_name='warnings', on_delete=OnDelete.CASCADE)),
+                ('indicator', fields.CharField(max_length=40)),
+                ('value', fields.FloatField()),
+                ('threshold', fields.FloatField()),
+                ('window_days', fields.IntField()),
+                ('level', fields.CharEnumField(description='WARNING: WARNING\nSEVERE: SEVERE', enum_type=WarningLevel, max_length=10)),
+                ('state', fields.CharEnumField(default=WarningState.OPEN, description='OPEN: OPEN\nACKNOWLEDGED: ACKNOWLEDGED', enum_type=WarningState, max_length=14)),
+                ('rule_version', fields.IntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('acknowledged_by', fields.ForeignKeyField('models.Account', source_field='acknowledged_by_id', null=True, db_constraint=True, to_field='id', related_name='acknowledged_warnings', on_delete=OnDelete.CASCADE)),
+                ('acknowledged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'merchant_warning', 'app': 'models', 'indexes': [Index(fields=['merchant_id', 'indicator', 'state'])], 'pk_attr': 'id', 'table_description': 'An indicator that crossed its published threshold (QS 6.1.2).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProductCertificate',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('product', fields.ForeignKeyField('models.Product', source_field='product_id', db_constraint=True, to_field='id', related_name='certificates', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='NATIONAL_INSPECTION: NATIONAL_INSPECTION\nINDUSTRY_CERTIFICATION: INDUSTRY_CERTIFICATION\nBRAND_AUTHORISATION: BRAND_AUTHORISATION\nENVIRONMENTAL_COMPLIANCE: ENVIRONMENTAL_COMPLIANCE\nSAFETY_COMPLIANCE: SAFETY_COMPLIANCE\nTHIRD_PARTY_INSPECTION: THIRD_PARTY_INSPECTION', enum_type=CertificateKind, max_length=30)),
+                ('agency', fields.CharField(max_length=200)),
+                ('report_number', fields.CharField(max_length=64)),
+                ('result', fields.CharEnumField(description='PASS: PASS\nFAIL: FAIL', enum_type=CertificateResult, max_length=4)),
+                ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('valid_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'product_certificate', 'app': 'models', 'indexes': [Index(fields=['product_id', 'kind'])], 'pk_attr': 'id', 'table_description': 'An inspection, certification, authorisation or compliance record (QS 7.1.1, 7.1.2).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProductGrade',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('product', fields.ForeignKeyField('models.Product', source_field='product_id', db_constraint=True, to_field='id', related_name='grades', on_delete=OnDelete.CASCADE)),
+                ('period', fields.CharField(max_length=20)),
+                ('level', fields.CharField(max_length=4)),
+                ('previous_level', fields.CharField(null=True, max_length=4)),
+                ('score', fields.FloatField()),
+                ('dimensions', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('reasons', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('rule_version', fields.IntField()),
+                ('computed_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'product_grade', 'app': 'models', 'unique_together': (('product_id', 'period'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProductReview',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('product', fields.ForeignKeyField('models.Product', source_field='product_id', db_constraint=True, to_field='id', related_name='reviews', on_delete=OnDelete.CASCADE)),
+                ('order', fields.ForeignKeyField('models.Order', source_field='order_id', db_constraint=True, to_field='id', related_name='reviews', on_delete=OnDelete.CASCADE)),
+                ('consumer', fields.ForeignKeyField('models.Account', source_field='consumer_id', db_constraint=True, to_field='id', related_name='reviews', on_delete=OnDelete.CASCADE)),
+                ('rating', fields.SmallIntField()),
+                ('text', fields.TextField(default='', unique=False)),
+                ('praises_quality', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'product_review', 'app': 'models', 'unique_together': (('order_id', 'product_id'),), 'pk_attr': 'id', 'table_description': "A consumer's review of a product they received (QS 7.1.1 reviews)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ViolationCase',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('merchant', fields.ForeignKeyField('models.Merchant', source_field='merchant_id', db_constraint=True, to_field='id', related_name='violations', on_delete=OnDelete.CASCADE)),
+                ('type', fields.CharEnumField(description='COUNTERFEIT: COUNTERFEIT\nFAKE_ORDERS: FAKE_ORDERS\nFALSE_ADVERTISING: FALSE_ADVERTISING\nUNSAFE_PRODUCT: UNSAFE_PRODUCT\nOTHER: OTHER', enum_type=ViolationType, max_length=20)),
+                ('state', fields.CharEnumField(default=ViolationState.OPEN, description='OPEN: OPEN\nDECIDED: DECIDED\nDISMISSED: DISMISSED\nAPPEALED: APPEALED\nUPHELD: UPHELD\nOVERTURNED: OVERTURNED', enum_type=ViolationState, max_length=12)),
+                ('evidence', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('opened_by', fields.ForeignKeyField('models.Account', source_field='opened_by_id', db_constraint=True, to_field='id', related_name='opened_violations', on_delete=OnDelete.CASCADE)),
+                ('decided_by', fields.ForeignKeyField('models.Account', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name='decided_violations', on_delete=OnDelete.CASCADE)),
+                ('decision_note', fields.TextField(default='', unique=False)),
+                ('penalty', fields.CharEnumField(null=True, description='WARNING: WARNING\nTRAFFIC_RESTRICTION: TRAFFIC_RESTRICTION\nLISTING_FREEZE: LISTING_FREEZE\nDEPOSIT_DEDUCTION: DEPOSIT_DEDUCTION\nSUSPENSION: SUSPENSION', enum_type=Penalty, max_length=20)),
+                ('deduction_minor', fields.BigIntField(default=0)),
+                ('repeat_count', fields.IntField(default=0)),
+                ('appeal_deadline', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('appeal_text', fields.TextField(default='', unique=False)),
+                ('appealed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('outcome_note', fields.TextField(default='', unique=False)),
+                ('rule_version', fields.IntField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'violation_case', 'app': 'models', 'indexes': [Index(fields=['merchant_id', 'id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Complaint',
+            name='category',
+            field=fields.CharEnumField(default=ComplaintCategory.OTHER, description='QUALITY: QUALITY\nNOT_AS_DESCRIBED: NOT_AS_DESCRIBED\nDELIVERY: DELIVERY\nSERVICE: SERVICE\nOTHER: OTHER', enum_type=ComplaintCategory, max_length=20),
+        ),
+        ops.AddField(
+            model_name='Complaint',
+            name='upheld',
+            field=fields.BooleanField(null=True),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='deposit_held_minor',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='deposit_required_minor',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='grade_level',
+            field=fields.CharField(null=True, max_length=4),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='grade_provisional',
+            field=fields.BooleanField(default=True),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='grade_rule_version',
+            field=fields.IntField(null=True),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='grade_score',
+            field=fields.FloatField(null=True),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='graded_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Merchant',
+            name='key_control_until',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='commission_bps',
+            field=fields.IntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='commission_rule_version',
+            field=fields.IntField(null=True),
+        ),
+        ops.AddField(
+            model_name='Product',
+            name='attributes',
+            field=fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Product',
+            name='grade_level',
+            field=fields.CharField(null=True, max_length=4),
+        ),
+        ops.AddField(
+            model_name='Product',
+            name='grade_rule_version',
+            field=fields.IntField(null=True),
+        ),
+        ops.AddField(
+            model_name='Product',
+            name='grade_score',
+            field=fields.FloatField(null=True),
+        ),
+        ops.AddField(
+            model_name='Product',
+            name='graded_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Product',
+            name='rank_score',
+            field=fields.FloatField(default=0, db_index=True),
+        ),
+    ]

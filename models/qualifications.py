@@ -1,0 +1,67 @@
+"""What merchants and products prove: brands, licences, certificates, reviews (QS 6.1.1, 7.1)."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from pinzhi.models.enums import BrandRelation, CertificateKind, CertificateResult, LicenceKind
+
+
+class BrandRegistration(Model):
+    id = fields.IntField(primary_key=True)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="brands")
+    brand = fields.CharField(max_length=100)
+    relation = fields.CharEnumField(BrandRelation, max_length=12)
+    registration_number = fields.CharField(max_length=64)
+    valid_until = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "brand_registration"
+
+
+class MerchantLicence(Model):
+    id = fields.IntField(primary_key=True)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="licences")
+    kind = fields.CharEnumField(LicenceKind, max_length=30)
+    number = fields.CharField(max_length=64)
+    valid_until = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "merchant_licence"
+
+
+class ProductCertificate(Model):
+    """An inspection, certification, authorisation or compliance record (QS 7.1.1, 7.1.2)."""
+
+    id = fields.IntField(primary_key=True)
+    product = fields.ForeignKeyField("models.Product", related_name="certificates")
+    kind = fields.CharEnumField(CertificateKind, max_length=30)
+    agency = fields.CharField(max_length=200)
+    report_number = fields.CharField(max_length=64)
+    result = fields.CharEnumField(CertificateResult, max_length=4)
+    issued_at = fields.DatetimeField()
+    valid_until = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "product_certificate"
+        indexes = (("product_id", "kind"),)
+
+
+class ProductReview(Model):
+    """A consumer's review of a product they received (QS 7.1.1 reviews)."""
+
+    id = fields.IntField(primary_key=True)
+    product = fields.ForeignKeyField("models.Product", related_name="reviews")
+    order = fields.ForeignKeyField("models.Order", related_name="reviews")
+    consumer = fields.ForeignKeyField("models.Account", related_name="reviews")
+    rating = fields.SmallIntField()
+    text = fields.TextField(default="")
+    # Whether the text praises quality (keyword rule, negation-aware), fixed when written.
+    praises_quality = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "product_review"
+        unique_together = (("order_id", "product_id"),)

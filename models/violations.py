@@ -1,0 +1,61 @@
+"""Violation cases and merchant training (QS 6.3, 6.4)."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from pinzhi.models.enums import CourseTopic, Penalty, ViolationState, ViolationType
+
+
+class ViolationCase(Model):
+    id = fields.IntField(primary_key=True)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="violations")
+    type = fields.CharEnumField(ViolationType, max_length=20)
+    state = fields.CharEnumField(ViolationState, max_length=12, default=ViolationState.OPEN)
+    evidence = fields.JSONField(default=list)
+    opened_by = fields.ForeignKeyField("models.Account", related_name="opened_violations")
+    decided_by = fields.ForeignKeyField(
+        "models.Account", related_name="decided_violations", null=True
+    )
+    decision_note = fields.TextField(default="")
+    penalty = fields.CharEnumField(Penalty, max_length=20, null=True)
+    deduction_minor = fields.BigIntField(default=0)
+    repeat_count = fields.IntField(default=0)
+    appeal_deadline = fields.DatetimeField(null=True)
+    appeal_text = fields.TextField(default="")
+    appealed_at = fields.DatetimeField(null=True)
+    outcome_note = fields.TextField(default="")
+    rule_version = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "violation_case"
+        indexes = (("merchant_id", "id"),)
+
+
+class Course(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=30, unique=True)
+    title = fields.CharField(max_length=200)
+    topic = fields.CharEnumField(CourseTopic, max_length=20)
+    pass_mark = fields.SmallIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "course"
+
+
+class Enrolment(Model):
+    id = fields.IntField(primary_key=True)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="enrolments")
+    course = fields.ForeignKeyField("models.Course", related_name="enrolments")
+    enrolled_at = fields.DatetimeField(auto_now_add=True)
+    score = fields.SmallIntField(null=True)
+    passed = fields.BooleanField(null=True)
+    assessed_by = fields.ForeignKeyField("models.Account", related_name="assessments", null=True)
+    completed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "enrolment"
+        unique_together = (("merchant_id", "course_id"),)
