@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                 ('rule_version', fields.IntField()),
                 ('computed_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'merchant_grade', 'app': 'models', 'unique_together': (('merchant_id', 'period'),), 'pk_attr': 'id', 'table_description': 'One grading of a merchant for a period; history is never rewritten.'},
+            options={'table': 'merchant_grade', 'app': 'models', 'unique_together': (('merchant_id', 'period'),), 'pk_attr': 'id', 'table_description': 'One grading of a merchant for a period. History is never rewritten.'},
             bases=['Model'],
         ),
         ops.CreateModel(

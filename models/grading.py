@@ -7,7 +7,7 @@ from pinzhi.models.enums import WarningLevel, WarningState
 
 
 class MerchantGrade(Model):
-    """One grading of a merchant for a period; history is never rewritten."""
+    """One grading of a merchant for a period. History is never rewritten."""
 
     id = fields.IntField(primary_key=True)
     merchant = fields.ForeignKeyField("models.Merchant", related_name="grades")
