@@ -15,9 +15,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.tools import merge_types
 
 from pinzhi.auth import permissions as p
-from pinzhi.models import Role, StaffDuty
 from pinzhi.resolvers import accounts as account_resolvers
 from pinzhi.resolvers import catalog as catalog_resolvers
 from pinzhi.resolvers import governance as governance_resolvers
@@ -27,31 +27,22 @@ from pinzhi.resolvers import service as service_resolvers
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.extensions import FlushAccessLog, RequestGuard, should_mask
+from pinzhi.schema.fields import (
+    FEEDBACK_AUTHORS,
+    ORDER_CANCELLERS,
+    PAYMENT_PROVIDER,
+    PII_LOG_READERS,
+    READERS,
+    field,
+    mutation,
+)
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.service import Complaint, Feedback
 from pinzhi.settings import get_settings
 
-READERS = p.allow(*Role)
-PII_LOG_READERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
-FEEDBACK_AUTHORS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER)
-ORDER_CANCELLERS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.STAFF)
-PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
-
-
-def field(resolver, *permissions, description: str | None = None):  # type: ignore[no-untyped-def]
-    return strawberry.field(
-        resolver=resolver, permission_classes=list(permissions), description=description
-    )
-
-
-def mutation(resolver, *permissions, description: str | None = None):  # type: ignore[no-untyped-def]
-    return strawberry.mutation(
-        resolver=resolver, permission_classes=list(permissions), description=description
-    )
-
 
 @strawberry.type
-class Query:
+class CoreQuery:
     me = field(account_resolvers.me, description="The viewer's account; null when anonymous.")
     node = field(
         node_resolvers.node, description="Any object by id; null if missing or out of scope."
@@ -79,7 +70,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class CoreMutation:
     register_consumer = mutation(account_resolvers.register_consumer)
     login = mutation(account_resolvers.login)
     refresh_access_token = mutation(account_resolvers.refresh_access_token)
@@ -101,6 +92,14 @@ class Mutation:
     submit_feedback = mutation(
         service_resolvers.submit_feedback, FEEDBACK_AUTHORS, description="QS 10.2."
     )
+
+
+# Each area adds its own root-field classes here; they merge into one Query and Mutation.
+QUERY_PARTS: tuple[type, ...] = (CoreQuery,)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation,)
+
+Query = merge_types("Query", QUERY_PARTS)
+Mutation = merge_types("Mutation", MUTATION_PARTS)
 
 
 def build_schema(debug: bool = False) -> strawberry.Schema:

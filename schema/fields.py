@@ -1,0 +1,31 @@
+"""Wiring resolvers to root fields with the static role sets that may use them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+
+from pinzhi.auth import permissions as p
+from pinzhi.models import Role, StaffDuty
+
+READERS = p.allow(*Role)
+PII_LOG_READERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+FEEDBACK_AUTHORS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER)
+ORDER_CANCELLERS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.STAFF)
+PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
+
+
+def field(resolver: Callable[..., Any], *permissions: type, description: str | None = None) -> Any:
+    return strawberry.field(
+        resolver=resolver, permission_classes=list(permissions), description=description
+    )
+
+
+def mutation(
+    resolver: Callable[..., Any], *permissions: type, description: str | None = None
+) -> Any:
+    return strawberry.mutation(
+        resolver=resolver, permission_classes=list(permissions), description=description
+    )
