@@ -1,4 +1,4 @@
-"""The ``pinzhi`` command: serve, migrate, demo, export-schema."""
+"""The ``pinzhi`` command: serve, migrate, demo, jobs, export-schema."""
 
 from __future__ import annotations
 
@@ -118,6 +118,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from pinzhi.services import jobs
+
+    if args.action == "list":
+        for name in jobs.JOBS:
+            _say(name)
+        return 0
+    if args.name not in jobs.JOBS:
+        print(f"pinzhi: unknown job {args.name!r}; known: {', '.join(jobs.JOBS)}", file=sys.stderr)
+        return 2
+    url = args.database_url or get_settings().database_url
+    started = time.monotonic()
+
+    async def work() -> None:
+        await jobs.run(args.name, args.period, progress=_say)
+
+    asyncio.run(_with_database(url, work))
+    _say(f"took {time.monotonic() - started:.2f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinzhi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--credentials", default="demo-credentials.json")
     demo.add_argument("--no-serve", action="store_true", help="seed and exit")
     demo.set_defaults(func=cmd_demo)
+
+    jobs = sub.add_parser("jobs", help="periodic jobs: regrade, monitor")
+    jobs.add_argument("action", choices=["run", "list"])
+    jobs.add_argument("name", nargs="?", default="")
+    jobs.add_argument("--period", default=None, help="e.g. 2026-11 (default: the current one)")
+    jobs.add_argument("--database-url", default=None)
+    jobs.set_defaults(func=cmd_jobs)
 
     export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("output", nargs="?", default="schema.graphql")

@@ -19,8 +19,12 @@ from pinzhi.models import (
     Account,
     AuditEvent,
     Complaint,
+    Course,
+    Enrolment,
     Feedback,
     Merchant,
+    MerchantGrade,
+    MerchantWarning,
     Order,
     OrderLine,
     Payment,
@@ -32,6 +36,7 @@ from pinzhi.models import (
     Shipment,
     StaffDuty,
     TrackingEvent,
+    ViolationCase,
 )
 
 M = TypeVar("M", bound=Model)
@@ -120,6 +125,16 @@ def _audit_rule(viewer: Viewer) -> Q:
     return ALL if _readers_of_everything(viewer) else NOTHING
 
 
+def _merchant_governance_rule(viewer: Viewer) -> Q:
+    """QS 6.3, 6.4: violation cases and training records of a merchant are its own
+    business, the platform's staff's and the regulators'; nobody else's."""
+    if _readers_of_everything(viewer):
+        return ALL
+    if viewer.role == Role.MERCHANT:
+        return Q(merchant_id=viewer.merchant_id)
+    return NOTHING
+
+
 RULES: dict[type[Model], Rule] = {
     Merchant: _public,
     ServiceProvider: _public,
@@ -135,6 +150,11 @@ RULES: dict[type[Model], Rule] = {
     Account: _account_rule,
     PiiAccessLog: _pii_log_rule,
     AuditEvent: _audit_rule,
+    ViolationCase: _merchant_governance_rule,
+    Enrolment: _merchant_governance_rule,
+    Course: _public,
+    MerchantGrade: _merchant_governance_rule,
+    MerchantWarning: _merchant_governance_rule,
 }
 
 
@@ -149,3 +169,11 @@ def scope(viewer: Viewer, model: type[M]) -> QuerySet[M]:
 
 async def can_see(viewer: Viewer, model: type[Model], pk: int) -> bool:
     return await scope(viewer, model).filter(id=pk).exists()
+
+
+def sees_merchant_internals(viewer: Viewer, merchant_id: int) -> bool:
+    """Grades' sub-scores and inputs, warnings, cases, incentives and training records of a
+    merchant: the merchant itself, staff and regulators (QS 6.1.1, 5.2)."""
+    if _readers_of_everything(viewer):
+        return True
+    return viewer.role == Role.MERCHANT and viewer.merchant_id == merchant_id

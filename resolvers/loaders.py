@@ -21,6 +21,7 @@ from pinzhi.models import (
     Feedback,
     FeedbackSubject,
     Merchant,
+    MerchantGrade,
     Order,
     OrderLine,
     Payment,
@@ -95,6 +96,8 @@ class Loaders:
         # may see of it is decided by masking, not by this loader.
         self.order_row_for_delivery = _one_by(None, Order, "id")
         self.merchant_feedback_by_merchant_id = DataLoader(load_fn=_merchant_feedback)
+        self.grades_by_merchant_id = _many_by(viewer, MerchantGrade, "merchant_id")
+        self.latest_grade_by_merchant_id = _latest_by(viewer, MerchantGrade, "merchant_id")
 
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         return {

@@ -21,6 +21,7 @@ from pinzhi.auth import permissions as p
 from pinzhi.resolvers import accounts as account_resolvers
 from pinzhi.resolvers import catalog as catalog_resolvers
 from pinzhi.resolvers import governance as governance_resolvers
+from pinzhi.resolvers import grading as grading_resolvers
 from pinzhi.resolvers import node as node_resolvers
 from pinzhi.resolvers import orders as order_resolvers
 from pinzhi.resolvers import service as service_resolvers
@@ -33,6 +34,8 @@ from pinzhi.schema.fields import (
     PAYMENT_PROVIDER,
     PII_LOG_READERS,
     READERS,
+    RULE_ADMINS,
+    WARNING_HANDLERS,
     field,
     mutation,
 )
@@ -94,9 +97,27 @@ class CoreMutation:
     )
 
 
+@strawberry.type
+class GradingQuery:
+    merchant_warnings = field(
+        grading_resolvers.merchant_warnings, READERS, description="QS 6.1.2, in scope."
+    )
+    platform_rule_history = field(
+        grading_resolvers.platform_rule_history, description="Every version of a rule (QS 5.2)."
+    )
+
+
+@strawberry.type
+class GradingMutation:
+    acknowledge_warning = mutation(
+        grading_resolvers.acknowledge_warning, WARNING_HANDLERS, description="QS 6.1.2."
+    )
+    publish_rule = mutation(grading_resolvers.publish_rule, RULE_ADMINS, description="QS 5.2.")
+
+
 # Each area adds its own root-field classes here; they merge into one Query and Mutation.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery,)
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation,)
+QUERY_PARTS: tuple[type, ...] = (CoreQuery, GradingQuery)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation, GradingMutation)
 
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)

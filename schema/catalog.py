@@ -13,7 +13,16 @@ from pinzhi.schema.base import Money, Node, to_global_id
 from pinzhi.schema.enums import ProviderKind
 
 if TYPE_CHECKING:
+    from pinzhi.schema.grading import Incentives, LiveGrade, MerchantGradeDetail
     from pinzhi.schema.service import FeedbackSummary
+
+
+@strawberry.type(description="A grade level, visible to everyone (QS 6.1.1, 7.2).")
+class MerchantGrade:
+    level: str
+    provisional: bool
+    rule_version: int | None
+    graded_at: datetime | None
 
 
 @strawberry.type(description="A shop selling on the platform.")
@@ -21,17 +30,69 @@ class Merchant(Node):
     name: str
     description: str
     created_at: datetime
+    grade: MerchantGrade | None = strawberry.field(
+        description="The grade level in force (QS 6.1.1); public. Null until first graded."
+    )
     pk: strawberry.Private[int]
+    row: strawberry.Private[models.Merchant]
 
     @classmethod
     def from_row(cls, row: models.Merchant) -> Merchant:
         return cls(
             id=to_global_id("Merchant", row.id),
             pk=row.id,
+            row=row,
             name=row.name,
             description=row.description,
             created_at=row.created_at,
+            grade=(
+                MerchantGrade(
+                    level=row.grade_level,
+                    provisional=row.grade_provisional,
+                    rule_version=row.grade_rule_version,
+                    graded_at=row.graded_at,
+                )
+                if row.grade_level
+                else None
+            ),
         )
+
+    @strawberry.field(
+        description="Sub-scores, inputs and reasons of the grade in force: for the merchant, "
+        "staff and regulators; null for others."
+    )
+    async def grade_detail(
+        self, info: Info
+    ) -> Annotated[MerchantGradeDetail, strawberry.lazy("pinzhi.schema.grading")] | None:
+        from pinzhi.resolvers.grading import grade_detail
+
+        return await grade_detail(info, self.pk)
+
+    @strawberry.field(description="Every grading, newest first; same audience as gradeDetail.")
+    async def grade_history(
+        self, info: Info
+    ) -> list[Annotated[MerchantGradeDetail, strawberry.lazy("pinzhi.schema.grading")]] | None:
+        from pinzhi.resolvers.grading import grade_history
+
+        return await grade_history(info, self.pk)
+
+    @strawberry.field(
+        description="The grade recomputed from live data now (QS 6.1.2); same audience."
+    )
+    async def live_grade(
+        self, info: Info
+    ) -> Annotated[LiveGrade, strawberry.lazy("pinzhi.schema.grading")] | None:
+        from pinzhi.resolvers.grading import live_grade
+
+        return await live_grade(info, self.pk)
+
+    @strawberry.field(description="Commission and financing in force (QS 6.2); same audience.")
+    async def incentives(
+        self, info: Info
+    ) -> Annotated[Incentives, strawberry.lazy("pinzhi.schema.grading")] | None:
+        from pinzhi.resolvers.grading import merchant_incentives
+
+        return await merchant_incentives(info, self.row)
 
     @strawberry.field(
         description="Satisfaction with this merchant (QS 10.2): for the merchant itself, "

@@ -15,6 +15,8 @@ PII_LOG_READERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIAN
 FEEDBACK_AUTHORS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER)
 ORDER_CANCELLERS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.STAFF)
 PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
+WARNING_HANDLERS = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE, StaffDuty.CUSTOMER_SERVICE))
+RULE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
 
 
 def field(resolver: Callable[..., Any], *permissions: type, description: str | None = None) -> Any:

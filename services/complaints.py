@@ -7,8 +7,17 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
-from pinzhi.models import Complaint, ComplaintState, Merchant, Order, Role, StaffDuty
-from pinzhi.services import audit, rules, state, validation
+from pinzhi.models import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintState,
+    Merchant,
+    Order,
+    PlatformRule,
+    Role,
+    StaffDuty,
+)
+from pinzhi.services import audit, monitoring, rules, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible, lock_visible
 
@@ -26,7 +35,11 @@ def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
 
 
 async def file_complaint(
-    viewer: Viewer, order_id: int | None, merchant_id: int | None, description: str
+    viewer: Viewer,
+    order_id: int | None,
+    merchant_id: int | None,
+    description: str,
+    category: ComplaintCategory = ComplaintCategory.OTHER,
 ) -> Complaint:
     if viewer.role != Role.CONSUMER:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
@@ -44,6 +57,7 @@ async def file_complaint(
             merchant_id=merchant_id,
             order_id=order_id,
             description=text,
+            category=category,
         )
         await audit.append(
             "Complaint",
@@ -90,9 +104,12 @@ async def handle_complaint(
     resolution: str | None = None,
     delay_reason: str | None = None,
     promised_by: datetime | None = None,
+    upheld: bool = True,
 ) -> Complaint:
     """QS 9.2.4: resolve now (a resolution), or explain why not and promise a date
-    (a reason and a date within the rule's limit). Nothing in between is accepted."""
+    (a reason and a date within the rule's limit). Nothing in between is accepted.
+    A resolution says whether the consumer was right (``upheld``): an upheld complaint
+    about an order counts as an order defect in the merchant's grade (QS 6.1.1)."""
     _require_customer_service(viewer)
     resolving = resolution is not None and resolution.strip() != ""
     promising = delay_reason is not None or promised_by is not None
@@ -114,37 +131,55 @@ async def handle_complaint(
                 actor=viewer,
                 action="resolved",
                 field="complaintId",
-                data={"on_the_spot": complaint.promised_by is None, "rule_version": rule.version},
+                data={
+                    "on_the_spot": complaint.promised_by is None,
+                    "upheld": upheld,
+                    "rule_version": rule.version,
+                },
                 resolution=text,
                 resolved_at=state.now(),
                 assignee_id=viewer.account_id,
                 rule_version=rule.version,
+                upheld=upheld,
             )
-            return complaint
-        reason = validation.text(delay_reason, "delayReason", min_len=2, max_len=1000)
-        limit = timedelta(days=rule.content["max_promise_days"])
-        now = state.now()
-        if promised_by is None or promised_by.tzinfo is None:
-            raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
-        if not now < promised_by <= now + limit:
-            raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
-        await state.move(
-            complaint,
-            ComplaintState.PROMISED,
-            actor=viewer,
-            action="promised",
-            field="complaintId",
-            data={
-                "reason": reason,
-                "promised_by": promised_by.isoformat(),
-                "rule_version": rule.version,
-            },
-            delay_reason=reason,
-            promised_by=promised_by,
-            assignee_id=viewer.account_id,
-            rule_version=rule.version,
-        )
+        else:
+            await _promise(viewer, complaint, rule, delay_reason, promised_by)
+    if resolving and upheld and complaint.order_id is not None:
+        # An upheld complaint is an order defect: the merchant's warning may fire now.
+        await monitoring.check_quietly(complaint.merchant_id)
     return complaint
+
+
+async def _promise(
+    viewer: Viewer,
+    complaint: Complaint,
+    rule: PlatformRule,
+    delay_reason: str | None,
+    promised_by: datetime | None,
+) -> None:
+    reason = validation.text(delay_reason, "delayReason", min_len=2, max_len=1000)
+    limit = timedelta(days=rule.content["max_promise_days"])
+    now = state.now()
+    if promised_by is None or promised_by.tzinfo is None:
+        raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
+    if not now < promised_by <= now + limit:
+        raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
+    await state.move(
+        complaint,
+        ComplaintState.PROMISED,
+        actor=viewer,
+        action="promised",
+        field="complaintId",
+        data={
+            "reason": reason,
+            "promised_by": promised_by.isoformat(),
+            "rule_version": rule.version,
+        },
+        delay_reason=reason,
+        promised_by=promised_by,
+        assignee_id=viewer.account_id,
+        rule_version=rule.version,
+    )
 
 
 async def case_consumer_ids(staff_account_id: int) -> frozenset[int]:

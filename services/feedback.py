@@ -18,7 +18,7 @@ from pinzhi.models import (
     OrderState,
     Role,
 )
-from pinzhi.services import rules
+from pinzhi.services import monitoring, rules
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 
@@ -75,7 +75,9 @@ async def submit_feedback(
 ) -> Feedback:
     scale = (await rules.current("feedback.scale")).content
     if not scale["min_score"] <= score <= scale["max_score"]:
-        raise ServiceError(ErrorCode.SCORE_OUT_OF_RANGE, ("score",))
+        raise ServiceError(
+            ErrorCode.SCORE_OUT_OF_RANGE, ("score",), f"{scale['min_score']}–{scale['max_score']}"
+        )
     comment = (comment or "").strip()
     if len(comment) > scale["max_comment_length"]:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("comment",), "too long")
@@ -85,7 +87,7 @@ async def submit_feedback(
     ).exists():
         raise ServiceError(ErrorCode.FEEDBACK_EXISTS, ("subjectId",))
     try:
-        return await Feedback.create(
+        row = await Feedback.create(
             author_id=viewer.account_id,
             author_role=viewer.role,
             subject_type=subject_type,
@@ -97,6 +99,9 @@ async def submit_feedback(
         )
     except IntegrityError as exc:  # a second submission racing the first
         raise ServiceError(ErrorCode.FEEDBACK_EXISTS, ("subjectId",)) from exc
+    if merchant_id is not None and subject_type == FeedbackSubject.ORDER and score <= 2:
+        await monitoring.check_quietly(merchant_id)  # a low rating is an order defect
+    return row
 
 
 def may_read_summary(

@@ -19,7 +19,7 @@ from pinzhi.models import (
     ShipmentState,
     TrackingEvent,
 )
-from pinzhi.services import audit, state, validation
+from pinzhi.services import audit, monitoring, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
 
@@ -70,6 +70,7 @@ async def ship_order(
             )
     except IntegrityError as exc:
         raise ServiceError(ErrorCode.TRACKING_NUMBER_TAKEN, ("trackingNumber",)) from exc
+    await monitoring.check_quietly(order.merchant_id)  # late shipment rate (QS 6.1.2)
     return shipment
 
 
@@ -140,4 +141,5 @@ async def record_tracking_event(
         if (seen := await replayed()) is not None:
             return seen
         raise
+    await monitoring.check_quietly(shipment.merchant_id)  # valid tracking rate (QS 6.1.2)
     return event, True

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from pinzhi.auth.crypto import encrypt
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
+    Merchant,
     Order,
     OrderLine,
     OrderState,
@@ -18,7 +19,7 @@ from pinzhi.models import (
     Product,
     Role,
 )
-from pinzhi.services import audit, rules, state, validation
+from pinzhi.services import audit, incentives, monitoring, rules, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
 
@@ -76,6 +77,8 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
     if len(merchant_ids) != 1 or len({p.currency for p in products.values()}) != 1:
         raise ServiceError(ErrorCode.MIXED_MERCHANTS, ("lines",))
 
+    merchant = await Merchant.get(id=next(iter(merchant_ids)))
+    incentive = await incentives.for_merchant(merchant, state.now())
     async with in_transaction():
         for i, line in enumerate(lines):
             # The stock check and the reservation are one statement, so two buyers of the
@@ -97,6 +100,9 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
             recipient_name_enc=encrypt(name),
             recipient_phone_enc=encrypt(phone),
             address_enc=encrypt(address),
+            # QS 6.2: the commission in force when the order is placed stays with it.
+            commission_bps=incentive.commission_bps,
+            commission_rule_version=incentive.rule_version,
         )
         await OrderLine.bulk_create(
             [
@@ -153,6 +159,9 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
             await state.move(
                 payment, target, actor=viewer, action="order_cancelled", data={"reason": reason}
             )
+    if order.paid_at is not None:
+        # A cancellation after payment moves the merchant's cancellation rate.
+        await monitoring.check_quietly(order.merchant_id)
     return order
 
 

@@ -6,14 +6,16 @@ one. ``current(key)`` is the version in force now; decisions store that version 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiocache.base import BaseCache
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pinzhi.models import PlatformRule
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import PlatformRule, StaffDuty
+from pinzhi.services import audit
 from pinzhi.services.errors import ErrorCode, ServiceError
 
 CACHE_KEY = "rules:current"
@@ -45,6 +47,9 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "content": {
             "window_days": 90,
             "min_orders": 20,
+            # With fewer orders the grade is provisional and rate-based dimensions are held
+            # at their previous scores, or at this score for a merchant never graded.
+            "provisional_rate_score": 80,
             "weights": {
                 "brand": 0.15,
                 "qualification": 0.15,
@@ -174,14 +179,64 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             "rating": {"good": 5.0, "bad": 3.0},
             "praise_rate": {"good": 0.5, "bad": 0.0},
             "min_reviews": 5,
+            # Orders, complaints and reviews of the last window_days count (QS 7.1.1).
+            "window_days": 180,
+            "qualification_kinds": [
+                "NATIONAL_INSPECTION",
+                "INDUSTRY_CERTIFICATION",
+                "BRAND_AUTHORISATION",
+            ],
+            "production_kinds": ["ENVIRONMENTAL_COMPLIANCE", "SAFETY_COMPLIANCE"],
+            # These count as inspections of key-category products (QS 7.1.2).
+            "inspection_kinds": ["THIRD_PARTY_INSPECTION", "NATIONAL_INSPECTION"],
+            "review": {"min_rating": 1, "max_rating": 5, "max_text_length": 1000},
+            # A review praises quality when a keyword occurs in its words (jieba segmentation),
+            # its parts possibly separated by degree adverbs or filler words ("质量很好"), and
+            # no negation comes before or between them ("质量不好", "质量一点也不好").
             "praise_keywords": ["质量好", "质量很好", "质量不错", "做工好", "做工精细", "正品"],
-            "negations": ["不", "没", "没有", "无", "并不", "不太", "一点也不", "一点都不"],
+            "negations": [
+                "不",
+                "没",
+                "没有",
+                "无",
+                "非",
+                "并非",
+                "未",
+                "并不",
+                "不太",
+                "一点也不",
+                "一点都不",
+            ],
+            "degree_adverbs": [
+                "很",
+                "非常",
+                "挺",
+                "特别",
+                "真",
+                "真的",
+                "十分",
+                "相当",
+                "超",
+                "超级",
+                "比较",
+                "蛮",
+                "太",
+                "极",
+                "极其",
+                "那么",
+                "这么",
+            ],
+            "filler_words": ["是", "也", "都", "还", "一点", "并", "就", "算", "的", "像"],
             # Key-category products: without a valid passed inspection they cannot reach
             # the top level; a failed or expired one caps them lower (QS 7.1.2).
             "cap_without_inspection": "A",
             "cap_failed_inspection": "C",
             "badge_levels": ["A+", "A"],
+            "badge_text": {"zh": "品质优选", "en": "Quality choice"},
             "rank_boost_by_level": {"A+": 40, "A": 30, "B": 20, "C": 10, "D": 0},
+            # Traffic support (QS 7.2), the published formula of the default listing order.
+            "ranking": "rank_score = rank_boost_by_level[level] + score / 10 (0 until graded); "
+            "listings order by rank_score, highest first, then newest first",
         },
     },
     {
@@ -263,3 +318,68 @@ async def ensure_defaults() -> int:
             )
             created += 1
     return created
+
+
+def _same_shape(old: Any, new: Any, path: list[str]) -> None:
+    """A new version keeps every key of the old one with a value of the same kind; it may
+    add keys (a new indicator joins a list of inputs by being added)."""
+    numbers = (int, float)
+    if isinstance(old, bool) or isinstance(new, bool):
+        same = isinstance(old, bool) and isinstance(new, bool)
+    elif isinstance(old, numbers):
+        same = isinstance(new, numbers) and new >= 0
+    else:
+        same = type(old) is type(new)
+    if not same:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("content", *path), "wrong kind of value")
+    if isinstance(old, dict):
+        for key, value in old.items():
+            if key not in new:
+                raise ServiceError(ErrorCode.INVALID_INPUT, ("content", *path, key), "missing")
+            _same_shape(value, new[key], [*path, key])
+
+
+async def publish_checked(
+    viewer: Viewer,
+    key: str,
+    content: Any,
+    effective_from: datetime | None,
+    cache: BaseCache | None = None,
+) -> PlatformRule:
+    """Staff with the admin duty publish a new version of an existing rule (QS 5.2)."""
+    if not viewer.has_duty(StaffDuty.ADMIN):
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    latest = await PlatformRule.filter(key=key).order_by("-version").first()
+    if latest is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, ("key",))
+    if not isinstance(content, dict):
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("content",), "an object")
+    _same_shape(latest.content, content, [])
+    now = datetime.now(UTC)
+    if effective_from is not None and (
+        effective_from.tzinfo is None or effective_from < now - timedelta(minutes=5)
+    ):
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("effectiveFrom",), "not in the past")
+    async with in_transaction():
+        row = await publish(
+            key,
+            content,
+            title_zh=latest.title_zh,
+            title_en=latest.title_en,
+            effective_from=effective_from or now,
+            published_by_id=viewer.account_id,
+        )
+        await audit.append(
+            "PlatformRule",
+            row.id,
+            "published",
+            actor=viewer,
+            data={"key": key, "version": row.version},
+        )
+    if cache is not None:
+        await cache.delete(CACHE_KEY)
+    return row
+
+
+async def history(key: str) -> list[PlatformRule]:
+    return await PlatformRule.filter(key=key).order_by("-version")

@@ -251,3 +251,51 @@ async def feedback(author: Actor, subject: str, subject_id: int | None = None, s
     return await feedback_service.submit_feedback(
         author.viewer, FeedbackSubject(subject), subject_id, score, "评价 / rating"
     )
+
+
+# --- Added for grading and monitoring (tests/services/test_merchant_grading.py, ...) --------
+
+
+async def history(
+    buyer: Actor,
+    shop: Merchant,
+    n: int,
+    *,
+    paid_at: datetime,
+    shipped_after_hours: float | None = 2,
+    cancelled: bool = False,
+) -> list[Order]:
+    """``n`` orders of ``shop`` inserted directly, paid at ``paid_at`` and shipped some hours
+    later (or never, or cancelled before shipment): history to grade, without walking each
+    order through the API."""
+    from datetime import timedelta
+
+    from pinzhi.auth.crypto import encrypt
+    from pinzhi.models import OrderState
+
+    shipped = (
+        None if shipped_after_hours is None else paid_at + timedelta(hours=shipped_after_hours)
+    )
+    state = (
+        OrderState.CANCELLED if cancelled else OrderState.SHIPPED if shipped else OrderState.PAID
+    )
+    before = set(await Order.filter(merchant_id=shop.id).values_list("id", flat=True))
+    await Order.bulk_create(
+        [
+            Order(
+                consumer_id=buyer.account.id,
+                merchant_id=shop.id,
+                state=state,
+                total_minor=1000,
+                currency="CNY",
+                recipient_name_enc=encrypt("张三"),
+                recipient_phone_enc=encrypt("13812345678"),
+                address_enc=encrypt("北京市朝阳区建国路 88 号"),
+                paid_at=paid_at,
+                shipped_at=None if cancelled else shipped,
+                cancelled_at=paid_at + timedelta(hours=1) if cancelled else None,
+            )
+            for _ in range(n)
+        ]
+    )
+    return list(await Order.filter(merchant_id=shop.id, id__not_in=list(before)).order_by("id"))

@@ -95,7 +95,7 @@ async def test_resolve_on_the_spot(db) -> None:
         ("filed", "", "OPEN"),
         ("resolved", "OPEN", "RESOLVED"),
     ]
-    assert trail[1].data == {"on_the_spot": True, "rule_version": 1}
+    assert trail[1].data == {"on_the_spot": True, "upheld": True, "rule_version": 1}
     assert complaints.is_overdue(stored) is False
 
 

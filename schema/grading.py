@@ -1,0 +1,123 @@
+"""Merchant grades, warnings, incentives and rule publishing (QS 5.2, 6.1, 6.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from pinzhi import models
+from pinzhi.schema.base import Node, UserError, to_global_id
+from pinzhi.schema.governance import PlatformRule
+
+
+@strawberry.type(description="One of the five dimensions of a grade, 0–100, with its inputs.")
+class GradeDimension:
+    name: str
+    score: float
+    inputs: JSON
+
+
+def dimensions_of(stored: dict[str, Any]) -> list[GradeDimension]:
+    return [
+        GradeDimension(name=name, score=d["score"], inputs=d["inputs"])
+        for name, d in stored.items()
+    ]
+
+
+@strawberry.type(description="A merchant's grade with its sub-scores, inputs and reasons.")
+class MerchantGradeDetail:
+    period: str
+    level: str
+    previous_level: str | None
+    score: float
+    provisional: bool
+    dimensions: list[GradeDimension]
+    reasons: list[str]
+    rule_version: int
+    computed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.MerchantGrade) -> MerchantGradeDetail:
+        return cls(
+            period=row.period,
+            level=row.level,
+            previous_level=row.previous_level,
+            score=row.score,
+            provisional=row.provisional,
+            dimensions=dimensions_of(row.dimensions),
+            reasons=list(row.reasons),
+            rule_version=row.rule_version,
+            computed_at=row.computed_at,
+        )
+
+
+@strawberry.type(description="What the grade would be now, from live data (not stored).")
+class LiveGrade:
+    level: str
+    score: float
+    provisional: bool
+    dimensions: list[GradeDimension]
+    reasons: list[str]
+    rule_version: int
+
+
+@strawberry.type(description="Commission and financing eligibility in force (QS 6.2).")
+class Incentives:
+    commission_bps: int = strawberry.field(description="Commission in basis points (1/100 %).")
+    financing_eligible: bool
+    reason: str
+    rule_version: int
+
+
+@strawberry.type(description="An indicator over its published threshold (QS 6.1.2).")
+class MerchantWarning(Node):
+    indicator: str
+    value: float
+    threshold: float
+    window_days: int
+    level: str
+    state: str
+    rule_version: int
+    created_at: datetime
+    acknowledged_at: datetime | None
+    merchant_id: strawberry.ID
+
+    @classmethod
+    def from_row(cls, row: models.MerchantWarning) -> MerchantWarning:
+        return cls(
+            id=to_global_id("MerchantWarning", row.id),
+            indicator=row.indicator,
+            value=row.value,
+            threshold=row.threshold,
+            window_days=row.window_days,
+            level=str(row.level),
+            state=str(row.state),
+            rule_version=row.rule_version,
+            created_at=row.created_at,
+            acknowledged_at=row.acknowledged_at,
+            merchant_id=to_global_id("Merchant", row.merchant_id),
+        )
+
+
+@strawberry.type
+class WarningPayload:
+    warning: MerchantWarning | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PublishRuleInput:
+    key: str
+    content: JSON
+    effective_from: datetime | None = strawberry.field(
+        default=None, description="Defaults to now; a future date schedules the version."
+    )
+
+
+@strawberry.type
+class RulePayload:
+    rule: PlatformRule | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,73 @@
+"""Periodic jobs (architecture decision 11): each runs once per period.
+
+The ``JobRun`` row is the lock: inserting (name, period) succeeds for exactly one
+instance; any other finds it and does nothing. Work inside is idempotent as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from pinzhi.models import JobRun
+from pinzhi.services import merchant_grading, monitoring, product_grading
+from pinzhi.services.scoring import current_period
+from pinzhi.services.state import now as utc_now
+
+Progress = Callable[[str], None]
+
+
+async def _regrade(period: str, now: datetime, progress: Progress) -> dict[str, Any]:
+    progress("  grading merchants")
+    merchants = await merchant_grading.grade_merchants(period, now)
+    progress(f"    graded {merchants['graded']}, by level {merchants['by_level']}")
+    progress("  grading products")
+    products = await product_grading.grade_products(period, now)
+    progress(f"    graded {products.get('graded')}, by level {products.get('by_level')}")
+    return {"merchants": merchants, "products": products}
+
+
+async def _monitor(period: str, now: datetime, progress: Progress) -> dict[str, Any]:
+    created = await monitoring.check(None, now)
+    progress(f"  warnings raised: {created}")
+    return {"warnings": created}
+
+
+def _hourly(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H")
+
+
+JOBS: dict[str, tuple[Callable[[str, datetime, Progress], Awaitable[dict[str, Any]]], Any]] = {
+    # name: (work, default period of a moment)
+    "regrade": (_regrade, current_period),
+    "monitor": (_monitor, _hourly),
+}
+
+
+async def run(
+    name: str, period: str | None = None, progress: Progress = print, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """Run job ``name`` for ``period``; None when it has already run for that period."""
+    work, default_period = JOBS[name]
+    now = now or utc_now()
+    period = period or default_period(now)
+    try:
+        ledger = await JobRun.create(name=name, period=period)
+    except IntegrityError:
+        progress(f"{name} {period}: already run, nothing to do")
+        return None
+    progress(f"{name} {period}: started")
+    try:
+        summary = await work(period, now, progress)
+    except BaseException:
+        # A failed run must not hold the period: release the lock so it can run again.
+        await ledger.delete()
+        raise
+    ledger.summary = summary
+    ledger.finished_at = utc_now()
+    await ledger.save(update_fields=["summary", "finished_at"])
+    progress(f"{name} {period}: done")
+    return summary
