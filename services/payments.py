@@ -52,7 +52,7 @@ async def pay_order(
             if order.state != OrderState.PENDING_PAYMENT:
                 code = (
                     ErrorCode.ALREADY_PAID
-                    if order.paid_at is not None
+                    if order.paid_at is not None and order.state != OrderState.CANCELLED
                     else ErrorCode.ILLEGAL_TRANSITION
                 )
                 raise ServiceError(code, ("orderId",), str(order.state))

@@ -23,6 +23,8 @@ from pinzhi.models import (
     PaymentState,
     Shipment,
     ShipmentState,
+    ViolationCase,
+    ViolationState,
 )
 from pinzhi.services import audit
 from pinzhi.services.errors import ErrorCode, ServiceError
@@ -70,6 +72,16 @@ TRANSITIONS: dict[type[Model], dict[StrEnum, frozenset[StrEnum]]] = {
         ComplaintState.PROMISED: frozenset({ComplaintState.RESOLVED}),
         ComplaintState.RESOLVED: frozenset(),
     },
+    # QS 6.4: a violation case is decided or dismissed, a decision may be appealed once,
+    # and an appeal is upheld or overturned.
+    ViolationCase: {
+        ViolationState.OPEN: frozenset({ViolationState.DECIDED, ViolationState.DISMISSED}),
+        ViolationState.DECIDED: frozenset({ViolationState.APPEALED}),
+        ViolationState.APPEALED: frozenset({ViolationState.UPHELD, ViolationState.OVERTURNED}),
+        ViolationState.DISMISSED: frozenset(),
+        ViolationState.UPHELD: frozenset(),
+        ViolationState.OVERTURNED: frozenset(),
+    },
 }
 
 
@@ -99,6 +111,9 @@ async def move(
     model = type(row)
     current = row.state  # type: ignore[attr-defined]
     check(model, current, target, field)
+    if "updated_at" in model._meta.fields_map:
+        # A queryset update skips auto_now: keep updated_at true to the change.
+        updates.setdefault("updated_at", now())
     changed = await model.filter(id=row.pk, state=current).update(state=target, **updates)
     if changed != 1:
         # Someone else moved the row since it was read: refuse rather than overwrite.

@@ -260,6 +260,15 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "{ feedback { id } errors { code field } } }",
         lambda s: {"i": {"subjectType": "PLATFORM", "score": 3}},
     ),
+    "acknowledgeWarning": (
+        "mutation($id: ID!) { acknowledgeWarning(warningId: $id) { errors { code field } } }",
+        lambda s: {"id": f.gid("MerchantWarning", 1)},
+    ),
+    "publishRule": (
+        "mutation($i: PublishRuleInput!) { publishRule(input: $i) "
+        "{ rule { version } errors { code field } } }",
+        lambda s: {"i": {"key": "order.limits", "content": {"max_lines": 5}}},
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
