@@ -31,6 +31,7 @@ from pinzhi.models import (
     PiiAccessLog,
     PlatformRule,
     Product,
+    ProductCertificate,
     Role,
     ServiceProvider,
     Shipment,
@@ -87,6 +88,15 @@ def _product_rule(viewer: Viewer) -> Q:
     return Q(is_listed=True)
 
 
+def _certificate_rule(viewer: Viewer) -> Q:
+    """Certificates are public records (QS 7.1.2) of the products one may see."""
+    if _readers_of_everything(viewer):
+        return ALL
+    if viewer.role == Role.MERCHANT:
+        return Q(product__is_listed=True) | Q(product__merchant_id=viewer.merchant_id)
+    return Q(product__is_listed=True)
+
+
 def _feedback_rule(viewer: Viewer) -> Q:
     if _readers_of_everything(viewer):
         return ALL
@@ -140,6 +150,7 @@ RULES: dict[type[Model], Rule] = {
     ServiceProvider: _public,
     PlatformRule: _public,
     Product: _product_rule,
+    ProductCertificate: _certificate_rule,
     Order: _order_rule(),
     OrderLine: _order_rule("order__"),
     Payment: _payment_rule,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pinzhi.models.enums import ProviderKind, Role, StaffDuty
+
+if TYPE_CHECKING:
+    from pinzhi.models import Account
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,22 @@ class Viewer:
 
 
 ANONYMOUS = Viewer()
+
+
+def viewer_of(
+    account: Account, provider_kind: ProviderKind | None = None, credential: str = "internal"
+) -> Viewer:
+    """The viewer an account acts as, for work done on its behalf outside a request
+    (jobs, the demo seed, tests)."""
+    return Viewer(
+        role=account.role,
+        account_id=account.id,
+        merchant_id=account.merchant_id,
+        provider_id=account.provider_id,
+        provider_kind=provider_kind,
+        duties=parse_duties(account.duties),
+        credential=credential,
+    )
 
 
 def parse_duties(raw: str) -> frozenset[StaffDuty]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import scope
-from pinzhi.resolvers.pagination import paginate
+from pinzhi.resolvers.pagination import paginate, paginate_ranked
 from pinzhi.schema.base import Connection, pk_of
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
-from pinzhi.schema.enums import ProviderKind
+from pinzhi.schema.enums import ProductOrder, ProviderKind
 
 
 async def merchants(
@@ -29,6 +31,7 @@ async def products(
     merchant_id: strawberry.ID | None = None,
     category: str | None = None,
     search: str | None = None,
+    order_by: ProductOrder = ProductOrder.RANK,
 ) -> Connection[Product]:
     query = scope(info.context.viewer, models.Product)
     if merchant_id is not None:
@@ -37,7 +40,14 @@ async def products(
         query = query.filter(category=category)
     if search:
         query = query.filter(title__icontains=search.strip()[:50])
-    return await paginate(query, first, after, lambda rows: [Product.from_row(r) for r in rows])
+
+    def nodes(rows: Sequence[models.Product]) -> list[Product]:
+        return [Product.from_row(r) for r in rows]
+
+    if order_by == ProductOrder.NEWEST:
+        return await paginate(query, first, after, nodes)
+    # Traffic support (QS 7.2): the published rank score first, then newest.
+    return await paginate_ranked(query, "rank_score", first, after, nodes)
 
 
 async def service_providers(info: Info, kind: ProviderKind | None = None) -> list[ServiceProvider]:

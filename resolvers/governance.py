@@ -18,6 +18,8 @@ TRACED: dict[str, type[models.Model]] = {
     "Payment": models.Payment,
     "Shipment": models.Shipment,
     "Complaint": models.Complaint,
+    "ViolationCase": models.ViolationCase,
+    "Enrolment": models.Enrolment,
 }
 
 RULES_TTL_SECONDS = 60

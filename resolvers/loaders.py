@@ -18,6 +18,8 @@ from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Account,
     Complaint,
+    Course,
+    Enrolment,
     Feedback,
     FeedbackSubject,
     Merchant,
@@ -26,11 +28,16 @@ from pinzhi.models import (
     OrderLine,
     Payment,
     Product,
+    ProductCertificate,
     ServiceProvider,
     Shipment,
     TrackingEvent,
+    ViolationCase,
 )
 from pinzhi.services.feedback import summaries_by_merchant
+from pinzhi.services.key_control import statuses as key_control_statuses
+from pinzhi.services.product_grading import latest_grades
+from pinzhi.services.rules import current_rules
 
 
 def _one_by(viewer: Viewer | None, model: type[Model], key: str) -> DataLoader:
@@ -73,6 +80,21 @@ async def _merchant_feedback(keys: Sequence[int]) -> list[Any]:
     return [found[k] for k in keys]
 
 
+async def _key_control(keys: Sequence[int]) -> list[Any]:
+    found = await key_control_statuses(keys)
+    return [found.get(k) for k in keys]
+
+
+async def _latest_product_grade(keys: Sequence[int]) -> list[Any]:
+    found = await latest_grades(list(set(keys)))
+    return [found.get(k) for k in keys]
+
+
+async def _current_rule(keys: Sequence[str]) -> list[Any]:
+    found = {rule.key: rule for rule in await current_rules()}
+    return [found.get(k) for k in keys]
+
+
 class Loaders:
     """``<Entity>By<Key>`` loaders for one request and one viewer."""
 
@@ -96,6 +118,16 @@ class Loaders:
         # may see of it is decided by masking, not by this loader.
         self.order_row_for_delivery = _one_by(None, Order, "id")
         self.merchant_feedback_by_merchant_id = DataLoader(load_fn=_merchant_feedback)
+        self.certificates_by_product_id = _many_by(viewer, ProductCertificate, "product_id")
+        # Who may see a product's grade detail is decided by the field; this loads it.
+        self.latest_grade_by_product_id = DataLoader(load_fn=_latest_product_grade)
+        self.current_rule_by_key = DataLoader(load_fn=_current_rule)
+        self.violation_case_by_id = _one_by(viewer, ViolationCase, "id")
+        self.course_by_id = _one_by(viewer, Course, "id")
+        self.enrolment_by_id = _one_by(viewer, Enrolment, "id")
+        self.enrolments_by_merchant_id = _many_by(viewer, Enrolment, "merchant_id")
+        # Who may see a merchant's key control is decided by the field; this loads it.
+        self.key_control_by_merchant_id = DataLoader(load_fn=_key_control)
         self.grades_by_merchant_id = _many_by(viewer, MerchantGrade, "merchant_id")
         self.latest_grade_by_merchant_id = _latest_by(viewer, MerchantGrade, "merchant_id")
 
@@ -110,4 +142,7 @@ class Loaders:
             Complaint: self.complaint_by_id.load,
             Feedback: self.feedback_by_id.load,
             Account: self.account_by_id.load,
+            ViolationCase: self.violation_case_by_id.load,
+            Course: self.course_by_id.load,
+            Enrolment: self.enrolment_by_id.load,
         }.get(model)

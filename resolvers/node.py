@@ -11,6 +11,7 @@ from pinzhi.schema.base import Node, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.service import Complaint, Feedback
+from pinzhi.schema.violations import Course, Enrolment, ViolationCase
 
 NODE_TYPES: dict[str, type[models.Model]] = {
     "Merchant": models.Merchant,
@@ -22,6 +23,9 @@ NODE_TYPES: dict[str, type[models.Model]] = {
     "Complaint": models.Complaint,
     "Feedback": models.Feedback,
     "Account": models.Account,
+    "ViolationCase": models.ViolationCase,
+    "Course": models.Course,
+    "Enrolment": models.Enrolment,
 }
 
 
@@ -47,5 +51,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "Shipment": Shipment,
         "Complaint": Complaint,
         "Feedback": Feedback,
+        "ViolationCase": ViolationCase,
+        "Course": Course,
+        "Enrolment": Enrolment,
     }
     return simple[type_name].from_row(row)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from graphql import GraphQLError
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from pinzhi.schema.base import Connection, Edge, PageInfo
@@ -60,6 +62,57 @@ async def paginate(
     if not isinstance(nodes, list):
         nodes = await nodes
     edges = [Edge(cursor=encode_cursor(row.id), node=n) for row, n in zip(page, nodes, strict=True)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+        ),
+    )
+
+
+# --- Keyset pagination on a composite key: (a float column, id), both descending ------------
+
+
+def encode_ranked_cursor(value: float, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"r:{float(value)!r}:{pk}".encode()).decode()
+
+
+def decode_ranked_cursor(cursor: str) -> tuple[float, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        prefix, value, pk = raw.split(":")
+        if prefix != "r":
+            raise ValueError
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError
+        return number, int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad_input("游标无效 / Invalid cursor") from None
+
+
+async def paginate_ranked(
+    query: QuerySet[Any],
+    column: str,
+    first: int | None,
+    after: str | None,
+    to_nodes: Callable[[Sequence[Any]], Awaitable[list[T]] | list[T]],
+) -> Connection[T]:
+    """Like ``paginate``, ordered by ``column`` then id, both descending; the cursor holds
+    both, so rows that tie on ``column`` still page exactly once each."""
+    size = page_size(first)
+    if after:
+        value, pk = decode_ranked_cursor(after)
+        query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
+    rows = await query.order_by(f"-{column}", "-id").limit(size + 1)
+    page = list(rows[:size])
+    nodes = to_nodes(page)
+    if not isinstance(nodes, list):
+        nodes = await nodes
+    edges = [
+        Edge(cursor=encode_ranked_cursor(getattr(row, column), row.id), node=n)
+        for row, n in zip(page, nodes, strict=True)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(

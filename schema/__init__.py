@@ -40,7 +40,9 @@ from pinzhi.schema.fields import (
     mutation,
 )
 from pinzhi.schema.orders import Order, Payment, Shipment
+from pinzhi.schema.products import ProductMutation, ProductQuery
 from pinzhi.schema.service import Complaint, Feedback
+from pinzhi.schema.violations import ViolationMutation, ViolationQuery
 from pinzhi.settings import get_settings
 
 
@@ -116,8 +118,13 @@ class GradingMutation:
 
 
 # Each area adds its own root-field classes here; they merge into one Query and Mutation.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery, GradingQuery)
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation, GradingMutation)
+QUERY_PARTS: tuple[type, ...] = (CoreQuery, GradingQuery, ViolationQuery, ProductQuery)
+MUTATION_PARTS: tuple[type, ...] = (
+    CoreMutation,
+    GradingMutation,
+    ViolationMutation,
+    ProductMutation,
+)
 
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)

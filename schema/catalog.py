@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pinzhi import models
@@ -14,7 +15,9 @@ from pinzhi.schema.enums import ProviderKind
 
 if TYPE_CHECKING:
     from pinzhi.schema.grading import Incentives, LiveGrade, MerchantGradeDetail
+    from pinzhi.schema.products import ProductCertificate, ProductGradeDetail
     from pinzhi.schema.service import FeedbackSummary
+    from pinzhi.schema.violations import Enrolment, KeyControl
 
 
 @strawberry.type(description="A grade level, visible to everyone (QS 6.1.1, 7.2).")
@@ -105,6 +108,42 @@ class Merchant(Node):
 
         return await merchant_summary(info, self.pk)
 
+    @strawberry.field(description="Whether the merchant is under key control (QS 6.4); public.")
+    def under_key_control(self) -> bool:
+        from pinzhi.services.key_control import is_under_key_control
+
+        return is_under_key_control(self.row)
+
+    @strawberry.field(
+        description="Key control and its restrictions (QS 6.4): for the merchant itself, staff "
+        "and regulators; null for others and when not under key control."
+    )
+    async def key_control(
+        self, info: Info
+    ) -> Annotated[KeyControl, strawberry.lazy("pinzhi.schema.violations")] | None:
+        from pinzhi.resolvers.violations import merchant_key_control
+
+        return await merchant_key_control(info, self.row)
+
+    @strawberry.field(
+        description="Training enrolments and assessments (QS 6.3): for the merchant itself, "
+        "staff and regulators; null for others."
+    )
+    async def training_records(
+        self, info: Info
+    ) -> list[Annotated[Enrolment, strawberry.lazy("pinzhi.schema.violations")]] | None:
+        from pinzhi.resolvers.violations import merchant_training
+
+        return await merchant_training(info, self.pk)
+
+
+@strawberry.type(description="A product's grade level and total score, public (QS 7.1.1, 7.2).")
+class ProductGrade:
+    level: str
+    score: float | None
+    rule_version: int | None
+    graded_at: datetime | None
+
 
 @strawberry.type(description="A product listed by a merchant.")
 class Product(Node):
@@ -114,6 +153,12 @@ class Product(Node):
     stock: int
     is_listed: bool
     created_at: datetime
+    attributes: JSON = strawberry.field(
+        description="Listing attributes by name (brand, origin, shelf_life, ...)."
+    )
+    grade: ProductGrade | None = strawberry.field(
+        description="The grade in force (QS 7.1.1); public. Null until first graded."
+    )
     pk: strawberry.Private[int]
     merchant_pk: strawberry.Private[int]
 
@@ -129,12 +174,60 @@ class Product(Node):
             stock=row.stock,
             is_listed=row.is_listed,
             created_at=row.created_at,
+            attributes=row.attributes,
+            grade=(
+                ProductGrade(
+                    level=row.grade_level,
+                    score=row.grade_score,
+                    rule_version=row.grade_rule_version,
+                    graded_at=row.graded_at,
+                )
+                if row.grade_level
+                else None
+            ),
         )
 
     @strawberry.field
     async def merchant(self, info: Info) -> Merchant | None:
         row = await info.context.loaders.merchant_by_id.load(self.merchant_pk)
         return Merchant.from_row(row) if row else None
+
+    @strawberry.field(
+        description="A key category (mother & baby, food, cosmetics by the published rule), "
+        "whose grade needs a valid inspection (QS 7.1.2)."
+    )
+    async def is_key_category(self, info: Info) -> bool:
+        from pinzhi.resolvers.products import is_key_category
+
+        return await is_key_category(info, self.category)
+
+    @strawberry.field(
+        description="The quality badge of traffic support (QS 7.2) by the published rule's "
+        "badge levels, in the request's language; null below them."
+    )
+    async def badge(self, info: Info) -> str | None:
+        from pinzhi.resolvers.products import badge
+
+        return await badge(info, self.grade.level if self.grade else None)
+
+    @strawberry.field(description="Inspection and certification records (QS 7.1.1, 7.1.2); public.")
+    async def certificates(
+        self, info: Info
+    ) -> list[Annotated[ProductCertificate, strawberry.lazy("pinzhi.schema.products")]]:
+        from pinzhi.resolvers.products import certificates
+
+        return await certificates(info, self.pk)
+
+    @strawberry.field(
+        description="Sub-scores, inputs and reasons of the latest grade: for the product's "
+        "merchant, staff and regulators; null for others."
+    )
+    async def grade_detail(
+        self, info: Info
+    ) -> Annotated[ProductGradeDetail, strawberry.lazy("pinzhi.schema.products")] | None:
+        from pinzhi.resolvers.products import grade_detail
+
+        return await grade_detail(info, self.pk, self.merchant_pk)
 
 
 @strawberry.type(description="A logistics or payment company integrated with the platform.")

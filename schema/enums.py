@@ -1,5 +1,7 @@
 """The model enumerations, exposed to GraphQL under their own names."""
 
+from enum import Enum
+
 import strawberry
 
 from pinzhi import models
@@ -12,3 +14,17 @@ PaymentState = strawberry.enum(models.PaymentState)
 ShipmentState = strawberry.enum(models.ShipmentState)
 ComplaintState = strawberry.enum(models.ComplaintState)
 FeedbackSubject = strawberry.enum(models.FeedbackSubject)
+ViolationType = strawberry.enum(models.ViolationType)
+ViolationState = strawberry.enum(models.ViolationState)
+Penalty = strawberry.enum(models.Penalty)
+CourseTopic = strawberry.enum(models.CourseTopic)
+CertificateKind = strawberry.enum(models.CertificateKind)
+CertificateResult = strawberry.enum(models.CertificateResult)
+
+
+@strawberry.enum(description="The order of the products list (QS 7.2).")
+class ProductOrder(Enum):
+    RANK = strawberry.enum_value(
+        "RANK", description="Higher grades first (the published ranking), then newest."
+    )
+    NEWEST = strawberry.enum_value("NEWEST", description="Newest first.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pinzhi.auth.api_keys import KEY_PREFIX, store_api_key
-from pinzhi.auth.viewer import Viewer, parse_duties
+from pinzhi.auth.viewer import Viewer, viewer_of
 from pinzhi.models import (
     Account,
     ApiKey,
@@ -97,15 +97,7 @@ def demo_api_key(provider_name: str) -> tuple[str, str, str]:
 
 
 def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
-    return Viewer(
-        role=account.role,
-        account_id=account.id,
-        merchant_id=account.merchant_id,
-        provider_id=account.provider_id,
-        provider_kind=kind,
-        duties=parse_duties(account.duties),
-        credential="demo",
-    )
+    return viewer_of(account, kind, "demo")
 
 
 async def _account(email: str, role: Role, **kwargs: object) -> Account:

@@ -32,6 +32,16 @@ class ErrorCode(StrEnum):
     FEEDBACK_EXISTS = "FEEDBACK_EXISTS"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     RULE_MISSING = "RULE_MISSING"
+    PENALTY_NOT_IN_LADDER = "PENALTY_NOT_IN_LADDER"
+    APPEAL_CLOSED = "APPEAL_CLOSED"
+    APPEAL_EXISTS = "APPEAL_EXISTS"
+    KEY_CONTROL_RESTRICTION = "KEY_CONTROL_RESTRICTION"
+    LISTING_FROZEN = "LISTING_FROZEN"
+    COURSE_NOT_FOUND = "COURSE_NOT_FOUND"
+    COURSE_CODE_TAKEN = "COURSE_CODE_TAKEN"
+    ENROLMENT_EXISTS = "ENROLMENT_EXISTS"
+    REVIEW_EXISTS = "REVIEW_EXISTS"
+    INVALID_VALIDITY = "INVALID_VALIDITY"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -65,10 +75,35 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "承诺办结时间须在将来且不超过规则上限",
         "The promised date must be in the future and within the rule's limit",
     ),
-    ErrorCode.SCORE_OUT_OF_RANGE: ("评分须为 1 到 5", "The score must be from 1 to 5"),
+    ErrorCode.SCORE_OUT_OF_RANGE: ("分数超出允许范围", "The score is out of the allowed range"),
     ErrorCode.FEEDBACK_EXISTS: ("已评价过该对象", "You have already rated this"),
     ErrorCode.NOT_ELIGIBLE: ("不具备执行此操作的资格", "You are not eligible to do this"),
     ErrorCode.RULE_MISSING: ("平台规则缺失", "A platform rule is missing"),
+    ErrorCode.PENALTY_NOT_IN_LADDER: (
+        "处罚不符合规则规定的处罚阶梯",
+        "The penalty is not the step the rule's penalty ladder gives",
+    ),
+    ErrorCode.APPEAL_CLOSED: ("申诉期限已过", "The appeal deadline has passed"),
+    ErrorCode.APPEAL_EXISTS: ("该案件已申诉过", "This case has already been appealed"),
+    ErrorCode.KEY_CONTROL_RESTRICTION: (
+        "重点管控期间不得在重点类目上架商品",
+        "Under key control, products in key categories cannot be listed",
+    ),
+    ErrorCode.LISTING_FROZEN: (
+        "处罚生效期间不得上架新商品",
+        "New listings are blocked while a penalty is in force",
+    ),
+    ErrorCode.COURSE_NOT_FOUND: ("课程不存在", "No such course"),
+    ErrorCode.COURSE_CODE_TAKEN: ("课程代码已被使用", "This course code is in use"),
+    ErrorCode.ENROLMENT_EXISTS: ("已报名该课程", "Already enrolled in this course"),
+    ErrorCode.REVIEW_EXISTS: (
+        "该订单中的此商品已评价过",
+        "You have already reviewed this product of this order",
+    ),
+    ErrorCode.INVALID_VALIDITY: (
+        "有效期无效：签发日期不能晚于今天，有效期须晚于签发日期",
+        "Invalid dates: the issue date cannot be in the future and the expiry must follow it",
+    ),
 }
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pinzhi.models import Merchant
 from pinzhi.services import rules
+from pinzhi.services.key_control import is_under_key_control
 
 
 @dataclass(frozen=True)
@@ -17,16 +18,12 @@ class Incentives:
     reason: str
 
 
-def _under_key_control(merchant: Merchant, now: datetime) -> bool:
-    return merchant.key_control_until is not None and merchant.key_control_until > now
-
-
 async def for_merchant(merchant: Merchant, now: datetime) -> Incentives:
     """The commission and financing eligibility in force for this merchant now. A merchant
     under key control gets no incentives (QS 6.4)."""
     rule = await rules.current("merchant.incentives")
     c = rule.content
-    if _under_key_control(merchant, now):
+    if is_under_key_control(merchant, now):
         return Incentives(c["key_control_commission_bps"], False, rule.version, "key control")
     if merchant.grade_level is None:
         return Incentives(c["ungraded_commission_bps"], False, rule.version, "not graded yet")

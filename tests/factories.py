@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from pinzhi.auth.api_keys import create_api_key
 from pinzhi.auth.tokens import issue_access_token
-from pinzhi.auth.viewer import Viewer, parse_duties
+from pinzhi.auth.viewer import Viewer, viewer_of
 from pinzhi.models import (
     Account,
     Merchant,
@@ -44,15 +44,7 @@ class Actor:
 
 
 def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
-    return Viewer(
-        role=account.role,
-        account_id=account.id,
-        merchant_id=account.merchant_id,
-        provider_id=account.provider_id,
-        provider_kind=kind,
-        duties=parse_duties(account.duties),
-        credential="jwt",
-    )
+    return viewer_of(account, kind, "jwt")
 
 
 async def _actor(role: Role, kind: ProviderKind | None = None, **kwargs: object) -> Actor:
@@ -299,3 +291,27 @@ async def history(
         ]
     )
     return list(await Order.filter(merchant_id=shop.id, id__not_in=list(before)).order_by("id"))
+
+
+# --- Added for violation cases, key control and training (QS 6.3, 6.4) ----------------------
+
+
+async def compliance_officer() -> Actor:
+    return await staff(StaffDuty.COMPLIANCE)
+
+
+async def violation_case(officer: Actor, shop: Merchant, kind: str = "FAKE_ORDERS"):
+    """An OPEN case against ``shop``, opened by a compliance officer, with one evidence item."""
+    from pinzhi.models import ViolationType
+    from pinzhi.services import violations
+
+    evidence = [violations.Evidence("刷单记录截图 order records", "https://evidence.test/1")]
+    return await violations.open_case(officer.viewer, shop.id, ViolationType(kind), evidence)
+
+
+async def decided_case(officer: Actor, shop: Merchant, kind: str = "FAKE_ORDERS"):
+    """A case against ``shop`` decided with its ladder step."""
+    from pinzhi.services import violations
+
+    case = await violation_case(officer, shop, kind)
+    return await violations.decide_case(officer.viewer, case.id, violations.Decision.DECIDED)

@@ -27,6 +27,8 @@ from pinzhi.models import (
     Payment,
     PiiAccessLog,
     Product,
+    ProductCertificate,
+    ProductReview,
     RefreshToken,
     Shipment,
     StaffDuty,
@@ -122,6 +124,8 @@ async def snapshot() -> dict[str, Any]:
         "feedback": await rows(Feedback),
         "audit_events": await rows(AuditEvent, "hash"),
         "pii_access_log": await rows(PiiAccessLog),
+        "product_certificates": await rows(ProductCertificate),
+        "product_reviews": await rows(ProductReview),
     }
 
 
@@ -269,6 +273,88 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "{ rule { version } errors { code field } } }",
         lambda s: {"i": {"key": "order.limits", "content": {"max_lines": 5}}},
     ),
+    "openViolationCase": (
+        "mutation($i: OpenViolationCaseInput!) { openViolationCase(input: $i) "
+        "{ violationCase { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "merchantId": f.gid("Merchant", s.w.shop.id),
+                "type": "COUNTERFEIT",
+                "evidence": [{"description": "探针证据 probe evidence"}],
+            }
+        },
+    ),
+    "decideViolationCase": (
+        "mutation($i: DecideViolationCaseInput!) { decideViolationCase(input: $i) "
+        "{ violationCase { id } errors { code field } } }",
+        lambda s: {"i": {"caseId": f.gid("ViolationCase", 1), "decision": "DECIDED"}},
+    ),
+    "appealViolationCase": (
+        "mutation($i: AppealViolationCaseInput!) { appealViolationCase(input: $i) "
+        "{ violationCase { id } errors { code field } } }",
+        lambda s: {"i": {"caseId": f.gid("ViolationCase", 1), "text": "探针申诉 probe appeal"}},
+    ),
+    "decideAppeal": (
+        "mutation($i: DecideAppealInput!) { decideAppeal(input: $i) "
+        "{ violationCase { id } errors { code field } } }",
+        lambda s: {"i": {"caseId": f.gid("ViolationCase", 1), "outcome": "OVERTURNED"}},
+    ),
+    "createCourse": (
+        "mutation($i: CreateCourseInput!) { createCourse(input: $i) "
+        "{ course { id } errors { code field } } }",
+        lambda s: {
+            "i": {"code": "PROBE-1", "title": "探针课程", "topic": "SERVICE", "passMark": 60}
+        },
+    ),
+    "enrolCourse": (
+        "mutation($id: ID!) { enrolCourse(courseId: $id) "
+        "{ enrolment { id } errors { code field } } }",
+        lambda s: {"id": f.gid("Course", 1)},
+    ),
+    "recordAssessment": (
+        "mutation($id: ID!) { recordAssessment(enrolmentId: $id, score: 90) "
+        "{ enrolment { id } errors { code field } } }",
+        lambda s: {"id": f.gid("Enrolment", 1)},
+    ),
+    "createProduct": (
+        "mutation($i: CreateProductInput!) { createProduct(input: $i) "
+        "{ product { id } errors { code field } } }",
+        lambda s: {
+            "i": {"title": "探针商品 probe", "category": "food", "priceMinor": 100, "stock": 1}
+        },
+    ),
+    "updateProductListing": (
+        "mutation($i: UpdateProductListingInput!) { updateProductListing(input: $i) "
+        "{ product { id } errors { code field } } }",
+        lambda s: {"i": {"productId": f.gid("Product", s.w.item.id), "isListed": False}},
+    ),
+    "submitProductReview": (
+        "mutation($i: SubmitProductReviewInput!) { submitProductReview(input: $i) "
+        "{ review { rating } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "orderId": f.gid("Order", s.shipped.id),
+                "productId": f.gid("Product", s.w.item.id),
+                "rating": 5,
+                "text": "质量很好 probe",
+            }
+        },
+    ),
+    "recordProductCertificate": (
+        "mutation($i: RecordProductCertificateInput!) { recordProductCertificate(input: $i) "
+        "{ certificate { kind } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "productId": f.gid("Product", s.w.item.id),
+                "kind": "THIRD_PARTY_INSPECTION",
+                "agency": "探针检测 probe lab",
+                "reportNumber": "PROBE-0001",
+                "result": "PASS",
+                "issuedAt": _now(),
+                "validUntil": "2099-01-01T00:00:00+00:00",
+            }
+        },
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -291,15 +377,15 @@ async def assert_refused_at_top_level(api, scene: Scene, who: str, name: str, co
 
 FORBIDDEN_FOR = {
     "consumer": "shipOrder confirmPayment recordTrackingEvent takeComplaint handleComplaint "
-    "createApiKey revokeApiKey",
+    "createApiKey revokeApiKey recordProductCertificate",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
-    "fileComplaint takeComplaint handleComplaint createApiKey",
+    "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
-    "fileComplaint submitFeedback createApiKey",
+    "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate",
 }
 
 

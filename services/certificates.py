@@ -1,0 +1,84 @@
+"""Inspection and certification records of products (QS 7.1.1, 7.1.2).
+
+A product's merchant records its own products' certificates; compliance staff record any
+product's (e.g. the results of the platform's sampling inspections). The records are
+public: agency, dates, result and report number, so that anyone can check them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import (
+    CertificateKind,
+    CertificateResult,
+    Product,
+    ProductCertificate,
+    Role,
+    StaffDuty,
+)
+from pinzhi.services import audit, state, validation
+from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.services.lookup import get_visible
+
+
+def _dates(issued_at: datetime | None, valid_until: datetime | None) -> None:
+    if issued_at is None or issued_at.tzinfo is None:
+        raise ServiceError(ErrorCode.INVALID_VALIDITY, ("issuedAt",), "a time with a timezone")
+    if valid_until is None or valid_until.tzinfo is None:
+        raise ServiceError(ErrorCode.INVALID_VALIDITY, ("validUntil",), "a time with a timezone")
+    if issued_at > state.now():
+        raise ServiceError(ErrorCode.INVALID_VALIDITY, ("issuedAt",), "in the future")
+    if valid_until <= issued_at:
+        raise ServiceError(ErrorCode.INVALID_VALIDITY, ("validUntil",), "not after issuedAt")
+
+
+async def record_certificate(
+    viewer: Viewer,
+    product_id: int | None,
+    kind: CertificateKind,
+    agency: str,
+    report_number: str,
+    result: CertificateResult,
+    issued_at: datetime | None,
+    valid_until: datetime | None,
+) -> ProductCertificate:
+    is_merchant = viewer.role == Role.MERCHANT
+    if not (is_merchant or viewer.has_duty(StaffDuty.COMPLIANCE)):
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    agency_text = validation.text(agency, "agency", max_len=200)
+    number = validation.text(report_number, "reportNumber", max_len=64)
+    try:
+        kind, result = CertificateKind(kind), CertificateResult(result)
+    except ValueError as exc:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("kind",)) from exc
+    _dates(issued_at, valid_until)
+    product = await get_visible(viewer, Product, product_id, "productId")
+    if is_merchant and product.merchant_id != viewer.merchant_id:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("productId",), "not your product")
+    if await ProductCertificate.filter(
+        product_id=product.id, kind=kind, report_number=number
+    ).exists():
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("reportNumber",), "already recorded")
+    async with in_transaction():
+        row = await ProductCertificate.create(
+            product_id=product.id,
+            kind=kind,
+            agency=agency_text,
+            report_number=number,
+            result=result,
+            issued_at=issued_at,
+            valid_until=valid_until,
+        )
+        await audit.append(
+            "ProductCertificate",
+            row.id,
+            "recorded",
+            actor=viewer,
+            to_state=str(result),
+            data={"product_id": product.id, "kind": str(kind), "report_number": number},
+        )
+    return row
