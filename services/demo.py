@@ -27,7 +27,16 @@ from pinzhi.models import (
     ShipmentState,
     StaffDuty,
 )
-from pinzhi.services import accounts, complaints, feedback, logistics, orders, payments, rules
+from pinzhi.services import (
+    accounts,
+    complaints,
+    demo_governance,
+    feedback,
+    logistics,
+    orders,
+    payments,
+    rules,
+)
 from pinzhi.services.orders import LineInput, Recipient
 from pinzhi.services.state import now
 from pinzhi.settings import get_settings
@@ -189,6 +198,9 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         await payments.confirm_payment(payment_viewer, payment.id, True, f"SP{counter:08d}")
         if stage == "PAID":
             return order.id
+        if stage == "REFUNDED":
+            await orders.cancel_order(consumer, order.id, "缺货 / out of stock")
+            return order.id
         merchant = merchant_viewers[merchant_index]
         shipment = await logistics.ship_order(merchant, order.id, carrier.id, f"SD{counter:010d}")
         base = now() - timedelta(hours=30)
@@ -222,7 +234,8 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
     progress(f"  orders: {counter} across every state, with payments, shipments and tracking")
 
     # Complaints: one resolved on the spot, one with a promise, one still open.
-    (c0, _, o0), (c1, _, o1), (c2, m2, _) = completed[0], completed[1], completed[-1]
+    # About the food shop (two) and the beauty shop (one): the baby shop keeps a clean record.
+    (c0, _, o0), (c1, _, o1), (c2, m2, _) = completed[4], completed[1], completed[-1]
     first = await complaints.file_complaint(
         consumer_viewers[c0], o0, None, "包装破损，商品有划痕 / Damaged packaging, scratched item"
     )
@@ -258,4 +271,23 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
     for viewer in [*merchant_viewers, logistics_viewer, payment_viewer]:
         await feedback.submit_feedback(viewer, FeedbackSubject.PLATFORM, None, 4, "")
     progress("  feedback: from consumers, merchants and service providers")
+
+    # Enough history for grades that are not provisional (QS 6.1.1): the baby shop keeps
+    # a clean record; the food shop cancels paid orders, which raises a warning (QS 6.1.2).
+    history: dict[int, list[int]] = {0: [], 1: []}
+    for i in range(16):
+        history[0].append(await walk(i % 2, 0, "COMPLETED"))
+        history[1].append(await walk(i % 2, 1, "COMPLETED" if i < 13 else "REFUNDED"))
+    progress(f"  history: {counter} orders in all")
+    await demo_governance.seed(
+        demo_governance.Cast(
+            consumers=consumer_viewers,
+            merchants=merchant_viewers,
+            products=products,
+            compliance=staff_viewers["compliance@demo.pinzhi"],
+            completed=[(ci, mi, o) for ci, mi, o in completed]
+            + [(i % 2, mi, o) for mi, ids in history.items() for i, o in enumerate(ids)],
+        ),
+        progress,
+    )
     return creds

@@ -90,7 +90,11 @@ def _in(merchant_ids: list[int] | None, column: str = "merchant_id") -> Q:
 
 
 async def operation_counts(
-    since: datetime, now: datetime, late_hours: float, merchant_ids: list[int] | None = None
+    since: datetime,
+    now: datetime,
+    late_hours: float,
+    merchant_ids: list[int] | None = None,
+    tracking_grace_hours: float = 24,
 ) -> dict[int, Operation]:
     """Orders paid in the window: defects (a 1–2 star rating or an upheld complaint),
     late shipments, cancellations before shipment; shipments with a valid tracking scan."""
@@ -122,7 +126,7 @@ async def operation_counts(
         elif (shipped_at or now) - paid_at > limit:
             op.late_shipments += 1
     shipments = await Shipment.filter(_in(merchant_ids), created_at__gte=since).values_list(
-        "id", "merchant_id"
+        "id", "merchant_id", "created_at"
     )
     tracked = set(
         await TrackingEvent.filter(
@@ -131,9 +135,15 @@ async def operation_counts(
         .distinct()
         .values_list("shipment_id", flat=True)
     )
-    for shipment_id, merchant_id in shipments:
-        result[merchant_id].shipments += 1
-        result[merchant_id].tracked_shipments += shipment_id in tracked
+    grace = now - timedelta(hours=tracking_grace_hours)
+    for shipment_id, merchant_id, created_at in shipments:
+        # A shipment handed over minutes ago has had no chance to be scanned yet: it
+        # counts once scanned or once its grace period has passed.
+        if shipment_id in tracked:
+            result[merchant_id].shipments += 1
+            result[merchant_id].tracked_shipments += 1
+        elif created_at <= grace:
+            result[merchant_id].shipments += 1
     return result
 
 
@@ -212,7 +222,10 @@ async def load_facts(
         for m_id, required, held, level, key_until in merchants
     }
     ids = list(facts) if merchant_ids is not None else None
-    for m_id, op in (await operation_counts(since, now, rule["late_shipment_hours"], ids)).items():
+    counts = await operation_counts(
+        since, now, rule["late_shipment_hours"], ids, rule["tracking_grace_hours"]
+    )
+    for m_id, op in counts.items():
         if m_id in facts:
             facts[m_id].operation = op
     for m_id, svc in (await service_counts(since, now, ids)).items():

@@ -59,7 +59,11 @@ async def check(merchant_ids: list[int] | None = None, now: datetime | None = No
     content = rule.content
     since = now - timedelta(days=content["window_days"])
     counts = await operation_counts(
-        since, now, grading.content["late_shipment_hours"], merchant_ids
+        since,
+        now,
+        grading.content["late_shipment_hours"],
+        merchant_ids,
+        grading.content["tracking_grace_hours"],
     )
     candidates = [m for m, op in counts.items() if op.orders >= content["min_orders"]]
     if not candidates:

@@ -59,6 +59,8 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             },
             "levels": [["A+", 90], ["A", 80], ["B", 65], ["C", 50], ["D", 0]],
             "late_shipment_hours": 48,
+            # A shipment counts for the valid-tracking rate once scanned or this old.
+            "tracking_grace_hours": 24,
             # Each rate maps linearly to 100 at "good" and 0 at "bad".
             "operation": {
                 "order_defect_rate": {"good": 0.0, "bad": 0.05},

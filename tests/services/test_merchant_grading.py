@@ -223,3 +223,20 @@ async def test_grading_costs_the_same_statements_for_few_and_many_merchants(db) 
         counts.append(sql.count)
         assert summary["graded"] == await Merchant.all().count()
     assert counts[0] == counts[1], counts
+
+
+async def test_a_shipment_counts_for_valid_tracking_once_scanned_or_past_its_grace(db) -> None:
+    """QS 6.1.1 operation: a parcel handed over minutes ago is not yet 'untracked'."""
+    from pinzhi.models import Shipment
+    from pinzhi.services.merchant_indicators import operation_counts
+
+    w = await f.world()
+    await f.shipped_order(w)  # handed over just now, not yet scanned
+    _, old = await f.shipped_order(w)
+    await Shipment.filter(id=old.id).update(created_at=NOW - timedelta(hours=30))
+    since = NOW - timedelta(days=30)
+    counts = (await operation_counts(since, NOW, 48, [w.shop.id], 24))[w.shop.id]
+    assert (counts.shipments, counts.tracked_shipments) == (1, 0)
+    later = NOW + timedelta(hours=25)
+    counts = (await operation_counts(since, later, 48, [w.shop.id], 24))[w.shop.id]
+    assert (counts.shipments, counts.tracked_shipments) == (2, 0)

@@ -1,0 +1,219 @@
+"""The governance side of the demo world (QS 6, 7): licences, brands, certificates,
+reviews, training, violation cases under appeal and key control, then a real re-grading.
+
+Everything goes through the same services as the API, so grades, warnings, penalties and
+their audit trails are what the rules make of the seeded data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pinzhi.auth.viewer import Viewer
+from pinzhi.models import (
+    BrandRegistration,
+    BrandRelation,
+    CertificateKind,
+    CertificateResult,
+    CourseTopic,
+    LicenceKind,
+    Merchant,
+    MerchantLicence,
+    Order,
+    OrderState,
+    Product,
+    ViolationType,
+)
+from pinzhi.services import certificates, jobs, monitoring, reviews, training, violations
+from pinzhi.services.state import now
+from pinzhi.services.violations import Decision, Evidence
+
+PRAISE = [
+    "质量很好，宝宝很喜欢 / Great quality, the baby loves it",
+    "做工精细，正品 / Fine work, genuine",
+    "质量非常好，物流也快 / Very good quality, fast delivery",
+    "还行吧 / It is fine",
+]
+COMPLAINT_TEXTS = [
+    "质量不好，有异味 / Poor quality, smells",
+    "质量一点也不好 / Not good quality at all",
+    "一般般 / So-so",
+]
+
+COURSES = [
+    ("QC-101", "质量控制基础 Quality control basics", CourseTopic.QUALITY_CONTROL, 70),
+    ("SC-101", "供应链管理 Supply chain management", CourseTopic.SUPPLY_CHAIN, 70),
+    ("CO-101", "电商合规 E-commerce compliance", CourseTopic.COMPLIANCE, 80),
+    ("SV-101", "服务礼仪与消费者权益 Service and consumer rights", CourseTopic.SERVICE, 75),
+]
+
+
+@dataclass
+class Cast:
+    consumers: list[Viewer]
+    merchants: list[Viewer]
+    products: list[list[Product]]
+    compliance: Viewer
+    # (consumer index, merchant index, order id) of orders that may be reviewed
+    completed: list[tuple[int, int, int]]
+
+
+async def _credentials(cast: Cast) -> None:
+    """The baby shop is fully licensed with a registered brand; the food shop lacks its
+    food licence; the beauty shop is authorised for one brand."""
+    later = now() + timedelta(days=365)
+    baby, food, beauty = (m.merchant_id for m in cast.merchants)
+    for merchant_id, kinds in (
+        (baby, [LicenceKind.BUSINESS_LICENCE, LicenceKind.MOTHER_BABY_PERMIT]),
+        (food, [LicenceKind.BUSINESS_LICENCE]),
+        (beauty, [LicenceKind.BUSINESS_LICENCE, LicenceKind.COSMETICS_LICENCE]),
+    ):
+        for kind in kinds:
+            await MerchantLicence.create(
+                merchant_id=merchant_id,
+                kind=kind,
+                number=f"{kind[:3]}-{merchant_id}",
+                valid_until=later,
+            )
+    await BrandRegistration.create(
+        merchant_id=baby,
+        brand="青禾",
+        relation=BrandRelation.REGISTERED,
+        registration_number="TM-2026-0001",
+        valid_until=later,
+    )
+    await BrandRegistration.create(
+        merchant_id=beauty,
+        brand="雅致",
+        relation=BrandRelation.AUTHORISED,
+        registration_number="AU-2026-0042",
+        valid_until=later,
+    )
+    await Merchant.filter(id__in=[baby, food, beauty]).update(deposit_required_minor=1000000)
+    await Merchant.filter(id__in=[baby, beauty]).update(deposit_held_minor=1000000)
+    await Merchant.filter(id=food).update(deposit_held_minor=1000000)
+
+
+async def _certificates(cast: Cast) -> None:
+    """Inspections for key-category products (QS 7.1.2): the baby shop's pass; one food
+    product failed its inspection."""
+    issued, valid = now() - timedelta(days=30), now() + timedelta(days=335)
+    baby_shop, food_shop = cast.merchants[0], cast.merchants[1]
+    for product in cast.products[0]:
+        for kind in (
+            CertificateKind.THIRD_PARTY_INSPECTION,
+            CertificateKind.INDUSTRY_CERTIFICATION,
+            CertificateKind.SAFETY_COMPLIANCE,
+            CertificateKind.ENVIRONMENTAL_COMPLIANCE,
+        ):
+            await certificates.record_certificate(
+                baby_shop,
+                product.id,
+                kind,
+                "国家母婴用品质量检验中心 National mother & baby inspection centre",
+                f"R-{product.id}-{kind[:4]}",
+                CertificateResult.PASS,
+                issued,
+                valid,
+            )
+    best = cast.products[0][0]
+    for kind in (CertificateKind.NATIONAL_INSPECTION, CertificateKind.BRAND_AUTHORISATION):
+        await certificates.record_certificate(
+            baby_shop,
+            best.id,
+            kind,
+            "国家质检中心 National inspection centre",
+            f"R-{best.id}-{kind[:4]}",
+            CertificateResult.PASS,
+            issued,
+            valid,
+        )
+    failed = cast.products[1][0]
+    await certificates.record_certificate(
+        food_shop,
+        failed.id,
+        CertificateKind.THIRD_PARTY_INSPECTION,
+        "食品安全检测所 Food safety lab",
+        f"R-{failed.id}-FAIL",
+        CertificateResult.FAIL,
+        issued,
+        valid,
+    )
+    for product in cast.products[0]:
+        await Product.filter(id=product.id).update(
+            attributes={"brand": "青禾", "age_range": "0-3", "material": "PP"}
+        )
+
+
+async def _reviews(cast: Cast) -> int:
+    received = set(
+        await Order.filter(
+            id__in=[o for _, _, o in cast.completed], state=OrderState.COMPLETED
+        ).values_list("id", flat=True)
+    )
+    count = 0
+    for n, (ci, mi, order_id) in enumerate(cast.completed):
+        if order_id not in received:
+            continue
+        line_product = await Order.get(id=order_id).prefetch_related("lines")
+        product_id = line_product.lines[0].product_id  # type: ignore[attr-defined]
+        texts = PRAISE if mi == 0 else COMPLAINT_TEXTS
+        rating = 5 if mi == 0 else 2 + n % 2
+        await reviews.submit_review(
+            cast.consumers[ci], order_id, product_id, rating, texts[n % len(texts)]
+        )
+        count += 1
+    return count
+
+
+async def _training(cast: Cast, admin: Viewer) -> None:
+    courses = [
+        await training.create_course(admin, code, title, topic, mark)
+        for code, title, topic, mark in COURSES
+    ]
+    baby = cast.merchants[0]
+    for course, score in zip(courses, (92, 85, 88, 90), strict=True):
+        enrolment = await training.enrol(baby, course.id)
+        await training.record_assessment(admin, enrolment.id, score)
+    food = cast.merchants[1]
+    enrolment = await training.enrol(food, courses[0].id)
+    await training.record_assessment(admin, enrolment.id, 55)  # failed: may retake
+
+
+async def _cases(cast: Cast) -> None:
+    """QS 6.4: the food shop is under key control for a counterfeit case; the beauty shop
+    appeals a false-advertising warning."""
+    officer = cast.compliance
+    food, beauty = cast.merchants[1], cast.merchants[2]
+    counterfeit = await violations.open_case(
+        officer,
+        food.merchant_id,
+        ViolationType.COUNTERFEIT,
+        [Evidence("品牌方鉴定为假冒 / Brand owner found the tea counterfeit", None)],
+    )
+    await violations.decide_case(
+        officer, counterfeit.id, Decision.DECIDED, note="鉴定报告属实 / Report confirmed"
+    )
+    advert = await violations.open_case(
+        officer,
+        beauty.merchant_id,
+        ViolationType.FALSE_ADVERTISING,
+        [Evidence("宣称“七天美白”无依据 / Unfounded 'whiter in 7 days' claim", None)],
+    )
+    await violations.decide_case(officer, advert.id, Decision.DECIDED, note="首次违规 / First case")
+    await violations.appeal_case(
+        beauty, advert.id, "已提供临床测试报告 / Clinical test report provided"
+    )
+
+
+async def seed(cast: Cast, progress: Callable[[str], None]) -> None:
+    await _credentials(cast)
+    await _certificates(cast)
+    written = await _reviews(cast)
+    await _training(cast, cast.compliance)
+    await _cases(cast)
+    progress(f"  governance: licences, certificates, {written} reviews, training, 2 cases")
+    await monitoring.check()
+    await jobs.run("regrade", progress=progress)
