@@ -20,10 +20,29 @@ class GradeDimension:
     inputs: JSON
 
 
+# The standard's order of the dimensions (QS 6.1.1 for merchants, 7.1.1 for products).
+# Stored JSON does not keep key order on PostgreSQL (jsonb), so the order is restored here.
+DIMENSION_ORDER = (
+    "brand",
+    "qualification",
+    "production",
+    "listing",
+    "operation",
+    "after_sales",
+    "credit",
+    "service",
+    "reviews",
+)
+
+
 def dimensions_of(stored: dict[str, Any]) -> list[GradeDimension]:
+    def position(name: str) -> tuple[int, str]:
+        known = name in DIMENSION_ORDER
+        return (DIMENSION_ORDER.index(name) if known else len(DIMENSION_ORDER), name)
+
     return [
-        GradeDimension(name=name, score=d["score"], inputs=d["inputs"])
-        for name, d in stored.items()
+        GradeDimension(name=name, score=stored[name]["score"], inputs=stored[name]["inputs"])
+        for name in sorted(stored, key=position)
     ]
 
 
