@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", default="1,16", help="concurrent keep-alive clients per run")
     p.add_argument("--seconds", type=int, default=8, help="length of one measured run")
     p.add_argument("--warmup", type=int, default=2, help="unmeasured run before each series")
-    p.add_argument("--rounds", type=int, default=2, help="floor/GraphQL pairs per client count")
+    p.add_argument("--rounds", type=int, default=3, help="floor/GraphQL pairs per client count")
     p.add_argument(
         "--variant",
         action="append",
@@ -52,6 +52,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--only-variants", action="store_true", help="drop the default variant")
     p.add_argument("--uvicorn-arg", action="append", default=[], help="passed to every server")
+    p.add_argument(
+        "--add-indexes",
+        action="store_true",
+        help="add indexes the migrations lack (order_line.order_id, payment.order_id, "
+        "tracking_event.shipment_id, product rank order); without it they are dropped",
+    )
+    p.add_argument("--tag", default="", help="suffix of the results file and doc section")
     p.add_argument("--port-base", type=int, default=18700)
     p.add_argument("--profile-runs", type=int, default=30, help="0 skips the profile")
     p.add_argument("--results-dir", type=Path, default=HERE / "results")
@@ -90,19 +97,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.load_only or database.is_sqlite(args.database_url):
         if database.is_sqlite(args.database_url) and not args.load_only:
             say("SQLite holds the data; the floor and the load runs need PostgreSQL.")
+        if not load_report["reused"]:
+            from pinzhi.bench import report
+
+            date = datetime.now(UTC).date().isoformat()
+            path = args.results_dir / f"{date}-{args.scale:g}-load.json"
+            document = {"date": date, "scale": args.scale, "command": _command(argv)}
+            report.write_json(path, {**document, "machine": _machine({}), "load": load_report})
+            say(f"Wrote {path}")
         return 0
+    indexes = asyncio.run(database.set_extra_indexes(args.database_url, args.add_indexes))
+    tag = args.tag or ("indexed" if args.add_indexes else "")
     from pinzhi.bench.run import measure
 
     document = measure(args, variants, load_report)
+    document["extra_indexes"] = indexes
+    document["tag"] = tag
     document["command"] = _command(argv)
     document["machine"] = _machine(document.get("machine", {}))
     from pinzhi.bench import report
 
-    stem = f"{document['date']}-{args.scale:g}"
+    stem = f"{document['date']}-{args.scale:g}" + (f"-{tag}" if tag else "")
     report.write_json(args.results_dir / f"{stem}.json", document)
     say(f"Wrote {args.results_dir / f'{stem}.json'}")
     if not args.no_doc:
-        report.update_doc(args.doc, report.render(document))
+        report.update_doc(args.doc, report.render(document), tag or "shipped-schema")
         say(f"Updated {args.doc}")
     return 0
 

@@ -8,6 +8,8 @@ tests/helpers.py ``count_sql`` does), floor requests through a counting connecti
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import importlib
 import logging
 import re
@@ -20,6 +22,7 @@ import asyncpg
 import httpx
 import orjson
 
+from pinzhi.auth.crypto import decrypt
 from pinzhi.auth.tokens import issue_access_token, viewer_from_access_token
 from pinzhi.bench import floor
 from pinzhi.bench.database import asyncpg_url
@@ -140,6 +143,7 @@ def _normalise(value: Any, volatile: tuple[str, ...]) -> Any:
 
 
 def check_same_data(
+    url: str,
     floor_server: Server,
     graphql: list[Server],
     scenarios: list[Scenario],
@@ -151,12 +155,15 @@ def check_same_data(
     for s in scenarios:
         for size in _sizes(s):
             body = s.bodies(size)[0]
-            expected = _floor_data(floor_server, s, body, tokens)
+            expected_raw = _floor_data(floor_server, s, body, tokens)
+            expected = _normalise(expected_raw, s.volatile)
             for server in graphql:
                 response = server.post(server.path, body, tokens[s.viewer])
                 got = response.json()
                 if response.status_code != 200 or got.get("errors"):
                     raise SystemExit(f"{server.name} {s.key}: {response.status_code} {got}")
+                if s.mutation:
+                    lines.append(_same_writes(url, s, got["data"], expected_raw))
                 if _normalise(got["data"], s.volatile) != expected:
                     raise SystemExit(
                         f"{server.name} and the floor differ on {s.key} (first={size}):\n"
@@ -171,4 +178,52 @@ def _floor_data(server: Server, s: Scenario, body: bytes, tokens: dict[str, str]
     response = server.post(s.floor_path, body, tokens[s.viewer])
     if response.status_code != 200:
         raise SystemExit(f"floor {s.key}: {response.status_code} {response.text[:300]}")
-    return _normalise(response.json()["data"], s.volatile)
+    return response.json()["data"]
+
+
+def _same_writes(url: str, s: Scenario, graphql_data: Any, floor_data: Any) -> str:
+    """The order each placed must be the same rows: order (PII decrypted), lines, and the
+    audit link, less ids and times. Catches an application that starts writing something
+    the floor does not."""
+    ids = [pk_of(d["placeOrder"]["order"]["id"]) for d in (graphql_data, floor_data)]
+    mine, floors = asyncio.run(_written(url, ids))
+    if mine != floors:
+        raise SystemExit(
+            f"{s.key}: the floor writes differently from the application; update "
+            f"bench/floor.py\napplication: {mine}\nfloor:       {floors}"
+        )
+    return f"  {s.key:<16} same rows written (order, lines, audit event)"
+
+
+def pk_of(global_id: str) -> int:
+    return int(base64.urlsafe_b64decode(global_id.encode()).decode().partition(":")[2])
+
+
+async def _written(url: str, ids: list[int]) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(asyncpg_url(url))
+    try:
+        out = []
+        for order_id in ids:
+            order = dict(await conn.fetchrow('SELECT * FROM "order" WHERE id = $1', order_id))
+            for key in [k for k in order if k.endswith("_enc")]:
+                order[key] = decrypt(order[key])
+            for key in ("id", "created_at", "updated_at"):
+                order.pop(key)
+            rows = await conn.fetch(
+                "SELECT * FROM order_line WHERE order_id = $1 ORDER BY product_id", order_id
+            )
+            lines = [{k: v for k, v in r.items() if k not in ("id", "order_id")} for r in rows]
+            rows = await conn.fetch(
+                "SELECT * FROM audit_event WHERE entity_type = 'Order' AND entity_id = $1 "
+                "ORDER BY seq",
+                order_id,
+            )
+            skip = ("id", "entity_id", "occurred_at", "hash", "data")
+            audit = [
+                {**{k: v for k, v in r.items() if k not in skip}, "data": orjson.loads(r["data"])}
+                for r in rows
+            ]
+            out.append({"order": order, "lines": lines, "audit": audit})
+        return out
+    finally:
+        await conn.close()

@@ -21,7 +21,6 @@ import asyncpg
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
-from pinzhi.bench.generate import Generator
 from pinzhi.bench.plan import Plan, Row, Table
 from pinzhi.settings import tortoise_config
 
@@ -93,8 +92,15 @@ class Sink(Protocol):
 
 
 class PostgresSink:
+    """COPY into the tables. Foreign-key triggers are skipped while loading (the rows are
+    generated consistent; ``session_replication_role`` needs a superuser, as the
+    benchmark's postgres user is)."""
+
     def __init__(self, conn: asyncpg.Connection):
         self.conn = conn
+
+    async def start(self) -> None:
+        await self.conn.execute("SET session_replication_role = replica")
 
     async def write(self, table: str, columns: Sequence[str], rows: list[Row]) -> None:
         if rows:
@@ -106,6 +112,7 @@ class PostgresSink:
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                 f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
             )
+        await self.conn.execute("SET session_replication_role = DEFAULT")
         await self.conn.execute("ANALYZE")
 
 
@@ -170,6 +177,31 @@ async def loaded_scale(url: str) -> float | None:
         await conn.close()
 
 
+# Indexes the shipped migrations lack (foreign keys the loaders read by, and the ranked
+# products order): created only with --add-indexes, to show the floor the schema could have.
+EXTRA_INDEXES = {
+    "bench_order_line_order_id": "order_line (order_id)",
+    "bench_payment_order_id": "payment (order_id, id)",
+    "bench_tracking_event_shipment_id": "tracking_event (shipment_id)",
+    "bench_product_rank": "product (rank_score DESC, id DESC)",
+}
+
+
+async def set_extra_indexes(url: str, wanted: bool) -> list[str]:
+    """Create the extra indexes, or drop them so that a run measures the shipped schema."""
+    conn = await asyncpg.connect(asyncpg_url(url))
+    try:
+        for name, target in EXTRA_INDEXES.items():
+            if wanted:
+                await conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+            else:
+                await conn.execute(f"DROP INDEX IF EXISTS {name}")
+        await conn.execute("ANALYZE order_line, payment, tracking_event, product")
+    finally:
+        await conn.close()
+    return [f"{name} ON {target}" for name, target in EXTRA_INDEXES.items()] if wanted else []
+
+
 async def row_counts(url: str) -> dict[str, int]:
     """Rows per generated table (for a database loaded earlier)."""
     conn = await asyncpg.connect(asyncpg_url(url))
@@ -181,6 +213,10 @@ async def row_counts(url: str) -> dict[str, int]:
 
 async def load(url: str, scale: float, say: Say) -> LoadReport:
     """Migrate an empty database and fill it at ``scale``, reporting progress and timings."""
+    # Imported here: the generator hashes a password (argon2, 64 MiB) at import, which the
+    # floor server, importing this module, must not carry in its peak memory.
+    from pinzhi.bench.generate import Generator
+
     report = LoadReport(scale, "sqlite" if is_sqlite(url) else "postgresql")
     started = time.perf_counter()
     await _migrate(url)
@@ -197,6 +233,7 @@ async def load(url: str, scale: float, say: Say) -> LoadReport:
     else:
         conn = await asyncpg.connect(asyncpg_url(url))
         sink = PostgresSink(conn)
+        await sink.start()
     try:
         fill_started = time.perf_counter()
         await _fill(Generator(plan), sink, report, say)
@@ -216,9 +253,39 @@ async def load(url: str, scale: float, say: Say) -> LoadReport:
     return report
 
 
-async def _fill(gen: Generator, sink: Sink, report: LoadReport, say: Say) -> None:
+def model_defaults(table: str, written: Sequence[str]) -> tuple[tuple[str, ...], Row]:
+    """Columns of ``table`` that are not ``written``, with their model defaults: COPY and
+    hand-written inserts get no Python-side defaults, and the models grow columns."""
+    from pinzhi.models import __models__
+
+    model = next((m for m in __models__ if m._meta.db_table == table), None)
+    if model is None:
+        return (), ()
+    names: list[str] = []
+    values: list[Any] = []
+    for field_name, column in model._meta.fields_db_projection.items():
+        field = model._meta.fields_map[field_name]
+        if column in written or field.pk:
+            continue
+        default = field.default() if callable(field.default) else field.default
+        if default is None:
+            if field.null:
+                continue  # the column's NULL
+            raise SystemExit(f"{table}.{column} has no default: teach the benchmark to fill it")
+        names.append(column)
+        values.append(field.to_db_value(default, model))
+    return tuple(names), tuple(values)
+
+
+async def _fill(gen: Any, sink: Sink, report: LoadReport, say: Say) -> None:
+    defaults: dict[str, tuple[tuple[str, ...], Row]] = {}
+
     async def put(table: Table) -> None:
-        await sink.write(table.name, table.columns, table.rows)
+        if table.name not in defaults:
+            defaults[table.name] = model_defaults(table.name, table.columns)
+        extra_columns, extra = defaults[table.name]
+        rows = [row + extra for row in table.rows] if extra_columns else table.rows
+        await sink.write(table.name, table.columns + extra_columns, rows)
         report.rows[table.name] = report.rows.get(table.name, 0) + len(table.rows)
 
     t0 = time.perf_counter()

@@ -29,7 +29,9 @@ from pinzhi.bench.database import asyncpg_url
 from pinzhi.bench.floor_sql import (
     Data,
     Db,
+    defaults_after,
     encode_cursor,
+    encode_ranked_cursor,
     order_scope,
     payment_scope,
     pk_of,
@@ -61,11 +63,12 @@ def _money(amount: int, currency: str) -> Data:
 
 
 async def products(db: Db, v: Viewer, variables: Data) -> Data:
+    """Ranked as resolvers/catalog.py ranks by default: rank score, then newest."""
     first = _first(variables)
     rows = await db.fetch(
-        "SELECT p.id, p.title, p.price_minor, p.currency, m.name FROM product p "
+        "SELECT p.id, p.title, p.price_minor, p.currency, m.name, p.rank_score FROM product p "
         f"JOIN merchant m ON m.id = p.merchant_id WHERE {product_scope(v, 'p')} "
-        "ORDER BY p.id DESC LIMIT $1",
+        "ORDER BY p.rank_score DESC, p.id DESC LIMIT $1",
         first + 1,
     )
     edges = [
@@ -79,7 +82,12 @@ async def products(db: Db, v: Viewer, variables: Data) -> Data:
         }
         for r in rows[:first]
     ]
-    return {"products": {"edges": edges, "pageInfo": _page_info(rows, first)}}
+    last = rows[first - 1] if rows[:first] else None
+    page_info = {
+        "hasNextPage": len(rows) > first,
+        "endCursor": encode_ranked_cursor(last[5], last[0]) if last else None,
+    }
+    return {"products": {"edges": edges, "pageInfo": page_info}}
 
 
 async def merchant_orders(db: Db, v: Viewer, variables: Data) -> Data:
@@ -198,8 +206,11 @@ async def place_order(db: Db, v: Viewer, variables: Data) -> Data:
     lines = sorted((pk_of(ln["productId"], "Product") or 0, ln["quantity"]) for ln in data["lines"])
     ids = [pid for pid, _ in lines]
     rows = await db.fetch(
-        "SELECT id, merchant_id, price_minor, currency, is_listed FROM product "
-        "WHERE id = ANY($1::int[])",
+        "SELECT p.id, p.merchant_id, p.price_minor, p.currency, p.is_listed, m.grade_level, "
+        "m.key_control_until, r.content, r.version FROM product p "
+        "JOIN merchant m ON m.id = p.merchant_id LEFT JOIN LATERAL (SELECT content, version "
+        "FROM platform_rule WHERE key = 'merchant.incentives' AND effective_from <= now() "
+        "ORDER BY version DESC LIMIT 1) r ON TRUE WHERE p.id = ANY($1::int[])",
         ids,
     )
     products = {r[0]: r for r in rows}
@@ -211,6 +222,7 @@ async def place_order(db: Db, v: Viewer, variables: Data) -> Data:
     total = sum(products[pid][2] * qty for pid, qty in lines)
     currency, merchant = rows[0][3], rows[0][1]
     now = datetime.now(UTC)
+    commission, rule_version = _commission(rows[0], now)
     async with db.transaction():
         for pid, qty in lines:
             status = await db.execute(
@@ -220,10 +232,11 @@ async def place_order(db: Db, v: Viewer, variables: Data) -> Data:
             )
             if status != "UPDATE 1":
                 raise _OutOfStock
+        names, marks, extra = ORDER_DEFAULTS
         order_id = await db.fetchval(
-            'INSERT INTO "order" (consumer_id, merchant_id, state, total_minor, currency, '
-            "recipient_name_enc, recipient_phone_enc, address_enc, created_at, updated_at) "
-            "VALUES ($1, $2, 'PENDING_PAYMENT', $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+            f'INSERT INTO "order" ({ORDER_COLUMNS}{names}) '
+            "VALUES ($1, $2, 'PENDING_PAYMENT', $3, $4, $5, $6, $7, $8, $8, $9, $10"
+            f"{marks}) RETURNING id",
             v.account_id,
             merchant,
             total,
@@ -232,20 +245,52 @@ async def place_order(db: Db, v: Viewer, variables: Data) -> Data:
             encrypt(recipient["phone"]),
             encrypt(recipient["address"]),
             now,
+            commission,
+            rule_version,
+            *extra,
         )
+        names, marks, extra = LINE_DEFAULTS
         await db.execute(
-            "INSERT INTO order_line (order_id, product_id, quantity, unit_price_minor) "
-            "SELECT $1, u.p, u.q, u.u FROM unnest($2::int[], $3::int[], $4::bigint[]) "
-            "AS u(p, q, u)",
+            f"INSERT INTO order_line ({LINE_COLUMNS}{names}) SELECT $1, u.p, u.q, u.u{marks} "
+            "FROM unnest($2::int[], $3::int[], $4::bigint[]) AS u(p, q, u)",
             order_id,
             ids,
             [q for _, q in lines],
             [products[pid][2] for pid in ids],
+            *extra,
         )
         await _audit_placed(db, v, order_id, total, currency, lines, now)
     order = {"id": to_global_id("Order", order_id), "state": "PENDING_PAYMENT"}
     order["total"] = _money(total, currency)
     return {"placeOrder": {"order": order, "errors": []}}
+
+
+ORDER_COLUMNS = (
+    "consumer_id, merchant_id, state, total_minor, currency, recipient_name_enc, "
+    "recipient_phone_enc, address_enc, created_at, updated_at, commission_bps, "
+    "commission_rule_version"
+)
+LINE_COLUMNS = "order_id, product_id, quantity, unit_price_minor"
+AUDIT_COLUMNS = (
+    "entity_type, entity_id, seq, action, from_state, to_state, actor_id, actor_role, data, "
+    "occurred_at, prev_hash, hash"
+)
+# Columns these inserts do not name get the models' defaults, as the ORM would send them.
+ORDER_DEFAULTS = defaults_after("order", ORDER_COLUMNS, 11)
+LINE_DEFAULTS = defaults_after("order_line", LINE_COLUMNS, 5)
+AUDIT_DEFAULTS = defaults_after("audit_event", AUDIT_COLUMNS, 11)
+
+
+def _commission(row: asyncpg.Record, now: datetime) -> tuple[int, int | None]:
+    """services/incentives.py by hand (QS 6.2): the commission in force for the merchant."""
+    if row[7] is None:
+        return 0, None  # no incentive rule published
+    c = orjson.loads(row[7])
+    if row[6] is not None and row[6] > now:
+        return c["key_control_commission_bps"], row[8]
+    if row[5] is None:
+        return c["ungraded_commission_bps"], row[8]
+    return c["commission_bps_by_level"].get(row[5], c["ungraded_commission_bps"]), row[8]
 
 
 class _OutOfStock(Exception):
@@ -268,10 +313,10 @@ async def _audit_placed(
         data={"total_minor": total, "currency": currency, "lines": [list(x) for x in lines]},
         occurred_at=now,
     )
+    names, marks, extra = AUDIT_DEFAULTS
     await db.execute(
-        "INSERT INTO audit_event (entity_type, entity_id, seq, action, from_state, to_state, "
-        "actor_id, actor_role, data, occurred_at, prev_hash, hash) "
-        "VALUES ($1, $2, 1, $3, '', $4, $5, $6, $7, $8, $9, $10)",
+        f"INSERT INTO audit_event ({AUDIT_COLUMNS}{names}) "
+        f"VALUES ($1, $2, 1, $3, '', $4, $5, $6, $7, $8, $9, $10{marks})",
         "Order",
         order_id,
         "placed",
@@ -282,6 +327,7 @@ async def _audit_placed(
         now,
         GENESIS_HASH,
         chain_hash(GENESIS_HASH, event),  # type: ignore[arg-type]
+        *extra,
     )
 
 

@@ -14,6 +14,17 @@ from pinzhi.models.enums import Role
 Data = dict[str, Any]
 
 
+def defaults_after(table: str, written: str, first: int) -> tuple[str, str, tuple[Any, ...]]:
+    """Extra ``(", col", ", $n", values)`` for the columns a hand-written INSERT into
+    ``table`` does not name: the model's defaults, as the ORM would send them."""
+    from pinzhi.bench.database import model_defaults
+
+    columns, values = model_defaults(table, [c.strip() for c in written.split(",")])
+    names = "".join(f", {c}" for c in columns)
+    marks = "".join(f", ${first + i}" for i in range(len(columns)))
+    return names, marks, tuple(values)
+
+
 # Global ids and cursors as schema/base.py and resolvers/pagination.py make them (copied,
 # so that the floor loads no schema; the same-data check catches any drift).
 def to_global_id(type_name: str, pk: int) -> str:
@@ -22,6 +33,10 @@ def to_global_id(type_name: str, pk: int) -> str:
 
 def encode_cursor(pk: int) -> str:
     return base64.urlsafe_b64encode(f"k:{pk}".encode()).decode()
+
+
+def encode_ranked_cursor(value: float, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"r:{float(value)!r}:{pk}".encode()).decode()
 
 
 def pk_of(global_id: str, type_name: str) -> int | None:

@@ -99,7 +99,8 @@ class Generator:
             listed = unlimited or rng.random() < 0.95
             category = CATEGORIES[pid % len(CATEGORIES)]
             title = f"商品 {pid} Product {pid} ({category})"
-            rows.append((pid, merchant, title, category, price, "CNY", stock, listed, at))
+            rank = round(rng.uniform(0, 100), 2)  # QS 7.2 ranking, as grading publishes it
+            rows.append((pid, merchant, title, category, price, "CNY", stock, listed, at, rank))
         yield Table("product", PRODUCT_COLUMNS, rows)
 
     def _accounts(self) -> Iterator[Row]:

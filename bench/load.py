@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pinzhi.bench.servers import Server, machine_busy_seconds, postgres_cpu_seconds
+from pinzhi.bench.servers import Server, cpu_between, machine_busy_seconds, postgres_cpu
 
 LUA = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -109,13 +109,13 @@ def run_wrk(
     ]
     command += ["-s", str(script), server.url + path]
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_before, pg_before = server.cpu_seconds(), postgres_cpu_seconds(database)
+    server_before, pg_before = server.cpu_seconds(), postgres_cpu(database)
     busy_before = machine_busy_seconds()
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     wall = time.perf_counter() - started
     busy_after = machine_busy_seconds()
-    server_after, pg_after = server.cpu_seconds(), postgres_cpu_seconds(database)
+    server_after, pg_after = server.cpu_seconds(), postgres_cpu(database)
     after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON ")]
     if done.returncode != 0 or not lines:
@@ -125,7 +125,7 @@ def run_wrk(
     wrk_cpu = (after_children.ru_utime - before_children.ru_utime) + (
         after_children.ru_stime - before_children.ru_stime
     )
-    server_cpu, pg_cpu = server_after - server_before, pg_after - pg_before
+    server_cpu, pg_cpu = server_after - server_before, cpu_between(pg_before, pg_after)
     other = max(0.0, busy_after - busy_before - server_cpu - pg_cpu - wrk_cpu)
     errors = sum(s[k] for k in ("connect", "read", "write", "status", "timeout"))
     return Run(

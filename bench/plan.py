@@ -85,7 +85,7 @@ ACCOUNT_COLUMNS = _columns(
     " created_at"
 )
 PRODUCT_COLUMNS = _columns(
-    "id merchant_id title category price_minor currency stock is_listed created_at"
+    "id merchant_id title category price_minor currency stock is_listed created_at rank_score"
 )
 ORDER_COLUMNS = _columns(
     "id consumer_id merchant_id state total_minor currency recipient_name_enc"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -95,7 +96,7 @@ def measure(
             memory[server.name] = {"start_kib": server.peak_memory_kib()}
             say(f"Started {server.name} ({server.factory}) on :{server.port}, pid {server.pid}")
         say("Checking that every server returns the floor's data")
-        checks = check_same_data(floor, servers[1:], scenarios, tokens)
+        checks = check_same_data(url, floor, servers[1:], scenarios, tokens)
         for line in checks:
             say(line)
         for scenario in scenarios:
@@ -123,7 +124,8 @@ def measure(
     profile = None
     if args.profile_runs and "merchant" in tokens:
         say(f"Profiling scenario 3 in process ({args.profile_runs} executions)")
-        stem = f"{date}-{args.scale:g}"
+        stem = f"{date}-{args.scale:g}" + (f"-{args.tag}" if args.tag else "")
+        stem += "-indexed" if args.add_indexes and not args.tag else ""
         profile = asyncio.run(
             _profile(url, tokens["merchant"], args.results_dir, stem, args.profile_runs)
         )
@@ -150,6 +152,18 @@ def measure(
     }
 
 
+MAX_SECONDS = 30
+
+
+def _length(args: argparse.Namespace, clients: int, rps: float) -> int:
+    """Long enough for ten turns of all the clients: a slow server that interleaves 16
+    requests finishes them in bursts, and a run that ends between two bursts would
+    under-count by up to one burst."""
+    if rps <= 0:
+        return MAX_SECONDS
+    return max(args.seconds, min(MAX_SECONDS, math.ceil(10 * clients / rps)))
+
+
 def _series(
     args: argparse.Namespace,
     scenario: Scenario,
@@ -159,13 +173,17 @@ def _series(
 ) -> list[Run]:
     """Per client count: a warm-up of each server, then rounds of floor, variant(s), ..."""
     database = urlsplit(args.database_url).path.lstrip("/")
-    runs = []
+    runs: list[Run] = []
     for count in clients:
+        seconds = {}
         for server in servers:
             path = scenario.floor_path if server.name == "floor" else server.path
+            rps = max([r.rps for r in runs if r.server == server.name] or [0.0])
             if args.warmup > 0:
-                run_wrk(server, path, script, scenario=scenario.key, clients=count,
-                        seconds=args.warmup, database=database)  # fmt: skip
+                warm = run_wrk(server, path, script, scenario=scenario.key, clients=count,
+                               seconds=args.warmup, database=database)  # fmt: skip
+                rps = max(rps, warm.rps)
+            seconds[server.name] = _length(args, count, rps) if count > 1 else args.seconds
         for round_ in range(args.rounds):
             for server in servers:
                 path = scenario.floor_path if server.name == "floor" else server.path
@@ -175,14 +193,15 @@ def _series(
                     script,
                     scenario=scenario.key,
                     clients=count,
-                    seconds=args.seconds,
+                    seconds=seconds[server.name],
                     database=database,
                     round_=round_,
                 )
                 runs.append(run)
                 say(
                     f"  {scenario.key:<16} c={count:<3} {server.name:<8} {run.rps:>9,.1f} req/s  "
-                    f"p50 {run.p50_ms:7.2f}  p99 {run.p99_ms:7.2f} ms  errors {run.errors}  "
+                    f"p50 {run.p50_ms:7.2f}  p99 {run.p99_ms:7.2f} ms  n={run.requests:<6} "
+                    f"{run.seconds:4.0f} s  errors {run.errors}  "
                     f"cpu srv {run.server_cpu_s / run.seconds:4.0%} "
                     f"pg {run.postgres_cpu_s / run.seconds:4.0%} "
                     f"wrk {run.wrk_cpu_s / run.seconds:4.0%} "

@@ -105,10 +105,10 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def postgres_cpu_seconds(database: str) -> float:
-    """User + system CPU of the PostgreSQL backends serving ``database`` (their process
+def postgres_cpu(database: str) -> dict[int, float]:
+    """User + system CPU of each PostgreSQL backend serving ``database`` (their process
     title names it), so that other databases' work on the machine is not counted."""
-    total = 0.0
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -117,10 +117,16 @@ def postgres_cpu_seconds(database: str) -> float:
                 continue
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             if f" {database} " in title:
-                total += process_cpu_seconds(int(entry.name))
+                found[int(entry.name)] = process_cpu_seconds(int(entry.name))
         except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
             continue
-    return total
+    return found
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the backends used between two samples (a backend that exited meanwhile, e.g.
+    an idle pool connection closed, is left out rather than counted negative)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
 
 
 def machine_busy_seconds() -> float:
