@@ -49,3 +49,5 @@ class Product(Model):
 
     class Meta:
         table = "product"
+        # The default listing order (QS 7.2): rank first, newest within a rank.
+        indexes = (("rank_score", "id"), ("merchant_id", "id"))

@@ -48,6 +48,7 @@ class OrderLine(Model):
 
     class Meta:
         table = "order_line"
+        indexes = (("order_id",),)
 
 
 class Payment(Model):
@@ -68,7 +69,7 @@ class Payment(Model):
     class Meta:
         table = "payment"
         unique_together = (("consumer_id", "idempotency_key"),)
-        indexes = (("provider_id", "id"), ("merchant_id", "id"))
+        indexes = (("provider_id", "id"), ("merchant_id", "id"), ("order_id",))
 
 
 class Shipment(Model):
@@ -103,3 +104,4 @@ class TrackingEvent(Model):
     class Meta:
         table = "tracking_event"
         unique_together = (("provider_id", "external_id"),)
+        indexes = (("shipment_id",),)

@@ -40,7 +40,7 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         return None
     disclosure = await info.context.prepare_disclosure()
     if type_name == "Order":
-        return Order.from_row(row, disclosure)
+        return Order.from_row(row)
     if type_name == "Account":
         return Account.from_row(row, disclosure)
     simple = {

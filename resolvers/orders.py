@@ -30,9 +30,8 @@ from pinzhi.services import logistics, orders, payments
 from pinzhi.services.orders import LineInput, Recipient
 
 
-async def to_orders(info: Info, rows: Sequence[models.Order]) -> list[Order]:
-    disclosure = await info.context.prepare_disclosure()
-    return [Order.from_row(r, disclosure) for r in rows]
+def to_orders(rows: Sequence[models.Order]) -> list[Order]:
+    return [Order.from_row(r) for r in rows]
 
 
 async def order_list(
@@ -44,7 +43,7 @@ async def order_list(
     query = scope(info.context.viewer, models.Order)
     if state is not None:
         query = query.filter(state=state)
-    return await paginate(query, first, after, lambda rows: to_orders(info, rows))
+    return await paginate(query, first, after, to_orders)
 
 
 async def payment_list(
@@ -74,7 +73,7 @@ async def shipment_list(
 async def _order_payload(info: Info, row: models.Order | None, errors: list) -> OrderPayload:
     if row is None:
         return OrderPayload(errors=errors)
-    return OrderPayload(order=(await to_orders(info, [row]))[0])
+    return OrderPayload(order=Order.from_row(row))
 
 
 async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:

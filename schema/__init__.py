@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -132,9 +133,14 @@ Mutation = merge_types("Mutation", MUTATION_PARTS)
 
 def build_schema(debug: bool = False) -> strawberry.Schema:
     settings = get_settings()
+    # The limit rules are built once: ValidationCache keys on the rule classes, and the
+    # limiters would make new classes on every request, so nothing would ever be cached.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         ParserCache,
         ValidationCache,

@@ -53,7 +53,7 @@ class Complaint(Node):
         if self.order_pk is None:
             return None
         row = await info.context.loaders.order_by_id.load(self.order_pk)
-        return Order.from_row(row, await info.context.prepare_disclosure()) if row else None
+        return Order.from_row(row) if row else None
 
     @strawberry.field
     async def merchant(self, info: Info) -> Merchant | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from tortoise.exceptions import IntegrityError
@@ -42,7 +43,7 @@ async def create_account(
     try:
         return await Account.create(
             email=email,
-            password_hash=hash_password(password),
+            password_hash=await asyncio.to_thread(hash_password, password),
             role=role,
             duties=duties,
             merchant_id=merchant_id,
@@ -64,7 +65,9 @@ async def register_consumer(email: str, password: str, name: str, phone: str) ->
 
 async def authenticate(email: str, password: str) -> Account:
     account = await Account.get_or_none(email=normalise_email(email), is_active=True)
-    if not verify_password(account.password_hash if account else None, password or ""):
+    # Argon2 is deliberately slow: verify off the event loop so other requests go on.
+    known = account.password_hash if account else None
+    if not await asyncio.to_thread(verify_password, known, password or ""):
         raise ServiceError(ErrorCode.INVALID_CREDENTIALS, ("password",))
     assert account is not None
     return account

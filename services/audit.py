@@ -51,9 +51,14 @@ async def append(
     from_state: str = "",
     to_state: str = "",
     data: dict[str, Any] | None = None,
+    new: bool = False,
 ) -> AuditEvent:
+    """Append one event. ``new=True`` says the entity was created in this transaction,
+    so its chain is empty and need not be read."""
     last = (
-        await AuditEvent.filter(entity_type=entity_type, entity_id=entity_id)
+        None
+        if new
+        else await AuditEvent.filter(entity_type=entity_type, entity_id=entity_id)
         .order_by("-seq")
         .only("seq", "hash")
         .first()

@@ -64,6 +64,7 @@ async def file_complaint(
             complaint.id,
             "filed",
             actor=viewer,
+            new=True,
             to_state=str(ComplaintState.OPEN),
             data={"order_id": order_id, "merchant_id": merchant_id},
         )

@@ -65,6 +65,7 @@ async def ship_order(
                 shipment.id,
                 "created",
                 actor=viewer,
+                new=True,
                 to_state=str(ShipmentState.CREATED),
                 data={"order_id": order.id, "tracking_number": number},
             )

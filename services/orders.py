@@ -10,7 +10,6 @@ from tortoise.transactions import in_transaction
 from pinzhi.auth.crypto import encrypt
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
-    Merchant,
     Order,
     OrderLine,
     OrderState,
@@ -65,7 +64,7 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
     phone = validation.phone(recipient.phone, "recipient.phone")
     address = validation.text(recipient.address, "recipient.address", min_len=5, max_len=300)
 
-    products = {p.id: p for p in await Product.filter(id__in=list(seen))}
+    products = {p.id: p for p in await Product.filter(id__in=list(seen)).select_related("merchant")}
     merchant_ids = set()
     for i, line in enumerate(lines):
         product = products.get(line.product_id)  # type: ignore[arg-type]
@@ -77,7 +76,7 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
     if len(merchant_ids) != 1 or len({p.currency for p in products.values()}) != 1:
         raise ServiceError(ErrorCode.MIXED_MERCHANTS, ("lines",))
 
-    merchant = await Merchant.get(id=next(iter(merchant_ids)))
+    merchant = next(iter(products.values())).merchant
     incentive = await incentives.for_merchant(merchant, state.now())
     async with in_transaction():
         for i, line in enumerate(lines):
@@ -120,6 +119,7 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
             order.id,
             "placed",
             actor=viewer,
+            new=True,
             to_state=str(OrderState.PENDING_PAYMENT),
             data={
                 "total_minor": order.total_minor,

@@ -72,6 +72,7 @@ async def pay_order(
                 payment.id,
                 "created",
                 actor=viewer,
+                new=True,
                 to_state=str(PaymentState.PENDING),
                 data={"order_id": order.id, "amount_minor": payment.amount_minor},
             )

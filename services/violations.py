@@ -116,6 +116,7 @@ async def open_case(
             case.id,
             "opened",
             actor=viewer,
+            new=True,
             to_state=str(ViolationState.OPEN),
             data={"merchant_id": merchant_id, "type": str(type_), "evidence_items": len(items)},
         )
