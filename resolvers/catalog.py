@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import scope
+from pinzhi.resolvers import preload
 from pinzhi.resolvers.pagination import paginate, paginate_ranked
 from pinzhi.schema.base import Connection, pk_of
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
@@ -41,8 +42,10 @@ async def products(
     if search:
         query = query.filter(title__icontains=search.strip()[:50])
 
-    def nodes(rows: Sequence[models.Product]) -> list[Product]:
-        return [Product.from_row(r) for r in rows]
+    async def nodes(rows: Sequence[models.Product]) -> list[Product]:
+        found = [Product.from_row(r) for r in rows]
+        await preload.products(info, found, preload.node_selection(info))
+        return found
 
     if order_by == ProductOrder.NEWEST:
         return await paginate(query, first, after, nodes)

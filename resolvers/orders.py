@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import scope
+from pinzhi.resolvers import preload
 from pinzhi.resolvers.common import attempt
 from pinzhi.resolvers.pagination import paginate
 from pinzhi.schema.base import Connection, pk_of
@@ -34,6 +35,12 @@ def to_orders(rows: Sequence[models.Order]) -> list[Order]:
     return [Order.from_row(r) for r in rows]
 
 
+async def preloaded_orders(info: Info, rows: Sequence[models.Order]) -> list[Order]:
+    nodes = to_orders(rows)
+    await preload.orders(info, nodes, preload.node_selection(info))
+    return nodes
+
+
 async def order_list(
     info: Info,
     first: int | None = None,
@@ -43,7 +50,7 @@ async def order_list(
     query = scope(info.context.viewer, models.Order)
     if state is not None:
         query = query.filter(state=state)
-    return await paginate(query, first, after, to_orders)
+    return await paginate(query, first, after, lambda rows: preloaded_orders(info, rows))
 
 
 async def payment_list(

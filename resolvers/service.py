@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.permissions import forbidden
 from pinzhi.auth.scopes import scope
+from pinzhi.resolvers import preload
 from pinzhi.resolvers.common import attempt
 from pinzhi.resolvers.pagination import paginate
 from pinzhi.schema.base import Connection, pk_of
@@ -36,7 +39,13 @@ async def complaint_list(
         query = query.filter(state=state)
     if overdue is True:
         query = query.filter(state=models.ComplaintState.PROMISED, promised_by__lt=now())
-    return await paginate(query, first, after, lambda rows: [Complaint.from_row(r) for r in rows])
+
+    async def nodes(rows: Sequence[models.Complaint]) -> list[Complaint]:
+        found = [Complaint.from_row(r) for r in rows]
+        await preload.complaints(info, found, preload.node_selection(info))
+        return found
+
+    return await paginate(query, first, after, nodes)
 
 
 async def feedback_list(

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.schema.base import Money, Node, to_global_id
+from pinzhi.schema.base import Money, Node, Preloadable, to_global_id
 from pinzhi.schema.enums import ProviderKind
 
 if TYPE_CHECKING:
@@ -145,8 +145,13 @@ class ProductGrade:
     graded_at: datetime | None
 
 
+async def merchant_of(info: Info, pk: int) -> Merchant | None:
+    row = await info.context.loaders.merchant_by_id.load(pk)
+    return Merchant.from_row(row) if row else None
+
+
 @strawberry.type(description="A product listed by a merchant.")
-class Product(Node):
+class Product(Preloadable, Node):
     title: str
     category: str
     price: Money
@@ -188,9 +193,8 @@ class Product(Node):
         )
 
     @strawberry.field
-    async def merchant(self, info: Info) -> Merchant | None:
-        row = await info.context.loaders.merchant_by_id.load(self.merchant_pk)
-        return Merchant.from_row(row) if row else None
+    def merchant(self, info: Info) -> Merchant | None:
+        return self.preloaded_or("merchant", lambda: merchant_of(info, self.merchant_pk))
 
     @strawberry.field(
         description="A key category (mother & baby, food, cosmetics by the published rule), "

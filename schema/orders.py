@@ -9,8 +9,8 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.masking import Disclosure
-from pinzhi.schema.base import Money, Node, to_global_id
-from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.base import Money, Node, Preloadable, to_global_id
+from pinzhi.schema.catalog import Merchant, Product, ServiceProvider, merchant_of
 from pinzhi.schema.enums import OrderState, PaymentState, ShipmentState
 
 
@@ -37,9 +37,9 @@ def _contact(
     return Contact(name=name, phone=phone, address=address)
 
 
-async def _merchant(info: Info, pk: int) -> Merchant | None:
-    row = await info.context.loaders.merchant_by_id.load(pk)
-    return Merchant.from_row(row) if row else None
+async def _product(info: Info, pk: int) -> Product | None:
+    row = await info.context.loaders.product_by_id.load(pk)
+    return Product.from_row(row) if row else None
 
 
 async def _provider(info: Info, pk: int) -> ServiceProvider | None:
@@ -53,7 +53,7 @@ async def _order(info: Info, pk: int) -> Order | None:
 
 
 @strawberry.type(description="A product and quantity within an order.")
-class OrderLine:
+class OrderLine(Preloadable):
     quantity: int
     unit_price: Money
     pk: strawberry.Private[int]
@@ -69,13 +69,12 @@ class OrderLine:
         )
 
     @strawberry.field
-    async def product(self, info: Info) -> Product | None:
-        row = await info.context.loaders.product_by_id.load(self.product_pk)
-        return Product.from_row(row) if row else None
+    def product(self, info: Info) -> Product | None:
+        return self.preloaded_or("product", lambda: _product(info, self.product_pk))
 
 
 @strawberry.type(description="A consumer's order with one merchant.")
-class Order(Node):
+class Order(Preloadable, Node):
     state: OrderState
     total: Money
     created_at: datetime
@@ -113,16 +112,22 @@ class Order(Node):
         return _contact(self.row, "Order", self.pk, disclosure, None)
 
     @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
+    def lines(self, info: Info) -> list[OrderLine]:
+        return self.preloaded_or("lines", lambda: self._lines(info))
+
+    async def _lines(self, info: Info) -> list[OrderLine]:
         rows = await info.context.loaders.lines_by_order_id.load(self.pk)
         return [OrderLine.from_row(r, self.total.currency) for r in rows]
 
     @strawberry.field
-    async def merchant(self, info: Info) -> Merchant | None:
-        return await _merchant(info, self.merchant_pk)
+    def merchant(self, info: Info) -> Merchant | None:
+        return self.preloaded_or("merchant", lambda: merchant_of(info, self.merchant_pk))
 
     @strawberry.field(description="The latest payment attempt.")
-    async def payment(self, info: Info) -> Payment | None:
+    def payment(self, info: Info) -> Payment | None:
+        return self.preloaded_or("payment", lambda: self._payment(info))
+
+    async def _payment(self, info: Info) -> Payment | None:
         row = await info.context.loaders.payment_by_order_id.load(self.pk)
         return Payment.from_row(row) if row else None
 
@@ -132,7 +137,10 @@ class Order(Node):
         return [Payment.from_row(r) for r in rows]
 
     @strawberry.field
-    async def shipment(self, info: Info) -> Shipment | None:
+    def shipment(self, info: Info) -> Shipment | None:
+        return self.preloaded_or("shipment", lambda: self._shipment(info))
+
+    async def _shipment(self, info: Info) -> Shipment | None:
         row = await info.context.loaders.shipment_by_order_id.load(self.pk)
         return Shipment.from_row(row) if row else None
 

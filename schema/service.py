@@ -8,15 +8,15 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.schema.base import Node, to_global_id
-from pinzhi.schema.catalog import Merchant
+from pinzhi.schema.base import Node, Preloadable, to_global_id
+from pinzhi.schema.catalog import Merchant, merchant_of
 from pinzhi.schema.enums import ComplaintState, FeedbackSubject, Role
 from pinzhi.schema.orders import Order
 from pinzhi.services.complaints import is_overdue
 
 
 @strawberry.type(description="A consumer's complaint about an order or a merchant (QS 9.2.4).")
-class Complaint(Node):
+class Complaint(Preloadable, Node):
     state: ComplaintState
     description: str
     resolution: str
@@ -49,16 +49,18 @@ class Complaint(Node):
         )
 
     @strawberry.field
-    async def order(self, info: Info) -> Order | None:
+    def order(self, info: Info) -> Order | None:
         if self.order_pk is None:
             return None
-        row = await info.context.loaders.order_by_id.load(self.order_pk)
+        return self.preloaded_or("order", lambda: self._order(info, self.order_pk))
+
+    async def _order(self, info: Info, pk: int) -> Order | None:
+        row = await info.context.loaders.order_by_id.load(pk)
         return Order.from_row(row) if row else None
 
     @strawberry.field
-    async def merchant(self, info: Info) -> Merchant | None:
-        row = await info.context.loaders.merchant_by_id.load(self.merchant_pk)
-        return Merchant.from_row(row) if row else None
+    def merchant(self, info: Info) -> Merchant | None:
+        return self.preloaded_or("merchant", lambda: merchant_of(info, self.merchant_pk))
 
 
 SUBJECT_TYPE_NAMES = {
