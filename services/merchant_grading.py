@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.models import Merchant, MerchantGrade
-from pinzhi.services import rules
+from pinzhi.services import bulk, rules
 from pinzhi.services.merchant_indicators import MerchantFacts, load_facts
 from pinzhi.services.scoring import level_for, level_rank, linear, mean, weighted_total
 
@@ -221,16 +221,16 @@ async def grade_merchants(period: str, now: datetime) -> dict[str, Any]:
     try:
         async with in_transaction():
             await MerchantGrade.bulk_create(grades, batch_size=1000)
-            await Merchant.bulk_update(
+            await bulk.update_fields(
+                Merchant,
                 merchants,
-                fields=[
+                [
                     "grade_level",
                     "grade_score",
                     "grade_provisional",
                     "grade_rule_version",
                     "graded_at",
                 ],
-                batch_size=1000,
             )
     except IntegrityError:
         # Another instance graded the same merchants for this period first.

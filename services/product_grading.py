@@ -28,7 +28,7 @@ from pinzhi.models import (
     ProductGrade,
     ProductReview,
 )
-from pinzhi.services import audit, rules
+from pinzhi.services import audit, bulk, rules
 from pinzhi.services.scoring import (
     cap,
     current_period,
@@ -440,7 +440,7 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
         try:
             async with in_transaction():
                 await ProductGrade.bulk_create(run.grades, batch_size=1000)
-                await Product.bulk_update(changed, fields=PRODUCT_GRADE_FIELDS, batch_size=1000)
+                await bulk.update_fields(Product, changed, PRODUCT_GRADE_FIELDS)
                 # Traced key nodes (decision 9): a product's grade moving from level to level.
                 await audit.append_many("Product", transitions, actor=None)
         except IntegrityError:
