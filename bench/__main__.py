@@ -4,7 +4,8 @@
 
 The database is created when missing and filled once per scale (``--reset`` drops and
 refills it). Results go to bench/results/<date>-<scale>.json and the generated section of
-docs/PERFORMANCE.md. ``--variant NAME=module:factory`` adds a server variant measured
+docs/PERFORMANCE.md. ``python -m pinzhi.bench regrade --scale 1`` times the re-grading job
+instead (bench/regrade.py). ``--variant NAME=module:factory`` adds a server variant measured
 against the same floor in the same run (today's is ``graphql=pinzhi.app:create_app``).
 """
 
@@ -81,6 +82,11 @@ def variants_of(args: argparse.Namespace) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["regrade"]:
+        from pinzhi.bench import regrade
+
+        return regrade.main(words[1:])
     args = parse_args(argv)
     # Before any pinzhi module reads its settings: the servers and this process share them.
     os.environ["DATABASE_URL"] = args.database_url

@@ -21,12 +21,14 @@ import asyncpg
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
-from pinzhi.bench.plan import Plan, Row, Table
+from pinzhi.bench.plan import GENERATOR_VERSION, Plan, Row, Table
 from pinzhi.settings import tortoise_config
 
 Say = Callable[[str], None]
 SEQUENCED = ["merchant", "service_provider", "account", "product", "order", "order_line"]
 SEQUENCED += ["payment", "shipment", "tracking_event", "complaint", "feedback"]
+SEQUENCED += ["product_review", "merchant_licence", "brand_registration", "violation_case"]
+SEQUENCED += ["product_certificate"]
 
 
 def is_sqlite(url: str) -> bool:
@@ -311,10 +313,15 @@ async def _write_meta(url: str, conn: asyncpg.Connection | None, scale: float) -
         with sqlite3.connect(url.removeprefix("sqlite://")) as db:
             db.execute(create)
             db.execute("INSERT OR REPLACE INTO bench_meta VALUES ('scale', ?)", (str(scale),))
+            db.execute(
+                "INSERT OR REPLACE INTO bench_meta VALUES ('generator', ?)", (GENERATOR_VERSION,)
+            )
         return
     await conn.execute(create)
-    await conn.execute(
-        "INSERT INTO bench_meta VALUES ('scale', $1) "
-        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-        str(scale),
-    )
+    for key, value in (("scale", str(scale)), ("generator", GENERATOR_VERSION)):
+        await conn.execute(
+            "INSERT INTO bench_meta VALUES ($1, $2) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            key,
+            value,
+        )

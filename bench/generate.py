@@ -1,8 +1,10 @@
 """Synthetic data at a scale factor, as rows ready for COPY (or batched inserts).
 
 Scale 1 is 1,000 merchants, 20,000 products, 100,000 orders with their lines, payments,
-shipments and tracking events, 5,000 complaints and 20,000 feedback records. Ids are set
-here, so foreign keys need no round trip; the loader resets the sequences afterwards.
+shipments and tracking events, 5,000 complaints and 20,000 feedback records, product reviews,
+and what grading reads besides (licences, brands, violation cases, certificates:
+bench/grading_data.py). Ids are set here, so foreign keys need no round trip; the loader
+resets the sequences afterwards.
 
 Personal data holds real Fernet tokens: a small pool of values is encrypted once and reused.
 Every account has a real argon2 hash of ``BENCH_PASSWORD`` (hashed once, shared).
@@ -18,27 +20,34 @@ from typing import Any
 
 from pinzhi.auth.crypto import encrypt
 from pinzhi.auth.passwords import hash_password
+from pinzhi.bench.grading_data import add_reviews, grading_tables, product_attributes
 from pinzhi.bench.plan import (
     ACCOUNT_COLUMNS,
     BENCH_PASSWORD,
     CATEGORIES,
     CITIES,
+    COMPLAINT_CATEGORIES,
+    COMPLAINT_CATEGORY_WEIGHTS,
     COMPLAINT_COLUMNS,
     COMPLAINT_STATES,
     COMPLAINT_WEIGHTS,
     EVENT_COLUMNS,
     FEEDBACK_COLUMNS,
+    HISTORY_DAYS,
     LINE_COLUMNS,
     LOGISTICS_PROVIDERS,
+    MERCHANT_COLUMNS,
     NAMES,
     ORDER_COLUMNS,
     ORDER_STATES,
     ORDER_WEIGHTS,
+    ORDERS_END_DAYS,
     PAYMENT_COLUMNS,
     PAYMENT_PROVIDERS,
     PLACE_ORDER_MERCHANTS,
     PRODUCT_COLUMNS,
     PRODUCTS_PER_MERCHANT,
+    REVIEW_COLUMNS,
     SHIPMENT_COLUMNS,
     UNLIMITED_STOCK,
     Plan,
@@ -62,7 +71,9 @@ class Generator:
         self.plan = plan
         self.rng = random.Random(seed)
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
-        self.start = self.now - timedelta(days=180)
+        self.start = self.now - timedelta(days=HISTORY_DAYS)
+        self.step = (self.now - self.start - timedelta(days=ORDERS_END_DAYS)) / plan.orders
+        self.seed = seed
         self.names = [encrypt(n) for n in NAMES]
         self.phones = [encrypt(f"13{i}0012{i:04d}") for i in range(10, 20)]
         self.addresses = [
@@ -77,14 +88,12 @@ class Generator:
 
     def reference_tables(self) -> Iterator[Table]:
         p, rng, at = self.plan, self.rng, self.start - timedelta(days=30)
-        yield Table(
-            "merchant",
-            ("id", "name", "description", "created_at"),
-            [
-                (i, f"店铺 {i:05d} Shop {i}", f"商家 {i} 的店铺", at)
-                for i in range(1, p.merchants + 1)
-            ],
-        )
+        held = {i: 500_000 for i in range(7, p.merchants + 1, 20)}  # short of the deposit
+        merchants = [
+            (i, f"店铺 {i:05d} Shop {i}", f"商家 {i} 的店铺", at, 1_000_000, held.get(i, 1_000_000))
+            for i in range(1, p.merchants + 1)
+        ]
+        yield Table("merchant", MERCHANT_COLUMNS, merchants)
         providers = [(i, f"物流 Logistics {i}", "LOGISTICS", at) for i in (1, 2, 3, 4)]
         providers += [(4 + i, f"支付 Payment {i}", "PAYMENT", at) for i in (1, 2, 3)]
         yield Table("service_provider", ("id", "name", "kind", "created_at"), providers)
@@ -98,10 +107,15 @@ class Generator:
             stock = UNLIMITED_STOCK if unlimited else rng.randrange(0, 1000)
             listed = unlimited or rng.random() < 0.95
             category = CATEGORIES[pid % len(CATEGORIES)]
-            title = f"商品 {pid} Product {pid} ({category})"
+            brand = f"品牌{merchant}"
+            title = f"{brand} 商品 {pid} Product {pid} ({category})"
             rank = round(rng.uniform(0, 100), 2)  # QS 7.2 ranking, as grading publishes it
-            rows.append((pid, merchant, title, category, price, "CNY", stock, listed, at, rank))
+            attributes = product_attributes(pid, category, brand)
+            rows.append(
+                (pid, merchant, title, category, price, "CNY", stock, listed, at, rank, attributes)
+            )
         yield Table("product", PRODUCT_COLUMNS, rows)
+        yield from grading_tables(p, self.now, self.seed + 1)
 
     def _accounts(self) -> Iterator[Row]:
         p, at, h = self.plan, self.start - timedelta(days=30), self.password_hash
@@ -142,9 +156,10 @@ class Generator:
         merchant_orders = min(p.orders // 4, max(200, p.orders // 50))
         consumer_orders = min(p.orders // 4, 100)
         every_m, every_c = p.orders // merchant_orders, p.orders // consumer_orders
-        step = (self.now - self.start - timedelta(days=6)) / p.orders
+        step = self.step
         for begin in range(1, p.orders + 1, chunk):
             orders, lines, payments, shipments, events = [], [], [], [], []
+            reviews: list[Row] = []
             for oid in range(begin, min(begin + chunk, p.orders + 1)):
                 merchant = 1 if oid % every_m == 0 else self.rng.randrange(1, p.merchants + 1)
                 consumer = (
@@ -154,11 +169,18 @@ class Generator:
                 )
                 created = self.start + step * oid
                 state = self.rng.choices(ORDER_STATES, ORDER_WEIGHTS)[0]
+                first_line = len(lines)
                 total = self._lines(oid, merchant, lines)
-                orders.append(self._order(oid, consumer, merchant, state, total, created))
+                # One shipment in 25 leaves more than 48 hours after payment (late).
+                late = timedelta(days=2 if self.rng.random() < 0.04 else 0)
+                orders.append(self._order(oid, consumer, merchant, state, total, created, late))
                 self._payments(oid, consumer, merchant, state, total, created, payments)
                 if state in ("SHIPPED", "DELIVERED", "COMPLETED"):
-                    self._shipment(oid, consumer, merchant, state, created, shipments, events)
+                    shipped = created + timedelta(days=1) + late
+                    self._shipment(oid, consumer, merchant, state, shipped, shipments, events)
+                if state == "COMPLETED":
+                    order = (oid, consumer, created + late + timedelta(days=6))
+                    add_reviews(self.rng, self.ids, order, lines[first_line:], reviews)
                 self.facts.ids.append(oid)
                 self.facts.consumers.append(consumer)
                 self.facts.merchants.append(merchant)
@@ -169,6 +191,7 @@ class Generator:
                 Table("payment", PAYMENT_COLUMNS, payments),
                 Table("shipment", SHIPMENT_COLUMNS, shipments),
                 Table("tracking_event", EVENT_COLUMNS, events),
+                Table("product_review", REVIEW_COLUMNS, reviews),
             ]
 
     def _lines(self, oid: int, merchant: int, out: list[Row]) -> int:
@@ -183,14 +206,23 @@ class Generator:
         return total
 
     def _order(
-        self, oid: int, consumer: int, merchant: int, state: str, total: int, created: datetime
+        self,
+        oid: int,
+        consumer: int,
+        merchant: int,
+        state: str,
+        total: int,
+        created: datetime,
+        late: timedelta,
     ) -> Row:
         stage = ORDER_STATES.index(state)
         cancelled = state == "CANCELLED"
-        paid = created + timedelta(minutes=10) if 1 <= stage <= 4 else None
-        shipped = created + timedelta(days=1) if 2 <= stage <= 4 else None
-        delivered = created + timedelta(days=3) if 3 <= stage <= 4 else None
-        completed = created + timedelta(days=5) if stage == 4 else None
+        # One cancelled order in five was paid first (refunded): a cancellation before shipment.
+        paid_first = 1 <= stage <= 4 or (cancelled and oid % 5 == 0)
+        paid = created + timedelta(minutes=10) if paid_first else None
+        shipped = created + timedelta(days=1) + late if 2 <= stage <= 4 else None
+        delivered = created + timedelta(days=3) + late if 3 <= stage <= 4 else None
+        completed = created + timedelta(days=5) + late if stage == 4 else None
         cancelled_at = created + timedelta(hours=1) if cancelled else None
         updated = max(t for t in (created, paid, shipped, delivered, completed, cancelled_at) if t)
         i = oid % len(self.addresses)
@@ -229,7 +261,7 @@ class Generator:
         if state == "PENDING_PAYMENT":
             attempts = ["PENDING"] if rng.random() < 0.4 else []
         elif state == "CANCELLED":
-            attempts = rng.choice([[], ["FAILED"], ["REFUNDED"]])
+            attempts = ["REFUNDED"] if oid % 5 == 0 else rng.choice([[], ["FAILED"]])
         else:
             attempts = ["FAILED", "SUCCEEDED"] if rng.random() < 0.05 else ["SUCCEEDED"]
         for n, pstate in enumerate(attempts):
@@ -260,16 +292,17 @@ class Generator:
         consumer: int,
         merchant: int,
         state: str,
-        created: datetime,
+        shipped: datetime,
         shipments: list[Row],
         events: list[Row],
     ) -> None:
         self.ids["shipment"] += 1
         sid, provider = self.ids["shipment"], self.rng.randint(1, LOGISTICS_PROVIDERS)
-        shipped = created + timedelta(days=1)
         steps = [("IN_TRANSIT", "杭州转运中心 Hangzhou hub")]
         if state != "SHIPPED":
             steps += [("OUT_FOR_DELIVERY", "派送中 Out for delivery"), ("DELIVERED", "已签收")]
+        if self.rng.random() < 0.03:
+            steps = []  # never scanned: no valid tracking (QS 6.1.1 operation)
         for n, (status, where) in enumerate(steps):
             self.ids["event"] += 1
             at = shipped + timedelta(hours=8 * (n + 1))
@@ -287,8 +320,9 @@ class Generator:
                 )
             )
         last = shipped + timedelta(hours=8 * len(steps))
+        status = steps[-1][0] if steps else "CREATED"
         shipments.append(
-            (sid, oid, provider, consumer, merchant, f"GEN{sid:010d}", steps[-1][0], shipped, last)
+            (sid, oid, provider, consumer, merchant, f"GEN{sid:010d}", status, shipped, last)
         )
 
     # -- complaints and feedback ----------------------------------------------------------
@@ -302,7 +336,11 @@ class Generator:
             i = rng.choice(placed)
             order = f.ids[i] if rng.random() < 0.9 else None
             state = rng.choices(COMPLAINT_STATES, COMPLAINT_WEIGHTS)[0]
-            created = self.start + (self.now - self.start) * (cid / (p.complaints + 1))
+            category = rng.choices(COMPLAINT_CATEGORIES, COMPLAINT_CATEGORY_WEIGHTS)[0]
+            # A resolution finds the consumer right (upheld: an order defect) or not.
+            upheld = rng.random() < 0.6 if state == "RESOLVED" else None
+            placed_at = self.start + self.step * f.ids[i]
+            created = min(placed_at + timedelta(days=rng.uniform(1, 10)), self.now)
             promised = created + timedelta(days=3) if state == "PROMISED" else None
             resolved = created + timedelta(days=1) if state == "RESOLVED" else None
             rows.append(
@@ -320,6 +358,8 @@ class Generator:
                     1 if state in ("PROMISED", "RESOLVED") else None,
                     created,
                     resolved,
+                    category,
+                    upheld,
                 )
             )
         yield Table("complaint", COMPLAINT_COLUMNS, rows)
@@ -341,7 +381,7 @@ class Generator:
                 continue
             seen.add(key)
             score = rng.choices((1, 2, 3, 4, 5), (5, 5, 10, 30, 50))[0]
-            at = self.start + timedelta(days=175) * (f.ids[i] / self.plan.orders)
+            at = self.start + self.step * f.ids[i] + timedelta(days=6)
             rows.append(
                 (
                     len(rows) + 1,

@@ -26,6 +26,21 @@ ORDER_STATES = ["PENDING_PAYMENT", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", 
 ORDER_WEIGHTS = [8, 10, 12, 15, 45, 10]
 COMPLAINT_STATES = ["OPEN", "IN_PROGRESS", "PROMISED", "RESOLVED"]
 COMPLAINT_WEIGHTS = [20, 20, 20, 40]
+COMPLAINT_CATEGORIES = ["QUALITY", "NOT_AS_DESCRIBED", "DELIVERY", "SERVICE", "OTHER"]
+COMPLAINT_CATEGORY_WEIGHTS = [25, 20, 25, 15, 15]
+# Orders are placed over the last HISTORY_DAYS days (the newest ORDERS_END_DAYS days ago, so
+# that even a late one is completed by now): merchant grading's 90-day window holds most.
+HISTORY_DAYS = 120
+ORDERS_END_DAYS = 8
+# The published product.grading rule's key categories and required attributes (QS 7.1).
+KEY_CATEGORIES = ("mother_baby", "food", "cosmetics")
+ATTRIBUTES = {
+    "food": ("origin", "shelf_life", "net_weight"),
+    "mother_baby": ("age_range", "material"),
+    "cosmetics": ("origin", "shelf_life", "volume"),
+}
+# Bumped when the generator writes new kinds of rows (bench_meta 'generator').
+GENERATOR_VERSION = "2"
 
 Row = tuple[Any, ...]
 
@@ -84,8 +99,12 @@ ACCOUNT_COLUMNS = _columns(
     "id email password_hash role duties merchant_id provider_id name_enc phone_enc is_active"
     " created_at"
 )
+MERCHANT_COLUMNS = _columns(
+    "id name description created_at deposit_required_minor deposit_held_minor"
+)
 PRODUCT_COLUMNS = _columns(
     "id merchant_id title category price_minor currency stock is_listed created_at rank_score"
+    " attributes"
 )
 ORDER_COLUMNS = _columns(
     "id consumer_id merchant_id state total_minor currency recipient_name_enc"
@@ -105,9 +124,21 @@ EVENT_COLUMNS = _columns(
 )
 COMPLAINT_COLUMNS = _columns(
     "id consumer_id merchant_id order_id assignee_id state description resolution delay_reason"
-    " promised_by rule_version created_at resolved_at"
+    " promised_by rule_version created_at resolved_at category upheld"
 )
 FEEDBACK_COLUMNS = _columns(
     "id author_id author_role subject_type subject_id rated_merchant_id consumer_id score"
     " comment created_at"
+)
+REVIEW_COLUMNS = _columns(
+    "id product_id order_id consumer_id rating text praises_quality created_at"
+)
+BRAND_COLUMNS = _columns("id merchant_id brand relation registration_number valid_until created_at")
+LICENCE_COLUMNS = _columns("id merchant_id kind number valid_until created_at")
+VIOLATION_COLUMNS = _columns(
+    "id merchant_id type state opened_by_id decided_by_id penalty decision_note decided_at"
+    " created_at"
+)
+CERTIFICATE_COLUMNS = _columns(
+    "id product_id kind agency report_number result issued_at valid_until created_at"
 )

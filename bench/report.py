@@ -255,3 +255,74 @@ def update_doc(path: Path, generated: str, tag: str) -> None:
     else:
         text = (text.rstrip() + "\n\n" if text else "# Performance\n\n") + block + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+# -- the re-grading job (python -m pinzhi.bench regrade) ---------------------------------
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:,.0f} MiB"
+
+
+def _statements(part: dict[str, Any]) -> str:
+    shapes = part["by_statement"]
+    reads = sum(n for shape, n in shapes.items() if shape.startswith("SELECT"))
+    writes = [f"{shape} ×{n}" for shape, n in shapes.items() if not shape.startswith("SELECT")]
+    return f"{part['statements']}: {reads} SELECT" + "".join(f", {w}" for w in writes)
+
+
+def render_regrade(documents: list[dict[str, Any]]) -> str:
+    """The generated part of the "Re-grading job" section (bench/regrade.py), one row per
+    scale."""
+    lines = [
+        "| scale | merchants | products | orders paid in window | total s | merchants s "
+        "| products s | SQL statements | peak memory | second run, same period "
+        "| next period s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for doc in documents:
+        d, first, again = doc["data"], doc["runs"]["first"], doc["runs"]["again"]
+        parts, after = first["parts"], doc["runs"].get("next_period", {"seconds": float("nan")})
+        lines.append(
+            f"| {doc['scale']:g} | {d['merchants']:,} | {d['products']:,} "
+            f"| {d['orders_in_window']:,} of {d['orders']:,} | {first['seconds']:.1f} "
+            f"| {parts['merchants']['seconds']:.1f} | {parts['products']['seconds']:.1f} "
+            f"| {first['statements']} | {_mib(first['peak_kib'])} "
+            f"| {again['seconds']:.3f} s, {again['statements']} "
+            f"statement{'' if again['statements'] == 1 else 's'} "
+            f"| {after['seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "The first run by part (CPU in seconds; peak memory is VmHWM at the end of the part):",
+        "",
+        "| scale | part | seconds | CPU of the job | CPU of PostgreSQL | peak memory "
+        "| SQL statements |",
+        "|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for doc in documents:
+        for name in ("merchants", "products"):
+            part = doc["runs"]["first"]["parts"][name]
+            lines.append(
+                f"| {doc['scale']:g} | {name} | {part['seconds']:.1f} | {part['cpu_seconds']:.1f} "
+                f"| {part.get('postgres_cpu_seconds', 0):.1f} | {_mib(part['peak_kib'])} "
+                f"| {_statements(part)} |"
+            )
+    lines.append("")
+    for d in documents:
+        r = d["runs"]["first"]
+        lines.append(
+            f"- Scale {d['scale']:g}, {d['date']}, {d['postgres']}, `{d['command']}`; other "
+            f"processes took {r.get('others_cpu_seconds', 0):.0f} s of CPU during the first "
+            f"run (load average {r.get('loadavg_at_end', ['?'])[0]} at its end)."
+        )
+    return "\n".join(lines)
+
+
+def latest_regrade(results: Path) -> list[dict[str, Any]]:
+    """The newest re-grading result of each scale, by scale."""
+    latest: dict[float, dict[str, Any]] = {}
+    for path in sorted(results.glob("*-regrade-*.json")):
+        doc = orjson.loads(path.read_bytes())
+        latest[doc["scale"]] = doc
+    return [latest[s] for s in sorted(latest)]
