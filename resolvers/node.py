@@ -38,12 +38,10 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
     row = await load(pk) if load else None
     if row is None:
         return None
-    disclosure = await info.context.prepare_disclosure()
-    if type_name == "Order":
-        return Order.from_row(row)
     if type_name == "Account":
-        return Account.from_row(row, disclosure)
+        return Account.from_row(row, await info.context.prepare_disclosure())
     simple = {
+        "Order": Order,
         "Merchant": Merchant,
         "Product": Product,
         "ServiceProvider": ServiceProvider,
