@@ -80,21 +80,19 @@ def _shipment_rule(prefix: str = "") -> Rule:
     return rule
 
 
-def _product_rule(viewer: Viewer) -> Q:
-    if _readers_of_everything(viewer):
-        return ALL
-    if viewer.role == Role.MERCHANT:
-        return Q(is_listed=True) | Q(merchant_id=viewer.merchant_id)
-    return Q(is_listed=True)
+def _listing_rule(prefix: str = "") -> Rule:
+    """Listed products, and a merchant's own unlisted ones; for certificates (public
+    records, QS 7.1.2) the same through their product."""
 
+    def rule(viewer: Viewer) -> Q:
+        if _readers_of_everything(viewer):
+            return ALL
+        listed = Q(**{f"{prefix}is_listed": True})
+        if viewer.role == Role.MERCHANT:
+            return listed | Q(**{f"{prefix}merchant_id": viewer.merchant_id})
+        return listed
 
-def _certificate_rule(viewer: Viewer) -> Q:
-    """Certificates are public records (QS 7.1.2) of the products one may see."""
-    if _readers_of_everything(viewer):
-        return ALL
-    if viewer.role == Role.MERCHANT:
-        return Q(product__is_listed=True) | Q(product__merchant_id=viewer.merchant_id)
-    return Q(product__is_listed=True)
+    return rule
 
 
 def _feedback_rule(viewer: Viewer) -> Q:
@@ -105,10 +103,6 @@ def _feedback_rule(viewer: Viewer) -> Q:
     if viewer.is_authenticated:
         return Q(author_id=viewer.account_id)
     return NOTHING
-
-
-def _complaint_rule(viewer: Viewer) -> Q:
-    return _order_rule()(viewer)
 
 
 def _account_rule(viewer: Viewer) -> Q:
@@ -149,14 +143,14 @@ RULES: dict[type[Model], Rule] = {
     Merchant: _public,
     ServiceProvider: _public,
     PlatformRule: _public,
-    Product: _product_rule,
-    ProductCertificate: _certificate_rule,
+    Product: _listing_rule(),
+    ProductCertificate: _listing_rule("product__"),
     Order: _order_rule(),
     OrderLine: _order_rule("order__"),
     Payment: _payment_rule,
     Shipment: _shipment_rule(),
     TrackingEvent: _shipment_rule("shipment__"),
-    Complaint: _complaint_rule,
+    Complaint: _order_rule(),
     Feedback: _feedback_rule,
     Account: _account_rule,
     PiiAccessLog: _pii_log_rule,

@@ -20,6 +20,20 @@ class GradeDimension:
     inputs: JSON
 
 
+def stored_grade(row: models.MerchantGrade | models.ProductGrade) -> dict[str, Any]:
+    """The fields merchant and product grade records share, as GraphQL values."""
+    return {
+        "period": row.period,
+        "level": row.level,
+        "previous_level": row.previous_level,
+        "score": row.score,
+        "dimensions": dimensions_of(row.dimensions),
+        "reasons": list(row.reasons),
+        "rule_version": row.rule_version,
+        "computed_at": row.computed_at,
+    }
+
+
 # The standard's order of the dimensions (QS 6.1.1 for merchants, 7.1.1 for products).
 # Stored JSON does not keep key order on PostgreSQL (jsonb), so the order is restored here.
 DIMENSION_ORDER = (
@@ -60,17 +74,7 @@ class MerchantGradeDetail:
 
     @classmethod
     def from_row(cls, row: models.MerchantGrade) -> MerchantGradeDetail:
-        return cls(
-            period=row.period,
-            level=row.level,
-            previous_level=row.previous_level,
-            score=row.score,
-            provisional=row.provisional,
-            dimensions=dimensions_of(row.dimensions),
-            reasons=list(row.reasons),
-            rule_version=row.rule_version,
-            computed_at=row.computed_at,
-        )
+        return cls(provisional=row.provisional, **stored_grade(row))
 
 
 @strawberry.type(description="What the grade would be now, from live data (not stored).")

@@ -11,7 +11,7 @@ from pinzhi.auth import permissions as p
 from pinzhi.models import Role, StaffDuty
 from pinzhi.schema.base import UserError, to_global_id
 from pinzhi.schema.enums import CertificateKind, CertificateResult
-from pinzhi.schema.grading import GradeDimension, dimensions_of
+from pinzhi.schema.grading import GradeDimension, stored_grade
 from pinzhi.services.state import now
 
 
@@ -64,16 +64,7 @@ class ProductGradeDetail:
 
     @classmethod
     def from_row(cls, row: models.ProductGrade) -> ProductGradeDetail:
-        return cls(
-            period=row.period,
-            level=row.level,
-            previous_level=row.previous_level,
-            score=row.score,
-            dimensions=dimensions_of(row.dimensions),
-            reasons=list(row.reasons),
-            rule_version=row.rule_version,
-            computed_at=row.computed_at,
-        )
+        return cls(**stored_grade(row))
 
 
 @strawberry.type(description="A consumer's review of a product it received (QS 7.1.1).")
