@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from aiocache.base import BaseCache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -145,6 +146,11 @@ class PinzhiGraphQL(GraphQL):
         super().__init__(**kwargs)
         self.cache = cache
 
+    def encode_json(self, data: object) -> bytes:
+        # orjson writes UTF-8 directly; the standard encoder escaped every Chinese
+        # character and took ten times as long on a page of orders.
+        return orjson.dumps(data)
+
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         viewer, credential_error = await viewer_for(request.headers.get("authorization"))
         return Context(
@@ -162,13 +168,15 @@ def create_app(
     *,
     manage_database: bool = True,
     cache: BaseCache | None = None,
+    plans: bool = True,
 ) -> Starlette:
-    """Build the app. ``manage_database=False`` leaves the ORM to the caller (tests)."""
+    """Build the app. ``manage_database=False`` leaves the ORM to the caller (tests);
+    ``plans=False`` executes with graphql-core's stock executor (``schema/execution.py``)."""
     settings = settings or get_settings()
     cache = cache or make_cache(settings.cache_url)
     graphql = PinzhiGraphQL(
         cache,
-        schema=build_schema(debug=settings.debug),
+        schema=build_schema(debug=settings.debug, plans=plans),
         graphql_ide="graphiql",
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from pinzhi.resolvers.loaders import load_all
 from pinzhi.schema.catalog import Merchant, Product
 from pinzhi.schema.orders import Order, OrderLine, Payment, Shipment
 from pinzhi.schema.service import Complaint
@@ -48,7 +49,7 @@ def _merge_trees(into: Tree, other: Tree) -> None:
 
 
 async def merchants(info: Info, owners: Sequence[Any], ids: Sequence[int]) -> None:
-    rows = await info.context.loaders.merchant_by_id.load_many(list(ids))
+    rows = await load_all(info.context.loaders.merchant_by_id, list(ids))
     for owner, row in zip(owners, rows, strict=True):
         owner.preloaded["merchant"] = Merchant.from_row(row) if row else None
 
@@ -63,12 +64,12 @@ async def orders(info: Info, items: Sequence[Order], wanted: Tree) -> None:
     keys = [o.pk for o in items]
     if "lines" in wanted:
         all_lines: list[OrderLine] = []
-        for order, rows in zip(items, await loaders.lines_by_order_id.load_many(keys), strict=True):
+        for order, rows in zip(items, await load_all(loaders.lines_by_order_id, keys), strict=True):
             lines = [OrderLine.from_row(r, order.total.currency) for r in rows]
             order.preloaded["lines"] = lines
             all_lines += lines
         if "product" in wanted["lines"]:
-            rows = await loaders.product_by_id.load_many([ln.product_pk for ln in all_lines])
+            rows = await load_all(loaders.product_by_id, [ln.product_pk for ln in all_lines])
             found = [Product.from_row(r) if r else None for r in rows]
             for line, product in zip(all_lines, found, strict=True):
                 line.preloaded["product"] = product
@@ -76,11 +77,11 @@ async def orders(info: Info, items: Sequence[Order], wanted: Tree) -> None:
     if "merchant" in wanted:
         await merchants(info, items, [o.merchant_pk for o in items])
     if "payment" in wanted:
-        rows = await loaders.payment_by_order_id.load_many(keys)
+        rows = await load_all(loaders.payment_by_order_id, keys)
         for order, row in zip(items, rows, strict=True):
             order.preloaded["payment"] = Payment.from_row(row) if row else None
     if "shipment" in wanted:
-        rows = await loaders.shipment_by_order_id.load_many(keys)
+        rows = await load_all(loaders.shipment_by_order_id, keys)
         for order, row in zip(items, rows, strict=True):
             order.preloaded["shipment"] = Shipment.from_row(row) if row else None
 
@@ -88,7 +89,7 @@ async def orders(info: Info, items: Sequence[Order], wanted: Tree) -> None:
 async def complaints(info: Info, items: Sequence[Complaint], wanted: Tree) -> None:
     if "order" in wanted:
         with_order = [c for c in items if c.order_pk is not None]
-        rows = await info.context.loaders.order_by_id.load_many([c.order_pk for c in with_order])
+        rows = await load_all(info.context.loaders.order_by_id, [c.order_pk for c in with_order])
         found = [Order.from_row(r) if r else None for r in rows]
         for complaint, order in zip(with_order, found, strict=True):
             complaint.preloaded["order"] = order

@@ -28,6 +28,7 @@ from pinzhi.resolvers import orders as order_resolvers
 from pinzhi.resolvers import service as service_resolvers
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.execution import PlanExecutor
 from pinzhi.schema.extensions import FlushAccessLog, RequestGuard, should_mask
 from pinzhi.schema.fields import (
     FEEDBACK_AUTHORS,
@@ -131,7 +132,9 @@ Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)
 
 
-def build_schema(debug: bool = False) -> strawberry.Schema:
+def build_schema(debug: bool = False, *, plans: bool = True) -> strawberry.Schema:
+    """The schema; ``plans=False`` gives graphql-core's stock executor, which the
+    differential tests hold the planning executor against (schema/execution.py)."""
     settings = get_settings()
     # The limit rules are built once: ValidationCache keys on the rule classes, and the
     # limiters would make new classes on every request, so nothing would ever be cached.
@@ -167,6 +170,7 @@ def build_schema(debug: bool = False) -> strawberry.Schema:
             Feedback,
         ],
         extensions=extensions,
+        execution_context_class=PlanExecutor if plans else None,
     )
 
 

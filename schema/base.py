@@ -36,6 +36,15 @@ class Preloadable:
         return found[name] if found is not None and name in found else load()
 
 
+PRELOADED = "pinzhi.preloaded"
+
+
+def relation(description: str | None = None) -> Any:
+    """A field whose resolver returns ``preloaded_or(<field name>, ...)``. The executor
+    (``schema/execution.py``) reads a preloaded value directly instead of calling it."""
+    return strawberry.field(description=description, metadata={PRELOADED: True})
+
+
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
 

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.schema.base import Money, Node, Preloadable, to_global_id
+from pinzhi.schema.base import Money, Node, Preloadable, relation, to_global_id
 from pinzhi.schema.enums import ProviderKind
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ class Product(Preloadable, Node):
             ),
         )
 
-    @strawberry.field
+    @relation()
     def merchant(self, info: Info) -> Merchant | None:
         return self.preloaded_or("merchant", lambda: merchant_of(info, self.merchant_pk))
 

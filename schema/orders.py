@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.masking import Disclosure
-from pinzhi.schema.base import Money, Node, Preloadable, to_global_id
+from pinzhi.schema.base import Money, Node, Preloadable, relation, to_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider, merchant_of
 from pinzhi.schema.enums import OrderState, PaymentState, ShipmentState
 
@@ -68,7 +68,7 @@ class OrderLine(Preloadable):
             unit_price=Money(amount_minor=row.unit_price_minor, currency=currency),
         )
 
-    @strawberry.field
+    @relation()
     def product(self, info: Info) -> Product | None:
         return self.preloaded_or("product", lambda: _product(info, self.product_pk))
 
@@ -111,7 +111,7 @@ class Order(Preloadable, Node):
         disclosure = await info.context.prepare_disclosure()
         return _contact(self.row, "Order", self.pk, disclosure, None)
 
-    @strawberry.field
+    @relation()
     def lines(self, info: Info) -> list[OrderLine]:
         return self.preloaded_or("lines", lambda: self._lines(info))
 
@@ -119,11 +119,11 @@ class Order(Preloadable, Node):
         rows = await info.context.loaders.lines_by_order_id.load(self.pk)
         return [OrderLine.from_row(r, self.total.currency) for r in rows]
 
-    @strawberry.field
+    @relation()
     def merchant(self, info: Info) -> Merchant | None:
         return self.preloaded_or("merchant", lambda: merchant_of(info, self.merchant_pk))
 
-    @strawberry.field(description="The latest payment attempt.")
+    @relation(description="The latest payment attempt.")
     def payment(self, info: Info) -> Payment | None:
         return self.preloaded_or("payment", lambda: self._payment(info))
 
@@ -136,7 +136,7 @@ class Order(Preloadable, Node):
         rows = await info.context.loaders.payments_by_order_id.load(self.pk)
         return [Payment.from_row(r) for r in rows]
 
-    @strawberry.field
+    @relation()
     def shipment(self, info: Info) -> Shipment | None:
         return self.preloaded_or("shipment", lambda: self._shipment(info))
 

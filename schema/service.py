@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.schema.base import Node, Preloadable, to_global_id
+from pinzhi.schema.base import Node, Preloadable, relation, to_global_id
 from pinzhi.schema.catalog import Merchant, merchant_of
 from pinzhi.schema.enums import ComplaintState, FeedbackSubject, Role
 from pinzhi.schema.orders import Order
@@ -48,7 +48,7 @@ class Complaint(Preloadable, Node):
             resolved_at=row.resolved_at,
         )
 
-    @strawberry.field
+    @relation()
     def order(self, info: Info) -> Order | None:
         if self.order_pk is None:
             return None
@@ -58,7 +58,7 @@ class Complaint(Preloadable, Node):
         row = await info.context.loaders.order_by_id.load(pk)
         return Order.from_row(row) if row else None
 
-    @strawberry.field
+    @relation()
     def merchant(self, info: Info) -> Merchant | None:
         return self.preloaded_or("merchant", lambda: merchant_of(info, self.merchant_pk))
 
