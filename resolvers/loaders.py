@@ -6,6 +6,7 @@ the viewer could not fetch directly: it comes back as null, like a missing one.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
@@ -98,18 +99,32 @@ async def _current_rule(keys: Sequence[str]) -> list[Any]:
 
 async def load_all(loader: DataLoader, keys: Sequence[Any]) -> list[Any]:
     """``loader.load_many(keys)`` for a page whose keys are all known at once: the keys not
-    yet cached go to the batch function in one direct call and are primed into the cache.
-    ``load_many`` would make a future, a cache entry and a gather callback for every key
-    and wait a loop turn for the batch; a page's preloading did that hundreds of times."""
+    yet cached go to the batch function in one direct call. ``load_many`` made a future, a
+    gather callback and a batch task for every key, hundreds per page of orders. The
+    futures of the keys being loaded are cached first, so a concurrent load of the same
+    keys waits for this one instead of querying again."""
     cache = loader.cache_map
     missing = [key for key in dict.fromkeys(keys) if cache.get(key) is None]
     if missing:
-        loader.prime_many(dict(zip(missing, await loader.load_fn(missing), strict=True)))
-    values = []
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in missing]
+        for key, future in zip(missing, futures, strict=True):
+            cache.set(key, future)
+        try:
+            values = await loader.load_fn(missing)
+        except BaseException as error:
+            for key, future in zip(missing, futures, strict=True):
+                cache.delete(key)
+                future.set_exception(error)
+                future.exception()  # seen: raised here, and to any concurrent waiter
+            raise
+        for future, value in zip(futures, values, strict=True):
+            future.set_result(value)
+    results = []
     for key in keys:
         future = cache.get(key)
-        values.append(future.result() if future.done() else await future)
-    return values
+        results.append(future.result() if future.done() else await future)
+    return results
 
 
 class Loaders:

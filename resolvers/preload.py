@@ -9,9 +9,11 @@ cost (docs/PERFORMANCE.md). What is not selected is not loaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
@@ -60,39 +62,70 @@ async def products(info: Info, items: Sequence[Product], wanted: Tree) -> None:
 
 
 async def orders(info: Info, items: Sequence[Order], wanted: Tree) -> None:
-    loaders = info.context.loaders
+    # The relations are independent: their queries run at the same time.
     keys = [o.pk for o in items]
+    jobs = []
     if "lines" in wanted:
-        all_lines: list[OrderLine] = []
-        for order, rows in zip(items, await load_all(loaders.lines_by_order_id, keys), strict=True):
-            lines = [OrderLine.from_row(r, order.total.currency) for r in rows]
-            order.preloaded["lines"] = lines
-            all_lines += lines
-        if "product" in wanted["lines"]:
-            rows = await load_all(loaders.product_by_id, [ln.product_pk for ln in all_lines])
-            found = [Product.from_row(r) if r else None for r in rows]
-            for line, product in zip(all_lines, found, strict=True):
-                line.preloaded["product"] = product
-            await products(info, [p for p in found if p], wanted["lines"]["product"])
+        jobs.append(_lines(info, items, keys, wanted["lines"]))
     if "merchant" in wanted:
-        await merchants(info, items, [o.merchant_pk for o in items])
+        jobs.append(merchants(info, items, [o.merchant_pk for o in items]))
     if "payment" in wanted:
-        rows = await load_all(loaders.payment_by_order_id, keys)
-        for order, row in zip(items, rows, strict=True):
-            order.preloaded["payment"] = Payment.from_row(row) if row else None
+        jobs.append(_latest(info, items, keys, "payment", info.context.loaders.payment_by_order_id))
     if "shipment" in wanted:
-        rows = await load_all(loaders.shipment_by_order_id, keys)
-        for order, row in zip(items, rows, strict=True):
-            order.preloaded["shipment"] = Shipment.from_row(row) if row else None
+        jobs.append(
+            _latest(info, items, keys, "shipment", info.context.loaders.shipment_by_order_id)
+        )
+    await _together(jobs)
+
+
+async def _lines(info: Info, items: Sequence[Order], keys: list[int], wanted: Tree) -> None:
+    all_lines: list[OrderLine] = []
+    found_lines = await load_all(info.context.loaders.lines_by_order_id, keys)
+    for order, rows in zip(items, found_lines, strict=True):
+        lines = [OrderLine.from_row(r, order.total.currency) for r in rows]
+        order.preloaded["lines"] = lines
+        all_lines += lines
+    if "product" in wanted:
+        rows = await load_all(
+            info.context.loaders.product_by_id, [ln.product_pk for ln in all_lines]
+        )
+        found = [Product.from_row(r) if r else None for r in rows]
+        for line, product in zip(all_lines, found, strict=True):
+            line.preloaded["product"] = product
+        await products(info, [p for p in found if p], wanted["product"])
+
+
+_NODE_TYPES: dict[str, type[Payment] | type[Shipment]] = {"payment": Payment, "shipment": Shipment}
+
+
+async def _latest(
+    info: Info, items: Sequence[Order], keys: list[int], name: str, loader: DataLoader
+) -> None:
+    node_type = _NODE_TYPES[name]
+    for order, row in zip(items, await load_all(loader, keys), strict=True):
+        order.preloaded[name] = node_type.from_row(row) if row else None
+
+
+async def _together(jobs: list[Coroutine[Any, Any, None]]) -> None:
+    if len(jobs) == 1:
+        await jobs[0]
+    elif jobs:
+        await asyncio.gather(*jobs)
 
 
 async def complaints(info: Info, items: Sequence[Complaint], wanted: Tree) -> None:
+    jobs = []
     if "order" in wanted:
-        with_order = [c for c in items if c.order_pk is not None]
-        rows = await load_all(info.context.loaders.order_by_id, [c.order_pk for c in with_order])
-        found = [Order.from_row(r) if r else None for r in rows]
-        for complaint, order in zip(with_order, found, strict=True):
-            complaint.preloaded["order"] = order
-        await orders(info, [o for o in found if o], wanted["order"])
+        jobs.append(_complaint_orders(info, items, wanted["order"]))
     if "merchant" in wanted:
-        await merchants(info, items, [c.merchant_pk for c in items])
+        jobs.append(merchants(info, items, [c.merchant_pk for c in items]))
+    await _together(jobs)
+
+
+async def _complaint_orders(info: Info, items: Sequence[Complaint], wanted: Tree) -> None:
+    with_order = [c for c in items if c.order_pk is not None]
+    rows = await load_all(info.context.loaders.order_by_id, [c.order_pk for c in with_order])
+    found = [Order.from_row(r) if r else None for r in rows]
+    for complaint, order in zip(with_order, found, strict=True):
+        complaint.preloaded["order"] = order
+    await orders(info, [o for o in found if o], wanted)
