@@ -371,3 +371,14 @@ async def test_coded_errors_are_not_masked(api) -> None:
     result = await api("{ orders { edges { cursor } } }")
     assert result.error_codes == ["UNAUTHENTICATED"]
     assert result.errors[0]["message"] != "Internal error"
+
+
+# --- response encoding ---------------------------------------------------------------------
+
+
+async def test_responses_are_utf8_json_without_escapes(api) -> None:
+    shop, _ = await f.merchant("杭州小店 Hangzhou shop")
+    response = await api.http.post("/graphql", json={"query": "{ merchants { nodes { name } } }"})
+    assert response.headers["content-type"].startswith("application/json")
+    assert "杭州小店".encode() in response.content  # not \u676d\u5dde...
+    assert json.loads(response.content)["data"]["merchants"]["nodes"] == [{"name": shop.name}]

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import jwt
 import pytest
 
-from pinzhi.auth import throttle
+from pinzhi.auth import throttle, tokens
 from pinzhi.auth.api_keys import KEY_PREFIX
 from pinzhi.auth.tokens import ALGORITHM, ISSUER
 from pinzhi.models import Account, ApiKey, ProviderKind, RefreshToken
@@ -440,3 +440,45 @@ async def test_throttle_counts_per_email_and_per_client(cache) -> None:
     await throttle.check(cache, "a@example.com", "192.0.2.2", now=t)
     with pytest.raises(throttle.Throttled):
         await throttle.check(cache, "a@example.com", "192.0.2.1", now=t)
+
+
+# --- verified tokens are remembered until they expire -------------------------------------
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    expires = int(time.time()) + 1
+    token = _token(get_settings().token_secret, exp=expires)
+    assert tokens.viewer_from_access_token(token).account_id == 1  # verified, remembered
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    with pytest.raises(tokens.InvalidCredential):
+        tokens.viewer_from_access_token(token)
+
+
+def test_a_remembered_token_is_refused_under_another_secret(monkeypatch) -> None:
+    token = _token(get_settings().token_secret)
+    assert tokens.viewer_from_access_token(token).account_id == 1
+    monkeypatch.setenv("PINZHI_TOKEN_SECRET", "a-rotated-secret-that-is-long-enough-1234")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(tokens.InvalidCredential):
+            tokens.viewer_from_access_token(token)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("case", ["malformed", "other_secret", "expired", "not_access"])
+def test_refused_tokens_are_not_remembered(case: str) -> None:
+    credential = BAD_AUTHORIZATION[case]().removeprefix("Bearer ")
+    for _ in range(2):
+        with pytest.raises(tokens.InvalidCredential):
+            tokens.viewer_from_access_token(credential)
+    assert all(token != credential for _, token in tokens._verified)
+
+
+def test_remembered_tokens_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(tokens, "VERIFIED_TOKENS_KEPT", 3)
+    monkeypatch.setattr(tokens, "_verified", {})
+    for subject in range(1, 8):
+        tokens.viewer_from_access_token(_token(get_settings().token_secret, sub=str(subject)))
+        assert len(tokens._verified) <= 3
