@@ -117,6 +117,9 @@ def _leaf_coercion(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
     return coerce
 
 
+# What a completed field is when it is not awaitable (None, a leaf, a dict, a list).
+_COMPLETED = frozenset({dict, list, str, int, float, bool, type(None)})
+
 _plain_classes: dict[type, bool] = {}
 
 
@@ -264,12 +267,13 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         return step
 
     def _subplan(self, step: _Step) -> list[_Step] | None:
-        if step.subplan is None:
-            assert step.object_type is not None
-            collected = self.collect_subfields(step.object_type, step.details)
-            if collected.new_defer_usages or collected.forbidden_directive_instances:
-                return None
-            step.subplan = self._plan(step.object_type, collected.grouped_field_set)
+        if step.subplan is not None:
+            return step.subplan
+        assert step.object_type is not None
+        collected = self.collect_subfields(step.object_type, step.details)
+        if collected.new_defer_usages or collected.forbidden_directive_instances:
+            return None
+        step.subplan = self._plan(step.object_type, collected.grouped_field_set)
         return step.subplan
 
     # -- execution -----------------------------------------------------------------------
@@ -300,7 +304,10 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
             for step in steps:
                 kind = step.kind
                 if kind == _LEAF:
-                    value = self._value(step, source)
+                    if step.preloaded:
+                        value = self._value(step, source)
+                    else:
+                        value = getattr(source, step.attribute, _MISSING)
                     if value is None:
                         if step.nullable:
                             results[step.name] = None
@@ -329,7 +336,7 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
                     if result is Undefined:
                         continue
                 results[step.name] = result
-                if is_awaitable(result):
+                if type(result) not in _COMPLETED and is_awaitable(result):
                     pending.append(step.name)
         except Exception:
             if pending:
@@ -358,7 +365,10 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         self, step: _Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
         """The completed value of an object or list step, or _MISSING."""
-        value = self._value(step, source)
+        if step.preloaded:
+            value = self._value(step, source)
+        else:
+            value = getattr(source, step.attribute, _MISSING)
         if value is None:
             return None if step.nullable else _MISSING
         if value is _MISSING:
@@ -418,7 +428,7 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
                     item_type, step, item_path, self._run, object_type, item, item_path, subplan
                 )
                 completed.append(result)
-                if is_awaitable(result):
+                if type(result) is not dict and is_awaitable(result):
                     pending.append(index)
         except Exception:
             if pending:
@@ -454,9 +464,9 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, step.details, path)
             return None
-        if self.is_awaitable(completed):
-            return self._await_guarded(completed, return_type, step, path)
-        return completed
+        if type(completed) in _COMPLETED or not self.is_awaitable(completed):
+            return completed
+        return self._await_guarded(completed, return_type, step, path)
 
     async def _await_guarded(
         self, completed: Any, return_type: GraphQLOutputType, step: _Step, path: Path
