@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 # Development-only secrets. Production refuses to start while either is in use.
 DEMO_TOKEN_SECRET = "pinzhi-demo-token-secret-do-not-use-in-production"
 DEMO_DATA_KEY = base64.urlsafe_b64encode(b"pinzhi-demo-data-key-32-bytes!!!").decode()
@@ -107,7 +109,7 @@ def get_settings() -> Settings:
 
 def tortoise_config(database_url: str) -> dict:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -118,6 +120,22 @@ def tortoise_config(database_url: str) -> dict:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+# PostgreSQL plans every execution of a prepared statement for its actual parameters.
+# After five executions it may switch to one generic plan made for an average merchant,
+# which for a large one reads all its orders to scope a page's order lines: 84 ms instead
+# of 13 ms per orders page at benchmark scale 10 (docs/PERFORMANCE.md). Tenants are never
+# average, so the planner is always given the values.
+POSTGRES_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
+def _connection(database_url: str) -> str | dict:
+    config = expand_db_url(database_url)
+    if config["engine"] != "tortoise.backends.asyncpg":
+        return database_url
+    config["credentials"]["server_settings"] = dict(POSTGRES_SERVER_SETTINGS)
+    return config
 
 
 # Read by the `tortoise` command line (pyproject's [tool.tortoise]).

@@ -63,6 +63,7 @@ async def products(info: Info, items: Sequence[Product], wanted: Tree) -> None:
 
 async def orders(info: Info, items: Sequence[Order], wanted: Tree) -> None:
     # The relations are independent: their queries run at the same time.
+    loaders = info.context.loaders
     keys = [o.pk for o in items]
     jobs = []
     if "lines" in wanted:
@@ -70,11 +71,9 @@ async def orders(info: Info, items: Sequence[Order], wanted: Tree) -> None:
     if "merchant" in wanted:
         jobs.append(merchants(info, items, [o.merchant_pk for o in items]))
     if "payment" in wanted:
-        jobs.append(_latest(info, items, keys, "payment", info.context.loaders.payment_by_order_id))
+        jobs.append(_one_each(items, keys, "payment", loaders.payment_by_order_id, Payment))
     if "shipment" in wanted:
-        jobs.append(
-            _latest(info, items, keys, "shipment", info.context.loaders.shipment_by_order_id)
-        )
+        jobs.append(_one_each(items, keys, "shipment", loaders.shipment_by_order_id, Shipment))
     await _together(jobs)
 
 
@@ -95,15 +94,12 @@ async def _lines(info: Info, items: Sequence[Order], keys: list[int], wanted: Tr
         await products(info, [p for p in found if p], wanted["product"])
 
 
-_NODE_TYPES: dict[str, type[Payment] | type[Shipment]] = {"payment": Payment, "shipment": Shipment}
-
-
-async def _latest(
-    info: Info, items: Sequence[Order], keys: list[int], name: str, loader: DataLoader
+async def _one_each(
+    items: Sequence[Order], keys: list[int], name: str, loader: DataLoader, node: type[Any]
 ) -> None:
-    node_type = _NODE_TYPES[name]
+    """Each order's one related node of a kind: its latest payment, its shipment."""
     for order, row in zip(items, await load_all(loader, keys), strict=True):
-        order.preloaded[name] = node_type.from_row(row) if row else None
+        order.preloaded[name] = node.from_row(row) if row else None
 
 
 async def _together(jobs: list[Coroutine[Any, Any, None]]) -> None:

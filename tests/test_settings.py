@@ -178,3 +178,13 @@ def test_settings_are_restored_after_the_environment_changes(fresh_settings) -> 
     assert not get_settings().is_production
     assert get_settings().token_secret == load_settings().token_secret
     assert get_settings() is get_settings()
+
+
+def test_postgres_connections_are_planned_for_their_actual_parameters() -> None:
+    connection = tortoise_config("postgres://postgres@127.0.0.1:5432/shop?maxsize=8")
+    default = connection["connections"]["default"]
+    assert default["credentials"]["server_settings"] == {"plan_cache_mode": "force_custom_plan"}
+    assert default["credentials"]["maxsize"] == "8"  # the URL's options are kept
+    assert default["credentials"]["database"] == "shop"
+    sqlite = tortoise_config("sqlite://:memory:")["connections"]["default"]
+    assert sqlite == "sqlite://:memory:"

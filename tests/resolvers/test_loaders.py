@@ -76,3 +76,20 @@ async def test_a_failed_batch_reaches_every_waiter_and_is_retried_later() -> Non
     batch.fail = False
     assert await load_all(loader, [1]) == [10]
     assert batch.calls == [[1], [1]]
+
+
+async def test_a_cancelled_batch_leaves_nothing_behind() -> None:
+    batch = Recorder()
+    batch.release.clear()
+    loader = DataLoader(load_fn=batch)
+    first = asyncio.ensure_future(load_all(loader, [1]))
+    await asyncio.sleep(0)
+    waiter = asyncio.ensure_future(load_all(loader, [1]))
+    await asyncio.sleep(0)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    batch.release.set()
+    assert await load_all(loader, [1]) == [10]
