@@ -344,15 +344,19 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not pending:
             return results
-        return self._gather_fields(results, pending)
+        return self._gather(results, pending)
 
-    async def _gather_fields(self, results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    @staticmethod
+    async def _gather(container: Any, pending: list[Any]) -> Any:
+        """Await the pending entries of a completed object (by response key) or list (by
+        index) together, as graphql-core does."""
         if len(pending) == 1:
-            results[pending[0]] = await results[pending[0]]
+            container[pending[0]] = await container[pending[0]]
         else:
-            awaited = await gather_with_cancel(*(results[name] for name in pending))
-            results.update(zip(pending, awaited, strict=True))
-        return results
+            awaited = await gather_with_cancel(*(container[key] for key in pending))
+            for key, value in zip(pending, awaited, strict=True):
+                container[key] = value
+        return container
 
     @staticmethod
     def _value(step: _Step, source: Any) -> Any:
@@ -436,16 +440,7 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not pending:
             return completed
-        return self._gather_items(completed, pending)
-
-    async def _gather_items(self, completed: list[Any], pending: list[int]) -> list[Any]:
-        if len(pending) == 1:
-            completed[pending[0]] = await completed[pending[0]]
-        else:
-            awaited = await gather_with_cancel(*(completed[index] for index in pending))
-            for index, value in zip(pending, awaited, strict=True):
-                completed[index] = value
-        return completed
+        return self._gather(completed, pending)
 
     def _guarded(
         self,

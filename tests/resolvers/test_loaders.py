@@ -29,6 +29,15 @@ class Recorder:
         return [key * 10 for key in keys]
 
 
+async def held_and_waiting(loader: DataLoader) -> tuple[asyncio.Future, asyncio.Future]:
+    """A load of key 1 held inside the batch function, and a second load waiting for it."""
+    held = asyncio.ensure_future(load_all(loader, [1]))
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(load_all(loader, [1]))
+    await asyncio.sleep(0)
+    return held, waiting
+
+
 async def test_values_come_back_in_key_order_with_repeats_from_one_call() -> None:
     batch = Recorder()
     loader = DataLoader(load_fn=batch)
@@ -65,10 +74,7 @@ async def test_a_failed_batch_reaches_every_waiter_and_is_retried_later() -> Non
     batch = Recorder(fail=True)
     batch.release.clear()
     loader = DataLoader(load_fn=batch)
-    first = asyncio.ensure_future(load_all(loader, [1]))
-    await asyncio.sleep(0)
-    second = asyncio.ensure_future(load_all(loader, [1]))
-    await asyncio.sleep(0)
+    first, second = await held_and_waiting(loader)
     batch.release.set()
     for waiter in (first, second):
         with pytest.raises(RuntimeError, match="database went away"):
@@ -82,10 +88,7 @@ async def test_a_cancelled_batch_leaves_nothing_behind() -> None:
     batch = Recorder()
     batch.release.clear()
     loader = DataLoader(load_fn=batch)
-    first = asyncio.ensure_future(load_all(loader, [1]))
-    await asyncio.sleep(0)
-    waiter = asyncio.ensure_future(load_all(loader, [1]))
-    await asyncio.sleep(0)
+    first, waiter = await held_and_waiting(loader)
     first.cancel()
     with pytest.raises(asyncio.CancelledError):
         await first
