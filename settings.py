@@ -122,11 +122,11 @@ def tortoise_config(database_url: str) -> dict:
     }
 
 
-# PostgreSQL plans every execution of a prepared statement for its actual parameters.
-# After five executions it may switch to one generic plan made for an average merchant,
-# which for a large one reads all its orders to scope a page's order lines: 84 ms instead
-# of 13 ms per orders page at benchmark scale 10 (docs/PERFORMANCE.md). Tenants are never
-# average, so the planner is always given the values.
+# PostgreSQL plans a prepared statement for its actual parameters at first, but after five
+# executions it may switch to one generic plan made for an average merchant, which for a
+# large one reads all its orders to scope a page's order lines: 84 ms instead of 13 ms per
+# orders page at benchmark scale 10 (docs/PERFORMANCE.md). Tenants are never average, so
+# the planner is always given the values.
 POSTGRES_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
