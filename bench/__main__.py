@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     variants = variants_of(args)
     say(f"Database {args.database_url.split('@')[-1]} at scale {args.scale:g}")
-    load_report = asyncio.run(_prepare(args, database))
+    load_report = asyncio.run(database.prepare(args.database_url, args.scale, args.reset, say))
     if args.load_only or database.is_sqlite(args.database_url):
         if database.is_sqlite(args.database_url) and not args.load_only:
             say("SQLite holds the data; the floor and the load runs need PostgreSQL.")
@@ -130,22 +130,6 @@ def main(argv: list[str] | None = None) -> int:
         report.update_doc(args.doc, report.render(document), tag or "shipped-schema")
         say(f"Updated {args.doc}")
     return 0
-
-
-async def _prepare(args: argparse.Namespace, database: Any) -> dict[str, Any]:
-    url, scale = args.database_url, args.scale
-    await database.ensure_database(url, args.reset, say)
-    loaded = await database.loaded_scale(url)
-    if loaded is None:
-        say("Loading")
-        return (await database.load(url, scale, say)).as_dict()
-    if abs(loaded - scale) > 1e-9:
-        raise SystemExit(f"the database holds scale {loaded:g}; pass --reset to refill it")
-    say(f"  data at scale {scale:g} already loaded (--reset refills it)")
-    report = database.LoadReport(scale, "postgresql", reused=True)
-    if not database.is_sqlite(url):
-        report.rows = await database.row_counts(url)
-    return report.as_dict()
 
 
 def _command(argv: list[str] | None) -> str:

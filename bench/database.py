@@ -179,6 +179,35 @@ async def loaded_scale(url: str) -> float | None:
         await conn.close()
 
 
+async def prepare(
+    url: str, scale: float, reset: bool, say: Say, *, same_generator: bool = False
+) -> dict[str, Any]:
+    """The database at the scale: filled now, or the earlier fill reused (a different
+    scale, or with ``same_generator`` an older generator's data, asks for --reset)."""
+    await ensure_database(url, reset, say)
+    loaded = await loaded_scale(url)
+    if loaded is None:
+        say("Loading")
+        return (await load(url, scale, say)).as_dict()
+    if abs(loaded - scale) > 1e-9:
+        raise SystemExit(f"the database holds scale {loaded:g}; pass --reset to refill it")
+    if same_generator and await _generator(url) != GENERATOR_VERSION:
+        raise SystemExit("the database was filled by an older generator; pass --reset")
+    say(f"  data at scale {scale:g} already loaded (--reset refills it)")
+    report = LoadReport(scale, "postgresql", reused=True)
+    if not is_sqlite(url):
+        report.rows = await row_counts(url)
+    return report.as_dict()
+
+
+async def _generator(url: str) -> str | None:
+    conn = await asyncpg.connect(asyncpg_url(url))
+    try:
+        return await conn.fetchval("SELECT value FROM bench_meta WHERE key = 'generator'")
+    finally:
+        await conn.close()
+
+
 # Indexes the shipped migrations lack (foreign keys the loaders read by, and the ranked
 # products order): created only with --add-indexes, to show the floor the schema could have.
 EXTRA_INDEXES = {

@@ -291,29 +291,9 @@ async def _measure(args: argparse.Namespace, period: str | None) -> dict[str, An
 
 
 async def _prepare(url: str, scale: float, reset: bool) -> dict[str, Any]:
-    import asyncpg
-
     from pinzhi.bench import database
-    from pinzhi.bench.plan import GENERATOR_VERSION
 
-    await database.ensure_database(url, reset, say)
-    loaded = await database.loaded_scale(url)
-    if loaded is None:
-        say("Loading")
-        return (await database.load(url, scale, say)).as_dict()
-    if abs(loaded - scale) > 1e-9:
-        raise SystemExit(f"the database holds scale {loaded:g}; pass --reset to refill it")
-    conn = await asyncpg.connect(database.asyncpg_url(url))
-    try:
-        version = await conn.fetchval("SELECT value FROM bench_meta WHERE key = 'generator'")
-    finally:
-        await conn.close()
-    if version != GENERATOR_VERSION:
-        raise SystemExit("the database was filled by an older generator; pass --reset")
-    say(f"  data at scale {scale:g} already loaded (--reset refills it)")
-    report = database.LoadReport(scale, "postgresql", reused=True)
-    report.rows = await database.row_counts(url)
-    return report.as_dict()
+    return await database.prepare(url, scale, reset, say, same_generator=True)
 
 
 def _load_in_child(url: str, scale: float, reset: bool) -> dict[str, Any]:
