@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -317,18 +318,17 @@ async def test_blank_agency_is_refused(api) -> None:
 # --- submitProductReview -------------------------------------------------------------------
 
 
+def _review(placed: Any, item: Any, **fields: object) -> dict[str, dict[str, object]]:
+    """submitProductReview's variables for one product of one order."""
+    ids = {"orderId": f.gid("Order", placed.id), "productId": f.gid("Product", item.id)}
+    return {"i": {**ids, **fields}}
+
+
 async def test_a_consumer_reviews_through_the_api(api) -> None:
     """QS 7.1.1: the review's praise is computed from its words on write."""
     w = await f.world()
     placed, _ = await f.delivered_order(w)
-    variables = {
-        "i": {
-            "orderId": f.gid("Order", placed.id),
-            "productId": f.gid("Product", w.item.id),
-            "rating": 5,
-            "text": "做工精细，正品",
-        }
-    }
+    variables = _review(placed, w.item, rating=5, text="做工精细，正品")
     payload = (await api(REVIEW, variables, token=w.buyer.token)).data["submitProductReview"]
     assert payload["errors"] == []
     assert payload["review"]["praisesQuality"] is True
@@ -349,15 +349,7 @@ async def test_a_consumer_reviews_through_the_api(api) -> None:
 async def test_bad_review_inputs_are_refused(api, changes: dict, error: dict) -> None:
     w = await f.world()
     placed, _ = await f.delivered_order(w)
-    variables = {
-        "i": {
-            "orderId": f.gid("Order", placed.id),
-            "productId": f.gid("Product", w.item.id),
-            "rating": 4,
-            "text": "质量好",
-            **changes,
-        }
-    }
+    variables = _review(placed, w.item, rating=4, text="质量好", **changes)
     payload = (await api(REVIEW, variables, token=w.buyer.token)).data["submitProductReview"]
     assert payload == {"review": None, "errors": [error]}
     assert not await ProductReview.exists()
@@ -367,12 +359,6 @@ async def test_bad_review_inputs_are_refused(api, changes: dict, error: dict) ->
 async def test_only_consumers_may_review(api, who: str) -> None:
     w = await f.world()
     placed, _ = await f.delivered_order(w)
-    variables = {
-        "i": {
-            "orderId": f.gid("Order", placed.id),
-            "productId": f.gid("Product", w.item.id),
-            "rating": 4,
-        }
-    }
+    variables = _review(placed, w.item, rating=4)
     token = w.seller.token if who == "merchant" else w.agent.token
     assert (await api(REVIEW, variables, token=token)).error_codes == ["FORBIDDEN"]
