@@ -349,7 +349,7 @@ async def test_a_consumer_reviews_through_the_api(api) -> None:
 async def test_bad_review_inputs_are_refused(api, changes: dict, error: dict) -> None:
     w = await f.world()
     placed, _ = await f.delivered_order(w)
-    variables = _review(placed, w.item, rating=4, text="质量好", **changes)
+    variables = _review(placed, w.item, **{"rating": 4, "text": "质量好", **changes})
     payload = (await api(REVIEW, variables, token=w.buyer.token)).data["submitProductReview"]
     assert payload == {"review": None, "errors": [error]}
     assert not await ProductReview.exists()
