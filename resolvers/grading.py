@@ -10,6 +10,7 @@ from pinzhi.auth.scopes import scope, sees_merchant_internals
 from pinzhi.resolvers.common import attempt
 from pinzhi.resolvers.pagination import paginate
 from pinzhi.schema.base import Connection, pk_of
+from pinzhi.schema.enums import WarningState
 from pinzhi.schema.governance import PlatformRule
 from pinzhi.schema.grading import (
     Incentives,
@@ -73,7 +74,7 @@ async def merchant_warnings(
     info: Info,
     first: int | None = None,
     after: str | None = None,
-    state: str | None = None,
+    state: WarningState | None = None,
     merchant_id: strawberry.ID | None = None,
 ) -> Connection[MerchantWarning]:
     """Warnings in the viewer's scope: a merchant's own, or all for staff and regulators."""

@@ -18,6 +18,9 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# Primary keys are 32-bit integers: a cursor beyond them was never issued, and reaching the
+# database with it fails there instead of here.
+MAX_PK = 2**31 - 1
 
 
 def bad_input(message: str) -> GraphQLError:
@@ -28,15 +31,28 @@ def encode_cursor(pk: int) -> str:
     return base64.urlsafe_b64encode(f"k:{pk}".encode()).decode()
 
 
+def _invalid_cursor() -> GraphQLError:
+    return bad_input("游标无效 / Invalid cursor")
+
+
+def _cursor_pk(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(text)
+    pk = int(text)
+    if not 0 < pk <= MAX_PK:
+        raise ValueError(text)
+    return pk
+
+
 def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
         prefix, _, pk = raw.partition(":")
         if prefix != "k":
             raise ValueError
-        return int(pk)
+        return _cursor_pk(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_input("游标无效 / Invalid cursor") from None
+        raise _invalid_cursor() from None
 
 
 def page_size(first: int | None) -> int:
@@ -86,9 +102,9 @@ def decode_ranked_cursor(cursor: str) -> tuple[float, int]:
         number = float(value)
         if not math.isfinite(number):
             raise ValueError
-        return number, int(pk)
+        return number, _cursor_pk(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_input("游标无效 / Invalid cursor") from None
+        raise _invalid_cursor() from None
 
 
 async def paginate_ranked(

@@ -20,6 +20,8 @@ Penalty = strawberry.enum(models.Penalty)
 CourseTopic = strawberry.enum(models.CourseTopic)
 CertificateKind = strawberry.enum(models.CertificateKind)
 CertificateResult = strawberry.enum(models.CertificateResult)
+WarningState = strawberry.enum(models.WarningState)
+WarningLevel = strawberry.enum(models.WarningLevel)
 
 
 @strawberry.enum(description="The order of the products list (QS 7.2).")

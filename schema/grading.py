@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from pinzhi import models
 from pinzhi.schema.base import Node, UserError, to_global_id
+from pinzhi.schema.enums import WarningLevel, WarningState
 from pinzhi.schema.governance import PlatformRule
 
 
@@ -101,8 +102,8 @@ class MerchantWarning(Node):
     value: float
     threshold: float
     window_days: int
-    level: str
-    state: str
+    level: WarningLevel
+    state: WarningState
     rule_version: int
     created_at: datetime
     acknowledged_at: datetime | None
@@ -116,8 +117,8 @@ class MerchantWarning(Node):
             value=row.value,
             threshold=row.threshold,
             window_days=row.window_days,
-            level=str(row.level),
-            state=str(row.state),
+            level=row.level,
+            state=row.state,
             rule_version=row.rule_version,
             created_at=row.created_at,
             acknowledged_at=row.acknowledged_at,

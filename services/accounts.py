@@ -13,7 +13,7 @@ from pinzhi.models import Account, Role
 from pinzhi.services import validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 
 def normalise_email(email: str) -> str:
@@ -32,7 +32,7 @@ async def create_account(
     provider_id: int | None = None,
 ) -> Account:
     email = normalise_email(email)
-    if not EMAIL.match(email) or len(email) > 254:
+    if not EMAIL.fullmatch(email) or len(email) > 254 or not email.isprintable():
         raise ServiceError(ErrorCode.INVALID_INPUT, ("email",), "not an email address")
     if len(password or "") < MIN_PASSWORD_LENGTH or len(password) > 200:
         raise ServiceError(ErrorCode.WEAK_PASSWORD, ("password",))

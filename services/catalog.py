@@ -20,8 +20,8 @@ from pinzhi.services.errors import ErrorCode, ServiceError
 
 # Categories are lower-case slugs (food, mother_baby, ...), so that a key category cannot be
 # dodged by spelling it differently.
-CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,49}")
+CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_PRICE_MINOR = 10**12
 MAX_STOCK = 10**9
 MAX_ATTRIBUTES = 30
@@ -37,7 +37,7 @@ def _merchant_id(viewer: Viewer) -> int:
 
 def check_category(value: str | None, field: str = "category") -> str:
     cleaned = (value or "").strip().lower()
-    if not CATEGORY.match(cleaned):
+    if not CATEGORY.fullmatch(cleaned):
         raise ServiceError(ErrorCode.INVALID_INPUT, (field,), "a slug such as food or mother_baby")
     return cleaned
 
@@ -97,7 +97,7 @@ async def create_product(
     clean_category = check_category(category)
     clean_price = check_price(price_minor)
     clean_currency = (currency or "").strip().upper()
-    if not CURRENCY.match(clean_currency):
+    if not CURRENCY.fullmatch(clean_currency):
         raise ServiceError(ErrorCode.INVALID_INPUT, ("currency",), "an ISO 4217 code")
     clean_stock = check_stock(stock)
     clean_attributes = check_attributes(attributes)

@@ -43,7 +43,7 @@ async def file_complaint(
 ) -> Complaint:
     if viewer.role != Role.CONSUMER:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
-    text = validation.text(description, "description", min_len=5, max_len=2000)
+    text = validation.text(description, "description", min_len=5, max_len=2000, multiline=True)
     if (order_id is None) == (merchant_id is None):
         raise ServiceError(ErrorCode.INVALID_INPUT, ("orderId",), "give an order or a merchant")
     if order_id is not None:
@@ -125,7 +125,7 @@ async def handle_complaint(
         complaint = await lock_visible(viewer, Complaint, complaint_id, "complaintId")
         _require_assignee(viewer, complaint)
         if resolving:
-            text = validation.text(resolution, "resolution", max_len=2000)
+            text = validation.text(resolution, "resolution", max_len=2000, multiline=True)
             await state.move(
                 complaint,
                 ComplaintState.RESOLVED,
@@ -158,7 +158,7 @@ async def _promise(
     delay_reason: str | None,
     promised_by: datetime | None,
 ) -> None:
-    reason = validation.text(delay_reason, "delayReason", min_len=2, max_len=1000)
+    reason = validation.text(delay_reason, "delayReason", min_len=2, max_len=1000, multiline=True)
     limit = timedelta(days=rule.content["max_promise_days"])
     now = state.now()
     if promised_by is None or promised_by.tzinfo is None:

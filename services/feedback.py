@@ -18,7 +18,7 @@ from pinzhi.models import (
     OrderState,
     Role,
 )
-from pinzhi.services import monitoring, rules
+from pinzhi.services import monitoring, rules, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 
@@ -78,9 +78,9 @@ async def submit_feedback(
         raise ServiceError(
             ErrorCode.SCORE_OUT_OF_RANGE, ("score",), f"{scale['min_score']}–{scale['max_score']}"
         )
-    comment = (comment or "").strip()
-    if len(comment) > scale["max_comment_length"]:
-        raise ServiceError(ErrorCode.INVALID_INPUT, ("comment",), "too long")
+    comment = validation.text(
+        comment, "comment", min_len=0, max_len=int(scale["max_comment_length"]), multiline=True
+    )
     sid, merchant_id, consumer_id = await _subject(viewer, subject_type, subject_id)
     if await Feedback.filter(
         author_id=viewer.account_id, subject_type=subject_type, subject_id=sid

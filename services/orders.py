@@ -134,7 +134,7 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
     """Cancel before shipment: stock goes back, a pending payment fails, a paid one is
     refunded. Consumers cancel their own orders, merchants their shop's, staff any."""
     _require(viewer, Role.CONSUMER, Role.MERCHANT, Role.STAFF)
-    reason = (reason or "").strip()[:500]
+    reason = validation.text(reason, "reason", min_len=0, max_len=500, multiline=True)
     async with in_transaction():
         order = await lock_visible(viewer, Order, order_id, "orderId")
         await state.move(

@@ -22,7 +22,7 @@ from tortoise.exceptions import IntegrityError
 
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Order, OrderLine, OrderState, ProductReview, Role
-from pinzhi.services import rules
+from pinzhi.services import rules, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 
@@ -190,11 +190,9 @@ async def submit_review(
     }
     if not isinstance(rating, int) or not limits["min_rating"] <= rating <= limits["max_rating"]:
         raise ServiceError(ErrorCode.SCORE_OUT_OF_RANGE, ("rating",))
-    text = (text or "").strip()
-    if len(text) > limits["max_text_length"]:
-        raise ServiceError(
-            ErrorCode.INVALID_INPUT, ("text",), f"at most {limits['max_text_length']} characters"
-        )
+    text = validation.text(
+        text, "text", min_len=0, max_len=int(limits["max_text_length"]), multiline=True
+    )
     order = await get_visible(viewer, Order, order_id, "orderId")
     if order.state not in REVIEWABLE_ORDER_STATES:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("orderId",), "not received yet")

@@ -15,7 +15,7 @@ from pinzhi.services import audit, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
 
-CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,29}$")
+CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,29}")
 MIN_SCORE, MAX_SCORE = 0, 100
 ASSESSOR_DUTIES = frozenset({StaffDuty.ADMIN, StaffDuty.COMPLIANCE})
 
@@ -33,7 +33,7 @@ async def create_course(
     if not viewer.has_duty(StaffDuty.ADMIN):
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     code = (code or "").strip().upper()
-    if not CODE.match(code):
+    if not CODE.fullmatch(code):
         raise ServiceError(ErrorCode.INVALID_INPUT, ("code",), "2–30 of A–Z, 0–9, _ and -")
     title = validation.text(title, "title", min_len=2, max_len=200)
     if not MIN_SCORE <= pass_mark <= MAX_SCORE:

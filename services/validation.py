@@ -1,23 +1,59 @@
-"""Small input checks shared by the services."""
+"""Small input checks shared by the services.
+
+Text is checked after stripping surrounding blanks. Control characters are refused rather
+than stored: a name or number with a newline or NUL in it is a client bug or an attack,
+never data (multi-line fields may hold line breaks and tabs, nothing else).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pinzhi.services.errors import ErrorCode, ServiceError
 
-PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+PHONE = re.compile(r"\+?[0-9]{6,15}")
+# Separators people type inside phone numbers.
+PHONE_SEPARATORS = str.maketrans("", "", " -")
+MULTILINE_ALLOWED = frozenset("\n\t")
 
 
-def text(value: str | None, field: str, *, min_len: int = 1, max_len: int = 200) -> str:
+def _has_control(value: str, allowed: frozenset[str]) -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in value)
+
+
+Field = str | tuple[str, ...]
+
+
+def _path(field: Field) -> tuple[str, ...]:
+    return (field,) if isinstance(field, str) else field
+
+
+def text(
+    value: str | None,
+    field: Field,
+    *,
+    min_len: int = 1,
+    max_len: int = 200,
+    multiline: bool = False,
+) -> str:
+    """``value`` stripped, 1–``max_len`` characters; control characters are refused (line
+    breaks and tabs are allowed in ``multiline`` text, where ``\\r\\n`` becomes ``\\n``)."""
     cleaned = (value or "").strip()
+    if multiline:
+        cleaned = cleaned.replace("\r\n", "\n")
+    if _has_control(cleaned, MULTILINE_ALLOWED if multiline else frozenset()):
+        raise ServiceError(ErrorCode.INVALID_INPUT, _path(field), "control characters")
     if not (min_len <= len(cleaned) <= max_len):
-        raise ServiceError(ErrorCode.INVALID_INPUT, (field,), f"length must be {min_len}–{max_len}")
+        raise ServiceError(
+            ErrorCode.INVALID_INPUT, _path(field), f"length must be {min_len}–{max_len}"
+        )
     return cleaned
 
 
 def phone(value: str | None, field: str) -> str:
-    cleaned = (value or "").replace(" ", "").replace("-", "")
-    if not PHONE.match(cleaned):
+    """Digits with an optional leading +, 6–15 of them; spaces and hyphens are dropped."""
+    cleaned = (value or "").translate(PHONE_SEPARATORS)
+    if not PHONE.fullmatch(cleaned):
         raise ServiceError(ErrorCode.INVALID_INPUT, (field,), "not a phone number")
     return cleaned

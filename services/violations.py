@@ -35,7 +35,7 @@ from pinzhi.services.lookup import get_visible, lock_visible
 
 RULE_KEY = key_control.RULE_KEY
 MAX_EVIDENCE = 20
-URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 MAX_URL_LENGTH = 500
 
 
@@ -70,11 +70,11 @@ def _evidence(items: Sequence[Evidence]) -> list[dict[str, Any]]:
     cleaned = []
     for index, item in enumerate(items):
         path = ("evidence", str(index))
-        description = (item.description or "").strip()
-        if not 2 <= len(description) <= 1000:
-            raise ServiceError(ErrorCode.INVALID_INPUT, (*path, "description"), "length 2–1000")
+        description = validation.text(
+            item.description, (*path, "description"), min_len=2, max_len=1000, multiline=True
+        )
         url = (item.url or "").strip() or None
-        if url is not None and (len(url) > MAX_URL_LENGTH or not URL.match(url)):
+        if url is not None and (len(url) > MAX_URL_LENGTH or not URL.fullmatch(url)):
             raise ServiceError(ErrorCode.INVALID_INPUT, (*path, "url"), "not an http(s) URL")
         cleaned.append({"description": description, "url": url})
     return cleaned
@@ -147,7 +147,7 @@ async def decide_case(
     gives (a proposed penalty must be that step). Applies the penalty to the merchant and
     stores the rule version; the appeal deadline is ``decided_at + appeal_days``."""
     _require_compliance(viewer)
-    note = validation.text(note, "note", min_len=0, max_len=2000)
+    note = validation.text(note, "note", min_len=0, max_len=2000, multiline=True)
     decision = Decision(decision)
     if decision == Decision.DISMISSED and penalty is not None:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("penalty",), "a dismissed case has none")
@@ -222,7 +222,7 @@ async def appeal_case(viewer: Viewer, case_id: int | None, text: str) -> Violati
     """The merchant appeals a decision on its own case, once, before the deadline."""
     if viewer.role != Role.MERCHANT:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
-    text = validation.text(text, "text", min_len=5, max_len=2000)
+    text = validation.text(text, "text", min_len=5, max_len=2000, multiline=True)
     async with in_transaction():
         case = await lock_visible(viewer, ViolationCase, case_id or 0, "caseId")
         if case.appealed_at is not None or case.state in (
@@ -255,7 +255,7 @@ async def decide_appeal(
     """Uphold the decision, or overturn it: the deposit deduction is refunded and the key
     control this case caused is lifted."""
     _require_compliance(viewer)
-    note = validation.text(note, "note", min_len=0, max_len=2000)
+    note = validation.text(note, "note", min_len=0, max_len=2000, multiline=True)
     outcome = AppealOutcome(outcome)
     async with in_transaction():
         case, merchant = await _lock_case_and_merchant(viewer, case_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from pinzhi.models import MerchantWarning, PlatformRule, StaffDuty
 from pinzhi.services import merchant_grading, monitoring
 from tests import factories as f
@@ -156,3 +158,17 @@ async def test_only_admin_staff_publish_rules(api) -> None:
         result = await api(PUBLISH, {"i": {"key": "order.limits", "content": {}}}, token=token)
         assert result.error_codes == ["FORBIDDEN"]
     assert await PlatformRule.filter(version__gt=1).count() == 0
+
+
+@pytest.mark.parametrize("state", ["", "open", "CLOSED", "OPEN'--"])
+async def test_warning_state_outside_the_enum_is_a_validation_error(api, state: str) -> None:
+    """QS 6.1.2: the filter is the WarningState enum; anything else is refused before any
+    resolver runs, with a coded error (it used to reach the database as a string)."""
+    officer = await f.compliance_officer()
+    result = await api(
+        "query($s: WarningState) { merchantWarnings(state: $s) { nodes { id } } }",
+        {"s": state},
+        token=officer.token,
+    )
+    assert result.errors
+    assert "Internal error" not in str(result.errors)
