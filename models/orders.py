@@ -31,10 +31,16 @@ class Order(Model):
     # QS 6.2: the commission in force when the order was placed, in basis points.
     commission_bps = fields.IntField(default=0)
     commission_rule_version = fields.IntField(null=True)
+    # The client's key for this placement: a resubmission with the same key returns this
+    # order instead of reserving stock again; ``request_hash`` (keyed, it covers the
+    # recipient) tells a true retry from a reuse of the key for another order.
+    idempotency_key = fields.CharField(max_length=64, null=True)
+    request_hash = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "order"
         indexes = (("merchant_id", "id"), ("consumer_id", "id"))
+        unique_together = (("consumer_id", "idempotency_key"),)
 
 
 class OrderLine(Model):
@@ -63,6 +69,9 @@ class Payment(Model):
     currency = fields.CharField(max_length=3)
     idempotency_key = fields.CharField(max_length=64)
     provider_reference = fields.CharField(max_length=100, null=True)
+    # The provider's reported outcome, kept even after a refund: a retried confirmation
+    # is answered with it, a contradicting one refused.
+    confirmed_succeeded = fields.BooleanField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

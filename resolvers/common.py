@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from pinzhi.schema.base import UserError
 from pinzhi.services.errors import ServiceError
+from pinzhi.services.transactions import conflict_error, is_conflict
 
 R = TypeVar("R")
 
@@ -20,3 +21,9 @@ async def attempt(info: Info, action: Awaitable[R]) -> tuple[R | None, list[User
         return await action, []
     except ServiceError as error:
         return None, [UserError.of(error, info.context.language)]
+    except Exception as error:
+        # A transaction that lost a race (and its retry, where the service retries) rolled
+        # back: the client may try again.
+        if not is_conflict(error):
+            raise
+        return None, [UserError.of(conflict_error(), info.context.language)]

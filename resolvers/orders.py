@@ -77,17 +77,24 @@ async def shipment_list(
     return await paginate(query, first, after, lambda rows: [Shipment.from_row(r) for r in rows])
 
 
-async def _order_payload(info: Info, row: models.Order | None, errors: list) -> OrderPayload:
+async def _order_payload(
+    info: Info, row: models.Order | None, errors: list, replayed: bool = False
+) -> OrderPayload:
     if row is None:
         return OrderPayload(errors=errors)
-    return OrderPayload(order=Order.from_row(row))
+    return OrderPayload(order=Order.from_row(row), replayed=replayed)
 
 
 async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
     lines = [LineInput(pk_of(ln.product_id, "Product"), ln.quantity) for ln in input.lines]
     recipient = Recipient(input.recipient.name, input.recipient.phone, input.recipient.address)
-    row, errors = await attempt(info, orders.place_order(info.context.viewer, lines, recipient))
-    return await _order_payload(info, row, errors)
+    placed, errors = await attempt(
+        info,
+        orders.place_order(info.context.viewer, lines, recipient, input.idempotency_key),
+    )
+    if placed is None:
+        return OrderPayload(errors=errors)
+    return await _order_payload(info, placed.order, errors, placed.replayed)
 
 
 async def cancel_order(info: Info, input: CancelOrderInput) -> OrderPayload:
@@ -118,11 +125,11 @@ async def pay_order(info: Info, input: PayOrderInput) -> PaymentPayload:
     if result is None:
         return PaymentPayload(errors=errors)
     payment, created = result
-    return PaymentPayload(payment=Payment.from_row(payment), created=created)
+    return PaymentPayload(payment=Payment.from_row(payment), created=created, replayed=not created)
 
 
 async def confirm_payment(info: Info, input: ConfirmPaymentInput) -> PaymentPayload:
-    row, errors = await attempt(
+    result, errors = await attempt(
         info,
         payments.confirm_payment(
             info.context.viewer,
@@ -131,9 +138,10 @@ async def confirm_payment(info: Info, input: ConfirmPaymentInput) -> PaymentPayl
             input.provider_reference,
         ),
     )
-    if row is None:
+    if result is None:
         return PaymentPayload(errors=errors)
-    return PaymentPayload(payment=Payment.from_row(row))
+    row, replayed = result
+    return PaymentPayload(payment=Payment.from_row(row), replayed=replayed)
 
 
 async def ship_order(info: Info, input: ShipOrderInput) -> ShipmentPayload:

@@ -43,6 +43,13 @@ class RecipientInput:
 class PlaceOrderInput:
     lines: list[OrderLineInput]
     recipient: RecipientInput
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="8–64 characters chosen by the client per order it means to place: a "
+        "resubmission with the same key returns the first order (`replayed: true`) instead "
+        "of reserving stock again; the same key with other lines or recipient is refused "
+        "(IDEMPOTENCY_KEY_REUSED). Strongly recommended.",
+    )
 
 
 @strawberry.input
@@ -114,9 +121,13 @@ class SubmitFeedbackInput:
     comment: str = ""
 
 
+REPLAYED = "True when this repeats an earlier request's result, changing nothing."
+
+
 @strawberry.type
 class OrderPayload:
     order: Order | None = None
+    replayed: bool = strawberry.field(default=False, description=REPLAYED)
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -126,6 +137,7 @@ class PaymentPayload:
     created: bool = strawberry.field(
         default=False, description="False when an earlier payment was returned for the key."
     )
+    replayed: bool = strawberry.field(default=False, description=REPLAYED)
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -139,7 +151,9 @@ class ShipmentPayload:
 class TrackingEventPayload:
     event: TrackingEvent | None = None
     replayed: bool = strawberry.field(
-        default=False, description="True when this event id had been recorded already."
+        default=False,
+        description="True when this event id had been recorded already with the same "
+        "details: nothing changed.",
     )
     shipment: Shipment | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -186,7 +186,7 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         consumer = consumer_viewers[consumer_index]
         shelf = products[merchant_index]
         lines = [LineInput(shelf[counter % len(shelf)].id, 1 + counter % 3)]
-        order = await orders.place_order(consumer, lines, recipients[consumer_index])
+        order = (await orders.place_order(consumer, lines, recipients[consumer_index])).order
         if stage == "PENDING_PAYMENT":
             return order.id
         if stage == "CANCELLED":

@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     ENROLMENT_EXISTS = "ENROLMENT_EXISTS"
     REVIEW_EXISTS = "REVIEW_EXISTS"
     INVALID_VALIDITY = "INVALID_VALIDITY"
+    CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -66,8 +67,8 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "A payment for this order is already pending",
     ),
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (
-        "幂等键已用于其他订单",
-        "This idempotency key was used for another order",
+        "该幂等键已用于另一请求，参数不同",
+        "This idempotency key was used for a request with other parameters",
     ),
     ErrorCode.WRONG_PROVIDER_KIND: ("服务商类型不符", "The provider is of the wrong kind"),
     ErrorCode.TRACKING_NUMBER_TAKEN: ("运单号已被使用", "This tracking number is in use"),
@@ -103,6 +104,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.INVALID_VALIDITY: (
         "有效期无效：签发日期不能晚于今天，有效期须晚于签发日期",
         "Invalid dates: the issue date cannot be in the future and the expiry must follow it",
+    ),
+    ErrorCode.CONCURRENT_CHANGE: (
+        "同时有其他操作修改了相同数据，请重试",
+        "Another change to the same data happened at the same time; please retry",
     ),
 }
 

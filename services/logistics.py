@@ -22,12 +22,14 @@ from pinzhi.models import (
 from pinzhi.services import audit, monitoring, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
+from pinzhi.services.transactions import retry_on_conflict
 
 TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{4,64}")
 # Carrier clocks drift; an event further in the future than this is refused.
 CLOCK_SKEW = timedelta(minutes=5)
 
 
+@retry_on_conflict
 async def ship_order(
     viewer: Viewer, order_id: int, provider_id: int | None, tracking_number: str
 ) -> Shipment:
@@ -75,6 +77,7 @@ async def ship_order(
     return shipment
 
 
+@retry_on_conflict
 async def record_tracking_event(
     viewer: Viewer,
     shipment_id: int,
@@ -84,8 +87,9 @@ async def record_tracking_event(
     location: str = "",
     description: str = "",
 ) -> tuple[TrackingEvent, bool]:
-    """Record a carrier's event. Idempotent on the carrier's event id: a replay returns
-    the stored event and changes nothing. Returns the event and whether it is new."""
+    """Record a carrier's event. Idempotent on the carrier's event id: a replay with the
+    same details returns the stored event and changes nothing; the same id with other
+    details is refused (IDEMPOTENCY_KEY_REUSED). Returns the event and whether it is new."""
     if not viewer.is_logistics:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     external_id = validation.text(event_id, "eventId", max_len=100)
@@ -102,8 +106,15 @@ async def record_tracking_event(
         )
         if earlier is None:
             return None
-        if earlier.shipment_id != shipment_id:
-            raise ServiceError(ErrorCode.INVALID_INPUT, ("eventId",), "used for another shipment")
+        same = (
+            earlier.shipment_id == shipment_id
+            and earlier.status == status
+            and earlier.occurred_at == occurred_at
+            and earlier.location == location
+            and earlier.description == description
+        )
+        if not same:
+            raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("eventId",), "other details")
         return earlier, False
 
     if (seen := await replayed()) is not None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from pinzhi.auth.crypto import encrypt
+from pinzhi.auth.crypto import encrypt, keyed_hash
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Order,
@@ -21,6 +23,7 @@ from pinzhi.models import (
 from pinzhi.services import audit, incentives, monitoring, rules, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
+from pinzhi.services.transactions import retry_on_conflict
 
 
 @dataclass(frozen=True)
@@ -36,13 +39,44 @@ class Recipient:
     address: str
 
 
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    # True when an earlier placement with the same idempotency key was returned.
+    replayed: bool = False
+
+
 def _require(viewer: Viewer, *roles: Role) -> None:
     if viewer.role not in roles:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
 
 
-async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipient) -> Order:
-    """Check, reserve stock and create the order in one transaction."""
+def _request_hash(lines: list[LineInput], name: str, phone: str, address: str) -> str:
+    body = {
+        "lines": sorted([ln.product_id, ln.quantity] for ln in lines),
+        "to": [name, phone, address],
+    }
+    return keyed_hash("order-request", orjson.dumps(body).decode())
+
+
+async def _earlier(viewer: Viewer, key: str, request_hash: str) -> Placed | None:
+    order = await Order.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
+    if order is None:
+        return None
+    if order.request_hash != request_hash:
+        raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
+    return Placed(order, replayed=True)
+
+
+async def place_order(
+    viewer: Viewer,
+    lines: list[LineInput],
+    recipient: Recipient,
+    idempotency_key: str | None = None,
+) -> Placed:
+    """Check, reserve stock and create the order in one transaction. With an idempotency
+    key, a resubmission of the same order returns the first one (``replayed``) and the
+    same key with other lines or recipient is refused (``IDEMPOTENCY_KEY_REUSED``)."""
     _require(viewer, Role.CONSUMER)
     limits = (await rules.current("order.limits")).content
     if not lines:
@@ -63,8 +97,36 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
     name = validation.text(recipient.name, "recipient.name", max_len=50)
     phone = validation.phone(recipient.phone, "recipient.phone")
     address = validation.text(recipient.address, "recipient.address", min_len=5, max_len=300)
+    key = request_hash = None
+    if idempotency_key is not None:
+        key = validation.text(idempotency_key, "idempotencyKey", min_len=8, max_len=64)
+        request_hash = _request_hash(lines, name, phone, address)
+        if (earlier := await _earlier(viewer, key, request_hash)) is not None:
+            return earlier
+    try:
+        order = await _create(viewer, lines, name, phone, address, key, request_hash)
+    except IntegrityError:
+        # The same key raced in from a second request, whose order won: answer with it.
+        if key is None or request_hash is None:
+            raise
+        if (earlier := await _earlier(viewer, key, request_hash)) is None:
+            raise
+        return earlier
+    return Placed(order)
 
-    products = {p.id: p for p in await Product.filter(id__in=list(seen)).select_related("merchant")}
+
+@retry_on_conflict
+async def _create(
+    viewer: Viewer,
+    lines: list[LineInput],
+    name: str,
+    phone: str,
+    address: str,
+    key: str | None,
+    request_hash: str | None,
+) -> Order:
+    ids = [ln.product_id for ln in lines]
+    products = {p.id: p for p in await Product.filter(id__in=ids).select_related("merchant")}
     merchant_ids = set()
     for i, line in enumerate(lines):
         product = products.get(line.product_id)  # type: ignore[arg-type]
@@ -79,7 +141,9 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
     merchant = next(iter(products.values())).merchant
     incentive = await incentives.for_merchant(merchant, state.now())
     async with in_transaction():
-        for i, line in enumerate(lines):
+        # Rows are locked in product id order, whatever the order of the lines: two orders
+        # of the same products in opposite order would otherwise wait on each other.
+        for i, line in sorted(enumerate(lines), key=lambda item: item[1].product_id or 0):
             # The stock check and the reservation are one statement, so two buyers of the
             # last item cannot both get it.
             reserved = await Product.filter(
@@ -102,6 +166,8 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
             # QS 6.2: the commission in force when the order is placed stays with it.
             commission_bps=incentive.commission_bps,
             commission_rule_version=incentive.rule_version,
+            idempotency_key=key,
+            request_hash=request_hash,
         )
         await OrderLine.bulk_create(
             [
@@ -130,6 +196,7 @@ async def place_order(viewer: Viewer, lines: list[LineInput], recipient: Recipie
     return order
 
 
+@retry_on_conflict
 async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order:
     """Cancel before shipment: stock goes back, a pending payment fails, a paid one is
     refunded. Consumers cancel their own orders, merchants their shop's, staff any."""
@@ -146,7 +213,7 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
             data={"reason": reason},
             cancelled_at=state.now(),
         )
-        for line in await OrderLine.filter(order_id=order.id):
+        for line in await OrderLine.filter(order_id=order.id).order_by("product_id"):
             await Product.filter(id=line.product_id).update(stock=F("stock") + line.quantity)
         for payment in await Payment.filter(
             order_id=order.id, state__in=[PaymentState.PENDING, PaymentState.SUCCEEDED]
@@ -165,6 +232,7 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
     return order
 
 
+@retry_on_conflict
 async def confirm_receipt(viewer: Viewer, order_id: int) -> Order:
     _require(viewer, Role.CONSUMER)
     async with in_transaction():

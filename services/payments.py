@@ -18,8 +18,10 @@ from pinzhi.models import (
 from pinzhi.services import audit, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible, lock_visible
+from pinzhi.services.transactions import retry_on_conflict
 
 
+@retry_on_conflict
 async def pay_order(
     viewer: Viewer, order_id: int | None, provider_id: int | None, idempotency_key: str
 ) -> tuple[Payment, bool]:
@@ -30,9 +32,7 @@ async def pay_order(
     key = validation.text(idempotency_key, "idempotencyKey", min_len=8, max_len=64)
     earlier = await Payment.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
     if earlier is not None:
-        if earlier.order_id != order_id:
-            raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
-        return earlier, False
+        return _replay(earlier, order_id, provider_id), False
     if order_id is None:
         raise ServiceError(ErrorCode.NOT_FOUND, ("orderId",))
     provider = None if provider_id is None else await ServiceProvider.get_or_none(id=provider_id)
@@ -46,9 +46,7 @@ async def pay_order(
             # A retry with the same key that waited on the order lock: answer as a replay.
             raced = await Payment.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
             if raced is not None:
-                if raced.order_id != order.id:
-                    raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
-                return raced, False
+                return _replay(raced, order.id, provider.id), False
             if order.state != OrderState.PENDING_PAYMENT:
                 code = (
                     ErrorCode.ALREADY_PAID
@@ -79,16 +77,28 @@ async def pay_order(
     except IntegrityError:
         # The same key raced in from a second request: answer with the payment it made.
         earlier = await Payment.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
-        if earlier is None or earlier.order_id != order_id:
+        if earlier is None:
             raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",)) from None
-        return earlier, False
+        return _replay(earlier, order_id, provider_id), False
     return payment, True
 
 
+def _replay(earlier: Payment, order_id: int | None, provider_id: int | None) -> Payment:
+    """The payment an earlier request with the same key made, if this request is its retry:
+    the same key for another order or provider is refused."""
+    if earlier.order_id != order_id or earlier.provider_id != provider_id:
+        raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
+    return earlier
+
+
+@retry_on_conflict
 async def confirm_payment(
     viewer: Viewer, payment_id: int, succeeded: bool, provider_reference: str
-) -> Payment:
-    """The payment provider reports the outcome; success marks the order paid."""
+) -> tuple[Payment, bool]:
+    """The payment provider reports the outcome; success marks the order paid. The payment
+    id is the report's idempotency key: a retry with the same outcome and reference returns
+    the payment as it is (second value True, a replay); another outcome or reference for a
+    payment already reported is refused (IDEMPOTENCY_KEY_REUSED)."""
     if not viewer.is_payment:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     reference = validation.text(provider_reference, "providerReference", max_len=100)
@@ -98,6 +108,12 @@ async def confirm_payment(
         seen = await get_visible(viewer, Payment, payment_id, "paymentId")
         await Order.filter(id=seen.order_id).select_for_update().first()
         payment = await lock_visible(viewer, Payment, payment_id, "paymentId")
+        if payment.confirmed_succeeded is not None:
+            if payment.confirmed_succeeded == succeeded and payment.provider_reference == reference:
+                return payment, True
+            raise ServiceError(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED, ("paymentId",), "reported with another outcome"
+            )
         target = PaymentState.SUCCEEDED if succeeded else PaymentState.FAILED
         await state.move(
             payment,
@@ -107,6 +123,7 @@ async def confirm_payment(
             field="paymentId",
             data={"provider_reference": reference},
             provider_reference=reference,
+            confirmed_succeeded=succeeded,
         )
         if succeeded:
             order = await Order.filter(id=payment.order_id).select_for_update().get()
@@ -119,4 +136,4 @@ async def confirm_payment(
                 data={"payment_id": payment.id},
                 paid_at=state.now(),
             )
-    return payment
+    return payment, False

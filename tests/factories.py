@@ -100,7 +100,8 @@ RECIPIENT = Recipient("张三", "13812345678", "北京市朝阳区建国路 88 �
 
 
 async def order(buyer: Actor, item: Product, quantity: int = 1) -> Order:
-    return await orders.place_order(buyer.viewer, [LineInput(item.id, quantity)], RECIPIENT)
+    placed = await orders.place_order(buyer.viewer, [LineInput(item.id, quantity)], RECIPIENT)
+    return placed.order
 
 
 @dataclass

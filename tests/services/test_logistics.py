@@ -165,8 +165,9 @@ async def test_tracking_event_moves_the_shipment(db) -> None:
 
 
 async def test_replayed_tracking_event_changes_nothing(db) -> None:
-    """QS 9.6.2: the carrier's event id makes the push idempotent: the stored event comes
-    back with created False; no row and no audit event are added."""
+    """QS 9.6.2: the carrier's event id makes the push idempotent: a retry with the same
+    details returns the stored event with created False; no row and no audit event are
+    added."""
     w = await f.world()
     _, shipment = await f.shipped_order(w)
     at = _now() - timedelta(minutes=1)
@@ -176,17 +177,52 @@ async def test_replayed_tracking_event_changes_nothing(db) -> None:
     events, audits = await TrackingEvent.all().count(), await _audit_count()
 
     again, created = await logistics.record_tracking_event(
-        w.carrier_actor.viewer,
-        shipment.id,
-        "EV-REPLAY",
-        ShipmentState.DELIVERED,  # a replay with different content is still the same event
-        _now(),
-        "上海",
+        w.carrier_actor.viewer, shipment.id, "EV-REPLAY", ShipmentState.IN_TRANSIT, at, "杭州"
     )
 
     assert created is False
     assert again.id == first.id and again.status == ShipmentState.IN_TRANSIT
-    assert again.location == "杭州"
+    assert await TrackingEvent.all().count() == events
+    assert await _audit_count() == audits
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"status": ShipmentState.DELIVERED},
+        {"location": "上海"},
+        {"description": "另一件事"},
+        {"occurred_at": timedelta(seconds=1)},
+    ],
+)
+async def test_the_same_event_id_with_other_details_is_refused(db, changed: dict) -> None:
+    """QS 9.6.2: an event id reused for different details is not a retry: refused with
+    IDEMPOTENCY_KEY_REUSED, and the first event, the shipment and the trail stay as they
+    were."""
+    w = await f.world()
+    _, shipment = await f.shipped_order(w)
+    at = _now() - timedelta(minutes=1)
+    sent = {"status": ShipmentState.IN_TRANSIT, "location": "杭州", "description": ""}
+    await logistics.record_tracking_event(
+        w.carrier_actor.viewer, shipment.id, "EV-REUSED", sent["status"], at, "杭州"
+    )
+    events, audits = await TrackingEvent.all().count(), await _audit_count()
+    shift = changed.pop("occurred_at", timedelta(0))
+    retry = {**sent, **changed}
+
+    with pytest.raises(ServiceError) as raised:
+        await logistics.record_tracking_event(
+            w.carrier_actor.viewer,
+            shipment.id,
+            "EV-REUSED",
+            retry["status"],
+            at + shift,
+            retry["location"],
+            retry["description"],
+        )
+
+    assert raised.value.code == ErrorCode.IDEMPOTENCY_KEY_REUSED
+    assert raised.value.field == ["eventId"]
     assert await TrackingEvent.all().count() == events
     assert await _audit_count() == audits
     assert (await Shipment.get(id=shipment.id)).state == ShipmentState.IN_TRANSIT
@@ -207,7 +243,7 @@ async def test_same_event_id_for_another_shipment_is_refused(db) -> None:
             w.carrier_actor.viewer, two.id, "EV-SHARED", ShipmentState.IN_TRANSIT, _now()
         )
 
-    assert raised.value.code == ErrorCode.INVALID_INPUT
+    assert raised.value.code == ErrorCode.IDEMPOTENCY_KEY_REUSED
     assert raised.value.field == ["eventId"]
     assert await TrackingEvent.filter(shipment_id=two.id).count() == 0
     assert (await Shipment.get(id=two.id)).state == ShipmentState.CREATED

@@ -38,7 +38,7 @@ async def test_place_order_reserves_stock_and_records_the_placement(db) -> None:
     buyer = await f.consumer()
     item = await f.product(shop, stock=5, price=1250)
 
-    placed = await orders.place_order(buyer.viewer, [LineInput(item.id, 3)], f.RECIPIENT)
+    placed = (await orders.place_order(buyer.viewer, [LineInput(item.id, 3)], f.RECIPIENT)).order
 
     assert placed.state == OrderState.PENDING_PAYMENT
     assert placed.total_minor == 3750 and placed.currency == "CNY"
@@ -73,9 +73,11 @@ async def test_quantity_at_the_limits_is_accepted(db) -> None:
     item = await f.product(shop, stock=1000)
     other = await f.product(shop, stock=1)
 
-    placed = await orders.place_order(
-        buyer.viewer, [LineInput(item.id, 999), LineInput(other.id, 1)], f.RECIPIENT
-    )
+    placed = (
+        await orders.place_order(
+            buyer.viewer, [LineInput(item.id, 999), LineInput(other.id, 1)], f.RECIPIENT
+        )
+    ).order
 
     assert (await Product.get(id=item.id)).stock == 1
     assert (await Product.get(id=other.id)).stock == 0
@@ -184,9 +186,11 @@ async def test_too_many_lines_is_refused_by_the_published_rule(db) -> None:
     assert error.code == ErrorCode.TOO_MANY_LINES
     assert error.field == ["lines"]
     # Exactly the limit is fine.
-    placed = await orders.place_order(
-        buyer.viewer, [LineInput(p.id, 1) for p in items[:50]], f.RECIPIENT
-    )
+    placed = (
+        await orders.place_order(
+            buyer.viewer, [LineInput(p.id, 1) for p in items[:50]], f.RECIPIENT
+        )
+    ).order
     assert await OrderLine.filter(order_id=placed.id).count() == 50
 
 
@@ -238,7 +242,7 @@ async def test_two_buyers_racing_for_the_last_item_one_wins(db) -> None:
         return_exceptions=True,
     )
 
-    won = [r for r in results if isinstance(r, Order)]
+    won = [r for r in results if isinstance(r, orders.Placed)]
     lost = [r for r in results if isinstance(r, BaseException)]
     assert len(won) == 1 and len(lost) == 1, results
     assert isinstance(lost[0], ServiceError)
@@ -361,3 +365,101 @@ async def test_two_cancellations_at_once_restore_stock_once(db) -> None:
     assert refused[0].code == ErrorCode.ILLEGAL_TRANSITION
     assert (await Product.get(id=w.item.id)).stock == 100
     assert await AuditEvent.filter(entity_type="Order", entity_id=placed.id).count() == 2
+
+
+# --- idempotent placement ----------------------------------------------------------------
+
+
+async def test_a_resubmitted_order_with_its_key_reserves_stock_once(db) -> None:
+    """QS 9.1.1: a double submit (the same key, lines and recipient) returns the first
+    order, marked as a replay: one order, one reservation, one traced placement."""
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await f.product(shop, stock=5)
+    lines = [LineInput(item.id, 2)]
+
+    first = await orders.place_order(buyer.viewer, lines, f.RECIPIENT, "order-key-0001")
+    again = await orders.place_order(buyer.viewer, lines, f.RECIPIENT, "order-key-0001")
+
+    assert first.replayed is False and again.replayed is True
+    assert again.order.id == first.order.id
+    assert (await Product.get(id=item.id)).stock == 3
+    assert await Order.all().count() == 1
+    assert await AuditEvent.filter(entity_type="Order").count() == 1
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"quantity": 3},
+        {"recipient": Recipient("李四", "13812345678", "北京市朝阳区建国路 88 号")},
+    ],
+)
+async def test_the_same_order_key_for_another_order_is_refused(db, other: dict) -> None:
+    """QS 9.1.1: reusing a key with other lines or another recipient is
+    IDEMPOTENCY_KEY_REUSED, and changes nothing."""
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await f.product(shop, stock=5)
+    await orders.place_order(buyer.viewer, [LineInput(item.id, 2)], f.RECIPIENT, "order-key-0002")
+
+    lines = [LineInput(item.id, other.get("quantity", 2))]
+    error = await _refused_with_key(buyer, lines, other.get("recipient", f.RECIPIENT))
+
+    assert error.code == ErrorCode.IDEMPOTENCY_KEY_REUSED
+    assert error.field == ["idempotencyKey"]
+
+
+async def _refused_with_key(buyer, lines, recipient) -> ServiceError:  # type: ignore[no-untyped-def]
+    before = await _snapshot()
+    with pytest.raises(ServiceError) as raised:
+        await orders.place_order(buyer.viewer, lines, recipient, "order-key-0002")
+    assert await _snapshot() == before
+    return raised.value
+
+
+async def test_order_keys_belong_to_their_consumer(db) -> None:
+    """Two consumers may choose the same key: each gets its own order."""
+    shop, _ = await f.merchant()
+    item = await f.product(shop, stock=5)
+    one, two = await f.consumer(), await f.consumer("李四", "13987654321")
+
+    first = await orders.place_order(one.viewer, [LineInput(item.id, 1)], f.RECIPIENT, "shared-key")
+    second = await orders.place_order(
+        two.viewer, [LineInput(item.id, 1)], f.RECIPIENT, "shared-key"
+    )
+
+    assert first.order.id != second.order.id and not second.replayed
+
+
+async def test_a_double_submit_racing_in_reserves_stock_once(db) -> None:
+    """QS 9.1.1: the second of two simultaneous submissions with one key is answered with the
+    first's order, not a second reservation."""
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await f.product(shop, stock=5)
+    lines = [LineInput(item.id, 1)]
+
+    results = await asyncio.gather(
+        *(orders.place_order(buyer.viewer, lines, f.RECIPIENT, "order-key-race") for _ in range(4))
+    )
+
+    assert len({r.order.id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert (await Product.get(id=item.id)).stock == 4
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 65, "key\nwith newline"])
+async def test_a_malformed_order_key_is_refused(db, key: str) -> None:
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await f.product(shop, stock=5)
+    error = await _refused_key(buyer, item, key)
+    assert error.code == ErrorCode.INVALID_INPUT and error.field == ["idempotencyKey"]
+
+
+async def _refused_key(buyer, item, key) -> ServiceError:  # type: ignore[no-untyped-def]
+    with pytest.raises(ServiceError) as raised:
+        await orders.place_order(buyer.viewer, [LineInput(item.id, 1)], f.RECIPIENT, key)
+    assert await Order.all().count() == 0
+    return raised.value

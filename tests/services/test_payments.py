@@ -177,9 +177,11 @@ async def test_confirm_marks_the_order_paid(db) -> None:
     placed = await f.order(w.buyer, w.item)
     payment, _ = await payments.pay_order(w.buyer.viewer, placed.id, w.payer.id, "key-confirm")
 
-    confirmed = await payments.confirm_payment(w.payer_actor.viewer, payment.id, True, "SP-77")
+    confirmed, replayed = await payments.confirm_payment(
+        w.payer_actor.viewer, payment.id, True, "SP-77"
+    )
 
-    assert confirmed.state == PaymentState.SUCCEEDED
+    assert confirmed.state == PaymentState.SUCCEEDED and replayed is False
     stored = await Payment.get(id=payment.id)
     assert stored.state == PaymentState.SUCCEEDED and stored.provider_reference == "SP-77"
     order = await Order.get(id=placed.id)
@@ -217,17 +219,22 @@ async def test_logistics_provider_cannot_confirm_payments(db) -> None:
     assert (await Payment.get(id=payment.id)).state == PaymentState.PENDING
 
 
-async def test_confirm_twice_is_illegal(db) -> None:
-    """QS 9.1.1: a settled payment's outcome cannot be reported again."""
+async def test_a_retried_confirmation_is_a_replay_and_a_contradicting_one_refused(db) -> None:
+    """QS 9.1.1, 9.6.2: the payment id is the report's idempotency key. The provider's retry
+    (same outcome, same reference) returns the payment unchanged, marked as a replay; a
+    report with another outcome or reference is IDEMPOTENCY_KEY_REUSED, and nothing moves."""
     w = await f.world()
     placed = await f.order(w.buyer, w.item)
     payment, _ = await payments.pay_order(w.buyer.viewer, placed.id, w.payer.id, "key-twice-1")
     await payments.confirm_payment(w.payer_actor.viewer, payment.id, True, "SP-1")
 
-    for succeeded in (True, False):
+    again, replayed = await payments.confirm_payment(w.payer_actor.viewer, payment.id, True, "SP-1")
+    assert replayed is True and again.state == PaymentState.SUCCEEDED
+    for succeeded, reference in ((True, "SP-2"), (False, "SP-1"), (False, "SP-2")):
         with pytest.raises(ServiceError) as raised:
-            await payments.confirm_payment(w.payer_actor.viewer, payment.id, succeeded, "SP-2")
-        assert raised.value.code == ErrorCode.ILLEGAL_TRANSITION
+            await payments.confirm_payment(w.payer_actor.viewer, payment.id, succeeded, reference)
+        assert raised.value.code == ErrorCode.IDEMPOTENCY_KEY_REUSED
+        assert raised.value.field == ["paymentId"]
 
     stored = await Payment.get(id=payment.id)
     assert stored.state == PaymentState.SUCCEEDED and stored.provider_reference == "SP-1"
@@ -241,7 +248,7 @@ async def test_failed_payment_leaves_order_pending_and_allows_a_new_attempt(db) 
     placed = await f.order(w.buyer, w.item)
     first, _ = await payments.pay_order(w.buyer.viewer, placed.id, w.payer.id, "key-fail-01")
 
-    failed = await payments.confirm_payment(w.payer_actor.viewer, first.id, False, "DECLINED")
+    failed, _ = await payments.confirm_payment(w.payer_actor.viewer, first.id, False, "DECLINED")
 
     assert failed.state == PaymentState.FAILED
     order = await Order.get(id=placed.id)
@@ -347,7 +354,7 @@ async def test_confirmation_racing_a_cancellation_never_deadlocks(db) -> None:
         assert isinstance(cancelled, Order), cancelled
         assert (await Order.get(id=placed.id)).state == OrderState.CANCELLED
         settled = (await Payment.get(id=payment.id)).state
-        if isinstance(confirmed, Payment):
+        if isinstance(confirmed, tuple):
             assert settled == PaymentState.REFUNDED
         else:
             assert isinstance(confirmed, ServiceError), repr(confirmed)
