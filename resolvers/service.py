@@ -73,7 +73,13 @@ async def file_complaint(info: Info, input: FileComplaintInput) -> ComplaintPayl
         merchant_pk = 0
     row, errors = await attempt(
         info,
-        complaints.file_complaint(info.context.viewer, order_pk, merchant_pk, input.description),
+        complaints.file_complaint(
+            info.context.viewer,
+            order_pk,
+            merchant_pk,
+            input.description,
+            models.ComplaintCategory(input.category),
+        ),
     )
     return _complaint_payload(row, errors)
 
@@ -95,6 +101,8 @@ async def handle_complaint(info: Info, input: HandleComplaintInput) -> Complaint
             resolution=input.resolution,
             delay_reason=input.delay_reason,
             promised_by=input.promised_by,
+            upheld=input.upheld,
+            category=models.ComplaintCategory(input.category) if input.category else None,
         ),
     )
     return _complaint_payload(row, errors)

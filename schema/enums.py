@@ -13,6 +13,11 @@ OrderState = strawberry.enum(models.OrderState)
 PaymentState = strawberry.enum(models.PaymentState)
 ShipmentState = strawberry.enum(models.ShipmentState)
 ComplaintState = strawberry.enum(models.ComplaintState)
+ComplaintCategory = strawberry.enum(
+    models.ComplaintCategory,
+    description="What a complaint is about: QUALITY (the product's quality), NOT_AS_DESCRIBED "
+    "(differs from its listing), DELIVERY, SERVICE, OTHER (QS 6.1.1, 7.1.1).",
+)
 FeedbackSubject = strawberry.enum(models.FeedbackSubject)
 ViolationType = strawberry.enum(models.ViolationType)
 ViolationState = strawberry.enum(models.ViolationState)

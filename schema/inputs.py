@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from pinzhi.schema.base import UserError
-from pinzhi.schema.enums import FeedbackSubject, ShipmentState
+from pinzhi.schema.enums import ComplaintCategory, FeedbackSubject, ShipmentState
 from pinzhi.schema.orders import Order, Payment, Shipment, TrackingEvent
 from pinzhi.schema.service import Complaint, Feedback
 
@@ -95,6 +95,10 @@ class CancelOrderInput:
 @strawberry.input
 class FileComplaintInput:
     description: str
+    category: ComplaintCategory = strawberry.field(
+        description="What it is about; quality and not-as-described complaints about an order "
+        "count in the product's grade once upheld."
+    )
     order_id: strawberry.ID | None = None
     merchant_id: strawberry.ID | None = None
 
@@ -108,6 +112,16 @@ class HandleComplaintInput:
     )
     promised_by: datetime | None = strawberry.field(
         default=None, description="When the result will be given; within the rule's limit."
+    )
+    upheld: bool | None = strawberry.field(
+        default=None,
+        description="Required with a resolution: whether the consumer was right. Only an "
+        "upheld complaint counts against the merchant's and the product's grade.",
+    )
+    category: ComplaintCategory | None = strawberry.field(
+        default=None,
+        description="With a resolution: the category as found, if the consumer's "
+        "was wrong (traced).",
     )
 
 

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from pinzhi import models
 from pinzhi.schema.base import Node, Preloadable, relation, to_global_id
 from pinzhi.schema.catalog import Merchant, merchant_of
-from pinzhi.schema.enums import ComplaintState, FeedbackSubject, Role
+from pinzhi.schema.enums import ComplaintCategory, ComplaintState, FeedbackSubject, Role
 from pinzhi.schema.orders import Order
 from pinzhi.services.complaints import is_overdue
 
@@ -18,6 +18,10 @@ from pinzhi.services.complaints import is_overdue
 @strawberry.type(description="A consumer's complaint about an order or a merchant (QS 9.2.4).")
 class Complaint(Preloadable, Node):
     state: ComplaintState
+    category: ComplaintCategory
+    upheld: bool | None = strawberry.field(
+        description="Whether the resolution found the consumer right; null until resolved."
+    )
     description: str
     resolution: str
     delay_reason: str
@@ -38,6 +42,8 @@ class Complaint(Preloadable, Node):
             order_pk=row.order_id,
             merchant_pk=row.merchant_id,
             state=row.state,
+            category=row.category,
+            upheld=row.upheld,
             description=row.description,
             resolution=row.resolution,
             delay_reason=row.delay_reason,

@@ -57,7 +57,7 @@ async def file_complaint(
             merchant_id=merchant_id,
             order_id=order_id,
             description=text,
-            category=category,
+            category=ComplaintCategory(category),
         )
         await audit.append(
             "Complaint",
@@ -66,7 +66,7 @@ async def file_complaint(
             actor=viewer,
             new=True,
             to_state=str(ComplaintState.OPEN),
-            data={"order_id": order_id, "merchant_id": merchant_id},
+            data={"order_id": order_id, "merchant_id": merchant_id, "category": str(category)},
         )
     return complaint
 
@@ -105,12 +105,14 @@ async def handle_complaint(
     resolution: str | None = None,
     delay_reason: str | None = None,
     promised_by: datetime | None = None,
-    upheld: bool = True,
+    upheld: bool | None = None,
+    category: ComplaintCategory | None = None,
 ) -> Complaint:
     """QS 9.2.4: resolve now (a resolution), or explain why not and promise a date
     (a reason and a date within the rule's limit). Nothing in between is accepted.
-    A resolution says whether the consumer was right (``upheld``): an upheld complaint
-    about an order counts as an order defect in the merchant's grade (QS 6.1.1)."""
+    A resolution must say whether the consumer was right (``upheld``): only an upheld
+    complaint counts against the merchant's and the product's grade (QS 6.1.1, 7.1.1), so
+    nothing is upheld by default. It may also correct the consumer's ``category``."""
     _require_customer_service(viewer)
     resolving = resolution is not None and resolution.strip() != ""
     promising = delay_reason is not None or promised_by is not None
@@ -120,28 +122,38 @@ async def handle_complaint(
             ("resolution",),
             "give a resolution, or a reason and a promised date",
         )
+    if resolving and upheld is None:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("upheld",), "say whether it is upheld")
+    if promising and (upheld is not None or category is not None):
+        field = "upheld" if upheld is not None else "category"
+        raise ServiceError(ErrorCode.INVALID_INPUT, (field,), "decided with the resolution")
     rule = await rules.current("complaint.handling")
     async with in_transaction():
         complaint = await lock_visible(viewer, Complaint, complaint_id, "complaintId")
         _require_assignee(viewer, complaint)
         if resolving:
             text = validation.text(resolution, "resolution", max_len=2000, multiline=True)
+            data: dict[str, object] = {
+                "on_the_spot": complaint.promised_by is None,
+                "upheld": upheld,
+                "rule_version": rule.version,
+            }
+            final = ComplaintCategory(category or complaint.category)
+            if final != complaint.category:
+                data["category"] = [str(complaint.category), str(final)]
             await state.move(
                 complaint,
                 ComplaintState.RESOLVED,
                 actor=viewer,
                 action="resolved",
                 field="complaintId",
-                data={
-                    "on_the_spot": complaint.promised_by is None,
-                    "upheld": upheld,
-                    "rule_version": rule.version,
-                },
+                data=data,
                 resolution=text,
                 resolved_at=state.now(),
                 assignee_id=viewer.account_id,
                 rule_version=rule.version,
                 upheld=upheld,
+                category=final,
             )
         else:
             await _promise(viewer, complaint, rule, delay_reason, promised_by)

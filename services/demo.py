@@ -18,6 +18,7 @@ from pinzhi.auth.viewer import Viewer, viewer_of
 from pinzhi.models import (
     Account,
     ApiKey,
+    ComplaintCategory,
     FeedbackSubject,
     Merchant,
     Product,
@@ -237,13 +238,24 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
     # About the food shop (two) and the beauty shop (one): the baby shop keeps a clean record.
     (c0, _, o0), (c1, _, o1), (c2, m2, _) = completed[4], completed[1], completed[-1]
     first = await complaints.file_complaint(
-        consumer_viewers[c0], o0, None, "包装破损，商品有划痕 / Damaged packaging, scratched item"
+        consumer_viewers[c0],
+        o0,
+        None,
+        "包装破损，商品有划痕 / Damaged packaging, scratched item",
+        ComplaintCategory.QUALITY,
     )
     await complaints.handle_complaint(
-        agent, first.id, resolution="已补发新品并致歉 / Replacement sent with apologies"
+        agent,
+        first.id,
+        resolution="已补发新品并致歉 / Replacement sent with apologies",
+        upheld=True,
     )
     second = await complaints.file_complaint(
-        consumer_viewers[c1], o1, None, "发票信息有误 / Wrong invoice details"
+        consumer_viewers[c1],
+        o1,
+        None,
+        "发票信息有误 / Wrong invoice details",
+        ComplaintCategory.SERVICE,
     )
     await complaints.take_complaint(agent, second.id)
     await complaints.handle_complaint(
@@ -253,7 +265,11 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         promised_by=now() + timedelta(days=3),
     )
     await complaints.file_complaint(
-        consumer_viewers[c2], None, merchant_viewers[m2].merchant_id, "客服回复慢 / Slow replies"
+        consumer_viewers[c2],
+        None,
+        merchant_viewers[m2].merchant_id,
+        "客服回复慢 / Slow replies",
+        ComplaintCategory.SERVICE,
     )
     progress("  complaints: 3 (resolved, promised, open)")
 

@@ -104,8 +104,11 @@ def _service(facts: MerchantFacts, rule: dict[str, Any]) -> dict[str, Any]:
     decided = svc.handled_in_time + svc.handled_late
     values = {
         "complaint_timeliness": round(svc.handled_in_time / decided, 4) if decided else None,
+        # Upheld complaints only: a complaint found groundless is no mark against the shop.
         "complaint_rate": (
-            round(svc.complaints / facts.operation.orders, 4) if facts.operation.orders else None
+            round(svc.upheld_complaints / facts.operation.orders, 4)
+            if facts.operation.orders
+            else None
         ),
         "satisfaction": (
             round(svc.satisfaction_sum / svc.satisfaction_count, 2)
@@ -115,7 +118,14 @@ def _service(facts: MerchantFacts, rule: dict[str, Any]) -> dict[str, Any]:
     }
     # The input list is rule data: a new indicator joins by adding its bounds to the rule.
     scores = [linear(values.get(name), **bounds) for name, bounds in s.items()]
-    return {"score": mean(scores), "inputs": {**values, "complaints": svc.complaints}}
+    return {
+        "score": mean(scores),
+        "inputs": {
+            **values,
+            "complaints": svc.complaints,
+            "upheld_complaints": svc.upheld_complaints,
+        },
+    }
 
 
 def compute(

@@ -61,6 +61,9 @@ class Operation:
 @dataclass
 class Service:
     complaints: int = 0
+    # Complaints whose resolution found the consumer right: the only ones held against the
+    # merchant (QS 6.1.1); a complaint still open or found groundless is not.
+    upheld_complaints: int = 0
     handled_in_time: int = 0
     handled_late: int = 0
     satisfaction_sum: int = 0
@@ -150,15 +153,17 @@ async def operation_counts(
 async def service_counts(
     since: datetime, now: datetime, merchant_ids: list[int] | None = None
 ) -> dict[int, Service]:
-    """Complaints filed in the window and whether each was handled on the spot or by its
-    promised date (QS 9.2.4); satisfaction from merchant and order feedback (QS 10.2)."""
+    """Complaints filed in the window, those upheld, and whether each was handled on the
+    spot or by its promised date (QS 9.2.4); satisfaction from merchant and order feedback
+    (QS 10.2)."""
     result: dict[int, Service] = defaultdict(Service)
     complaints = await Complaint.filter(_in(merchant_ids), created_at__gte=since).values_list(
-        "merchant_id", "state", "promised_by", "resolved_at"
+        "merchant_id", "state", "promised_by", "resolved_at", "upheld"
     )
-    for merchant_id, state, promised_by, resolved_at in complaints:
+    for merchant_id, state, promised_by, resolved_at, upheld in complaints:
         svc = result[merchant_id]
         svc.complaints += 1
+        svc.upheld_complaints += upheld is True
         if state == ComplaintState.RESOLVED:
             on_time = promised_by is None or (
                 resolved_at is not None and resolved_at <= promised_by

@@ -109,15 +109,11 @@ async def load_facts(
     for row in order_counts:
         if row["product_id"] in facts:
             facts[row["product_id"]].orders = int(row["n"])
-    # Complaints about an order count for each product in it; a complaint the resolution
-    # found groundless (upheld = false) does not count.
+    # Complaints about an order count for each product in it once upheld: one still open
+    # or found groundless does not count (QS 7.1.1 after-sales data).
     complaint_counts = (
         await only(
-            Complaint.filter(
-                Q(upheld__isnull=True) | Q(upheld=True),
-                category__in=COUNTED_COMPLAINTS,
-                **sold,
-            ),
+            Complaint.filter(upheld=True, category__in=COUNTED_COMPLAINTS, **sold),
             "order__lines__product_id",
         )
         .annotate(n=Count("id", distinct=True))

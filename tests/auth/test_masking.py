@@ -206,7 +206,7 @@ mutation($id: ID!) {{
 }}"""
 RESOLVE = """
 mutation($id: ID!) {
-  handleComplaint(input: {complaintId: $id, resolution: "已补发 / reshipped"}) {
+  handleComplaint(input: {complaintId: $id, resolution: "已补发 / reshipped", upheld: true}) {
     complaint { state } errors { code } }
 }"""
 

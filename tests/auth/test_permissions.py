@@ -242,7 +242,13 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
     "fileComplaint": (
         "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) "
         "{ complaint { id } errors { code field } } }",
-        lambda s: {"i": {"orderId": f.gid("Order", s.paid.id), "description": "迟迟不发货 probe"}},
+        lambda s: {
+            "i": {
+                "orderId": f.gid("Order", s.paid.id),
+                "description": "迟迟不发货 probe",
+                "category": "DELIVERY",
+            }
+        },
     ),
     "takeComplaint": (
         "mutation($id: ID!) { takeComplaint(complaintId: $id) "
@@ -256,6 +262,7 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
             "i": {
                 "complaintId": f.gid("Complaint", s.complaint.id),
                 "resolution": "已补发 / reshipped",
+                "upheld": True,
             }
         },
     ),
@@ -490,7 +497,7 @@ async def test_consumer_cannot_pay_receive_complain_or_rate_another_consumers_or
         ("confirmReceipt", {"id": other_shipped}, ["orderId"]),
         (
             "fileComplaint",
-            {"i": {"orderId": other, "description": "不是我的订单 cross"}},
+            {"i": {"orderId": other, "description": "不是我的订单 cross", "category": "OTHER"}},
             ["orderId"],
         ),
         (

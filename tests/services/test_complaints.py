@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pinzhi.models import AuditEvent, Complaint, ComplaintState, StaffDuty
-from pinzhi.services import audit, complaints, rules
+from pinzhi.models import AuditEvent, Complaint, ComplaintCategory, ComplaintState, StaffDuty
+from pinzhi.services import audit, complaints, merchant_grading, rules
 from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
@@ -80,7 +80,7 @@ async def test_resolve_on_the_spot(db) -> None:
     rule = await rules.current("complaint.handling")
 
     handled = await complaints.handle_complaint(
-        w.agent.viewer, complaint.id, resolution="已退款 Refunded in full"
+        w.agent.viewer, complaint.id, resolution="已退款 Refunded in full", upheld=True
     )
 
     assert handled.state == ComplaintState.RESOLVED
@@ -126,7 +126,9 @@ async def test_promise_with_reason_and_date(db) -> None:
     assert trail[2].data["rule_version"] == 1
 
     # The promise is kept later: the resolution is no longer on the spot.
-    await complaints.handle_complaint(w.agent.viewer, complaint.id, resolution="已换货 Replaced")
+    await complaints.handle_complaint(
+        w.agent.viewer, complaint.id, resolution="已换货 Replaced", upheld=True
+    )
     trail = await audit.trail("Complaint", complaint.id)
     assert trail[-1].action == "resolved" and trail[-1].data["on_the_spot"] is False
     assert (await Complaint.get(id=complaint.id)).state == ComplaintState.RESOLVED
@@ -246,7 +248,9 @@ async def test_promised_complaint_past_its_date_is_overdue(db) -> None:
     await Complaint.filter(id=complaint.id).update(promised_by=_now() - timedelta(hours=1))
     assert complaints.is_overdue(await Complaint.get(id=complaint.id)) is True
     # Resolved late is no longer overdue.
-    await complaints.handle_complaint(w.agent.viewer, complaint.id, resolution="已处理")
+    await complaints.handle_complaint(
+        w.agent.viewer, complaint.id, resolution="已处理", upheld=True
+    )
     assert complaints.is_overdue(await Complaint.get(id=complaint.id)) is False
 
 
@@ -294,7 +298,9 @@ async def test_second_agent_cannot_handle_a_taken_case(db) -> None:
     audits = await AuditEvent.filter(entity_type="Complaint").count()
 
     with pytest.raises(ServiceError) as raised:
-        await complaints.handle_complaint(other_agent.viewer, complaint.id, resolution="抢着办")
+        await complaints.handle_complaint(
+            other_agent.viewer, complaint.id, resolution="抢着办", upheld=True
+        )
     assert raised.value.code == ErrorCode.NOT_ELIGIBLE
     with pytest.raises(ServiceError) as raised:
         await complaints.take_complaint(other_agent.viewer, complaint.id)
@@ -305,7 +311,9 @@ async def test_second_agent_cannot_handle_a_taken_case(db) -> None:
     assert stored.assignee_id == w.agent.account.id and stored.resolution == ""
     assert await AuditEvent.filter(entity_type="Complaint").count() == audits
     # The assignee can.
-    await complaints.handle_complaint(w.agent.viewer, complaint.id, resolution="已处理")
+    await complaints.handle_complaint(
+        w.agent.viewer, complaint.id, resolution="已处理", upheld=True
+    )
     assert (await Complaint.get(id=complaint.id)).state == ComplaintState.RESOLVED
 
 
@@ -317,7 +325,9 @@ async def test_only_customer_service_handles_complaints(db) -> None:
 
     for actor in (compliance, w.seller, w.buyer, w.regulator):
         with pytest.raises(ServiceError) as raised:
-            await complaints.handle_complaint(actor.viewer, complaint.id, resolution="自己解决")
+            await complaints.handle_complaint(
+                actor.viewer, complaint.id, resolution="自己解决", upheld=True
+            )
         assert raised.value.code == ErrorCode.NOT_ELIGIBLE
     await _unchanged(complaint)
 
@@ -326,7 +336,9 @@ async def test_resolved_complaint_cannot_be_handled_again(db) -> None:
     """QS 9.1.1: RESOLVED is final."""
     w = await f.world()
     complaint = await _filed(w)
-    await complaints.handle_complaint(w.agent.viewer, complaint.id, resolution="已退款")
+    await complaints.handle_complaint(
+        w.agent.viewer, complaint.id, resolution="已退款", upheld=True
+    )
     resolved = await Complaint.get(id=complaint.id)
 
     with pytest.raises(ServiceError) as raised:
@@ -339,3 +351,88 @@ async def test_resolved_complaint_cannot_be_handled_again(db) -> None:
 
     assert raised.value.code == ErrorCode.ILLEGAL_TRANSITION
     await _unchanged(resolved)
+
+
+# --- what grading needs: the category and whether the consumer was right (QS 6.1.1, 7.1.1) ---
+
+
+async def test_a_complaint_keeps_the_category_the_consumer_chose(db) -> None:
+    w = await f.world()
+    placed = await f.order(w.buyer, w.item)
+    complaint = await complaints.file_complaint(
+        w.buyer.viewer, placed.id, None, "质量太差，用一次就坏", ComplaintCategory.QUALITY
+    )
+    assert (await Complaint.get(id=complaint.id)).category == ComplaintCategory.QUALITY
+    filed = (await audit.trail("Complaint", complaint.id))[0]
+    assert filed.data["category"] == "QUALITY"
+
+
+async def test_a_resolution_must_say_whether_the_complaint_is_upheld(db) -> None:
+    """QS 6.1.1: nothing is upheld by default; resolving without saying so is refused and
+    changes nothing."""
+    w = await f.world()
+    complaint = await _filed(w)
+    with pytest.raises(ServiceError) as raised:
+        await complaints.handle_complaint(w.agent.viewer, complaint.id, resolution="已处理")
+    assert raised.value.code == ErrorCode.INVALID_INPUT
+    assert raised.value.field == ["upheld"]
+    await _unchanged(complaint)
+
+
+@pytest.mark.parametrize("extra", [{"upheld": True}, {"category": ComplaintCategory.QUALITY}])
+async def test_a_promise_decides_neither_upheld_nor_category(db, extra: dict) -> None:
+    w = await f.world()
+    complaint = await _filed(w)
+    with pytest.raises(ServiceError) as raised:
+        await complaints.handle_complaint(
+            w.agent.viewer,
+            complaint.id,
+            delay_reason="需要质检",
+            promised_by=_now() + timedelta(days=2),
+            **extra,
+        )
+    assert raised.value.field == [next(iter(extra))]
+    await _unchanged(complaint)
+
+
+async def test_the_resolution_may_correct_the_category_and_the_change_is_traced(db) -> None:
+    """QS 9.1.2: a consumer's 'other' that the agent found to be a quality problem counts as
+    one, and the trail shows who changed it from what."""
+    w = await f.world()
+    placed = await f.order(w.buyer, w.item)
+    complaint = await complaints.file_complaint(
+        w.buyer.viewer, placed.id, None, "东西不对劲", ComplaintCategory.OTHER
+    )
+    await complaints.handle_complaint(
+        w.agent.viewer,
+        complaint.id,
+        resolution="质检确认为质量问题，已退款",
+        upheld=True,
+        category=ComplaintCategory.QUALITY,
+    )
+    stored = await Complaint.get(id=complaint.id)
+    assert (stored.category, stored.upheld) == (ComplaintCategory.QUALITY, True)
+    resolved = (await audit.trail("Complaint", complaint.id))[-1]
+    assert resolved.data["category"] == ["OTHER", "QUALITY"]
+
+
+async def test_only_upheld_complaints_count_against_the_merchant(db) -> None:
+    """QS 6.1.1: an order defect and the complaint rate come from upheld complaints; one
+    found groundless, or still open, is no mark against the shop."""
+    w = await f.world()
+    placed = await f.history(w.buyer, w.shop, 20, paid_at=_now() - timedelta(days=2))
+    for order, upheld in zip(placed[:3], (True, False, None), strict=True):
+        complaint = await complaints.file_complaint(
+            w.buyer.viewer, order.id, None, "商品有问题 problem", ComplaintCategory.QUALITY
+        )
+        if upheld is not None:
+            await complaints.handle_complaint(
+                w.agent.viewer, complaint.id, resolution="已核实", upheld=upheld
+            )
+    grade = await merchant_grading.live_grade(w.shop.id, _now())
+    assert grade is not None
+    operation = grade.dimensions["operation"]["inputs"]
+    service = grade.dimensions["service"]["inputs"]
+    assert operation["order_defect_rate"] == round(1 / 20, 4)
+    assert (service["complaints"], service["upheld_complaints"]) == (3, 1)
+    assert service["complaint_rate"] == round(1 / 20, 4)

@@ -134,7 +134,7 @@ async def test_consumer_rates_a_service_case_once_it_is_resolved(db) -> None:
     error = await _refused(w.buyer.viewer, FeedbackSubject.SERVICE_CASE, case.id, 5)
     assert error.code == ErrorCode.NOT_ELIGIBLE
 
-    await complaints.handle_complaint(w.agent.viewer, case.id, resolution="已补发")
+    await complaints.handle_complaint(w.agent.viewer, case.id, resolution="已补发", upheld=True)
     row = await feedback.submit_feedback(w.buyer.viewer, FeedbackSubject.SERVICE_CASE, case.id, 5)
     assert row.subject_id == case.id and row.rated_merchant_id is None
 

@@ -98,7 +98,7 @@ async def _orders(buyer: f.Actor, product: Product, n: int) -> list[Order]:
 
 
 async def _complaints(
-    orders: list[Order], category: ComplaintCategory, upheld: bool | None = None
+    orders: list[Order], category: ComplaintCategory, upheld: bool | None = True
 ) -> None:
     await Complaint.bulk_create(
         [
@@ -201,7 +201,8 @@ async def test_production_counts_environmental_and_safety_compliance(db) -> None
 
 async def test_quality_complaints_lower_after_sales(db) -> None:
     """QS 7.1.1 after-sales data: the share of quality complaints among the orders with the
-    product lowers the dimension; complaints found groundless do not count."""
+    product lowers the dimension; complaints found groundless, or not yet decided, do not
+    count: only upheld ones do."""
     shop, _ = await f.merchant()
     buyer = await f.consumer()
     item = await _product(shop, category="electronics")
@@ -211,6 +212,7 @@ async def test_quality_complaints_lower_after_sales(db) -> None:
     await _complaints(orders[:1], ComplaintCategory.QUALITY)
     await _complaints(orders[1:5], ComplaintCategory.QUALITY, upheld=False)
     await _complaints(orders[5:9], ComplaintCategory.DELIVERY)
+    await _complaints(orders[9:12], ComplaintCategory.QUALITY, upheld=None)
     after = await _grade(item, NEXT)
     inputs = after.dimensions["after_sales"]["inputs"]
     assert (inputs["orders"], inputs["quality_complaints"]) == (40, 1)
