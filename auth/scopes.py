@@ -18,12 +18,15 @@ from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Account,
     AuditEvent,
+    BrandRegistration,
     Complaint,
     Course,
+    DepositPayment,
     Enrolment,
     Feedback,
     Merchant,
     MerchantGrade,
+    MerchantLicence,
     MerchantWarning,
     Order,
     OrderLine,
@@ -160,6 +163,10 @@ RULES: dict[type[Model], Rule] = {
     Course: _public,
     MerchantGrade: _merchant_governance_rule,
     MerchantWarning: _merchant_governance_rule,
+    # QS 6.1.1: what a merchant submitted for its grade, with its evidence.
+    MerchantLicence: _merchant_governance_rule,
+    BrandRegistration: _merchant_governance_rule,
+    DepositPayment: _merchant_governance_rule,
 }
 
 

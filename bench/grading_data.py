@@ -26,6 +26,9 @@ from pinzhi.bench.plan import (
 CATEGORY_LICENCES = ("FOOD_BUSINESS_LICENCE", "COSMETICS_LICENCE", "MOTHER_BABY_PERMIT")
 VIOLATION_TYPES = ["COUNTERFEIT", "FAKE_ORDERS", "FALSE_ADVERTISING", "UNSAFE_PRODUCT", "OTHER"]
 VIOLATION_STATES = ["DECIDED", "UPHELD", "APPEALED", "DISMISSED", "OVERTURNED"]
+# state, evidence (JSON text, as the other JSON columns here) and review note of a record
+# compliance staff verified.
+VERIFIED = ("VERIFIED", "[]", "")
 VALUES = {"origin": "浙江", "shelf_life": "12个月", "net_weight": "500g", "age_range": "0-3岁"}
 VALUES |= {"material": "棉", "volume": "50ml"}
 
@@ -73,13 +76,24 @@ def grading_tables(plan: Plan, now: datetime, seed: int) -> Iterator[Table]:
             if r < 0.04 and kind != "BUSINESS_LICENCE":
                 continue  # never obtained
             until = now - timedelta(days=rng.randint(1, 60)) if r > 0.96 else now + year
-            licences.append((len(licences) + 1, m, kind, f"L{m:06d}-{kind[:4]}", until, now - year))
+            licences.append(
+                (len(licences) + 1, m, kind, f"L{m:06d}-{kind[:4]}", until, now - year, *VERIFIED)
+            )
         relations = ["REGISTERED"] if rng.random() < 0.3 else []
         relations += ["AUTHORISED"] * rng.choice((0, 0, 1, 1, 2))
         for n, relation in enumerate(relations):
             until = now - timedelta(days=20) if rng.random() < 0.1 else now + 2 * year
             brands.append(
-                (len(brands) + 1, m, f"品牌 Brand {m}-{n}", relation, f"TM{m:06d}{n}", until, now)
+                (
+                    len(brands) + 1,
+                    m,
+                    f"品牌 Brand {m}-{n}",
+                    relation,
+                    f"TM{m:06d}{n}",
+                    until,
+                    now,
+                    *VERIFIED,
+                )
             )
         if rng.random() < 0.06:
             decided = now - timedelta(days=rng.uniform(1, 110))

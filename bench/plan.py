@@ -133,8 +133,12 @@ FEEDBACK_COLUMNS = _columns(
 REVIEW_COLUMNS = _columns(
     "id product_id order_id consumer_id rating text praises_quality created_at"
 )
-BRAND_COLUMNS = _columns("id merchant_id brand relation registration_number valid_until created_at")
-LICENCE_COLUMNS = _columns("id merchant_id kind number valid_until created_at")
+# Generated licences and brands are verified records (QS 6.1.1: only those count).
+SUBMISSION_COLUMNS = " state evidence review_note"
+BRAND_COLUMNS = _columns(
+    "id merchant_id brand relation registration_number valid_until created_at" + SUBMISSION_COLUMNS
+)
+LICENCE_COLUMNS = _columns("id merchant_id kind number valid_until created_at" + SUBMISSION_COLUMNS)
 VIOLATION_COLUMNS = _columns(
     "id merchant_id type state opened_by_id decided_by_id penalty decision_note decided_at"
     " created_at"

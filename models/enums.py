@@ -90,6 +90,15 @@ class LicenceKind(StrEnum):
     MOTHER_BABY_PERMIT = "MOTHER_BABY_PERMIT"
 
 
+class SubmissionState(StrEnum):
+    """A record a merchant submits for compliance staff to check (QS 6.1.1): only a
+    verified one counts."""
+
+    SUBMITTED = "SUBMITTED"
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"
+
+
 class BrandRelation(StrEnum):
     REGISTERED = "REGISTERED"
     AUTHORISED = "AUTHORISED"

@@ -1,34 +1,78 @@
-"""What merchants and products prove: brands, licences, certificates, reviews (QS 6.1.1, 7.1)."""
+"""What merchants and products prove: brands, licences, deposits, certificates, reviews
+(QS 6.1.1, 7.1)."""
 
 from tortoise import fields
 from tortoise.models import Model
 
-from pinzhi.models.enums import BrandRelation, CertificateKind, CertificateResult, LicenceKind
+from pinzhi.models.enums import (
+    BrandRelation,
+    CertificateKind,
+    CertificateResult,
+    LicenceKind,
+    SubmissionState,
+)
 
 
-class BrandRegistration(Model):
+class Submission(Model):
+    """A record a merchant submits with evidence and compliance staff verify or reject
+    (QS 6.1.1): until verified it counts for nothing, and every step is traced."""
+
+    state = fields.CharEnumField(SubmissionState, max_length=10, default=SubmissionState.SUBMITTED)
+    # [{"description": ..., "url": ...}], as for violation cases.
+    evidence = fields.JSONField(default=list)
+    submitted_by = fields.ForeignKeyField(
+        "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    reviewed_by = fields.ForeignKeyField(
+        "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    reviewed_at = fields.DatetimeField(null=True)
+    review_note = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class BrandRegistration(Submission):
     id = fields.IntField(primary_key=True)
     merchant = fields.ForeignKeyField("models.Merchant", related_name="brands")
     brand = fields.CharField(max_length=100)
     relation = fields.CharEnumField(BrandRelation, max_length=12)
     registration_number = fields.CharField(max_length=64)
     valid_until = fields.DatetimeField()
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "brand_registration"
+        indexes = (("merchant_id", "id"),)
 
 
-class MerchantLicence(Model):
+class MerchantLicence(Submission):
     id = fields.IntField(primary_key=True)
     merchant = fields.ForeignKeyField("models.Merchant", related_name="licences")
     kind = fields.CharEnumField(LicenceKind, max_length=30)
     number = fields.CharField(max_length=64)
     valid_until = fields.DatetimeField()
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "merchant_licence"
+        indexes = (("merchant_id", "id"),)
+
+
+class DepositPayment(Submission):
+    """Money a merchant paid into its security deposit (QS 6.1.1 credit), by bank transfer
+    with its reference: held once verified."""
+
+    id = fields.IntField(primary_key=True)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="deposit_payments")
+    amount_minor = fields.BigIntField()
+    currency = fields.CharField(max_length=3, default="CNY")
+    reference = fields.CharField(max_length=100)
+
+    class Meta:
+        table = "deposit_payment"
+        indexes = (("merchant_id", "id"),)
+        unique_together = (("merchant_id", "reference"),)
 
 
 class ProductCertificate(Model):
@@ -65,3 +109,4 @@ class ProductReview(Model):
     class Meta:
         table = "product_review"
         unique_together = (("order_id", "product_id"),)
+        indexes = (("product_id", "id"),)

@@ -19,13 +19,16 @@ from pinzhi.auth.scopes import scope
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Account,
+    BrandRegistration,
     Complaint,
     Course,
+    DepositPayment,
     Enrolment,
     Feedback,
     FeedbackSubject,
     Merchant,
     MerchantGrade,
+    MerchantLicence,
     Order,
     OrderLine,
     Payment,
@@ -247,6 +250,30 @@ class Loaders:
     def latest_grade_by_merchant_id(self) -> DataLoader:
         return _latest_by(self.viewer, MerchantGrade, "merchant_id")
 
+    @cached_property
+    def licences_by_merchant_id(self) -> DataLoader:
+        return _many_by(self.viewer, MerchantLicence, "merchant_id")
+
+    @cached_property
+    def brands_by_merchant_id(self) -> DataLoader:
+        return _many_by(self.viewer, BrandRegistration, "merchant_id")
+
+    @cached_property
+    def deposits_by_merchant_id(self) -> DataLoader:
+        return _many_by(self.viewer, DepositPayment, "merchant_id")
+
+    @cached_property
+    def licence_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, MerchantLicence, "id")
+
+    @cached_property
+    def brand_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, BrandRegistration, "id")
+
+    @cached_property
+    def deposit_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, DepositPayment, "id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -266,4 +293,7 @@ _BY_ID: dict[type[Model], str] = {
     ViolationCase: "violation_case_by_id",
     Course: "course_by_id",
     Enrolment: "enrolment_by_id",
+    MerchantLicence: "licence_by_id",
+    BrandRegistration: "brand_by_id",
+    DepositPayment: "deposit_by_id",
 }

@@ -10,6 +10,7 @@ from pinzhi.schema.accounts import Account
 from pinzhi.schema.base import Node, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.orders import Order, Payment, Shipment
+from pinzhi.schema.qualifications import SUBMISSION_TYPES
 from pinzhi.schema.service import Complaint, Feedback
 from pinzhi.schema.violations import Course, Enrolment, ViolationCase
 
@@ -26,6 +27,9 @@ NODE_TYPES: dict[str, type[models.Model]] = {
     "ViolationCase": models.ViolationCase,
     "Course": models.Course,
     "Enrolment": models.Enrolment,
+    "MerchantLicence": models.MerchantLicence,
+    "BrandRegistration": models.BrandRegistration,
+    "DepositPayment": models.DepositPayment,
 }
 
 
@@ -52,5 +56,6 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "ViolationCase": ViolationCase,
         "Course": Course,
         "Enrolment": Enrolment,
+        **{name: node for name, (_, node) in SUBMISSION_TYPES.items()},
     }
     return simple[type_name].from_row(row)

@@ -25,12 +25,14 @@ from pinzhi.resolvers import governance as governance_resolvers
 from pinzhi.resolvers import grading as grading_resolvers
 from pinzhi.resolvers import node as node_resolvers
 from pinzhi.resolvers import orders as order_resolvers
+from pinzhi.resolvers import qualifications as qualification_resolvers
 from pinzhi.resolvers import service as service_resolvers
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.execution import PlanExecutor
 from pinzhi.schema.extensions import FlushAccessLog, RequestGuard, should_mask
 from pinzhi.schema.fields import (
+    COMPLIANCE_STAFF,
     FEEDBACK_AUTHORS,
     ORDER_CANCELLERS,
     PAYMENT_PROVIDER,
@@ -43,6 +45,7 @@ from pinzhi.schema.fields import (
 )
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.products import ProductMutation, ProductQuery
+from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
 from pinzhi.schema.service import Complaint, Feedback
 from pinzhi.schema.violations import ViolationMutation, ViolationQuery
 from pinzhi.settings import get_settings
@@ -119,13 +122,64 @@ class GradingMutation:
     publish_rule = mutation(grading_resolvers.publish_rule, RULE_ADMINS, description="QS 5.2.")
 
 
+@strawberry.type
+class QualificationQuery:
+    merchant_licences = field(
+        qualification_resolvers.merchant_licences,
+        READERS,
+        description="QS 6.1.1: a merchant's own, or all for compliance staff and regulators.",
+    )
+    brand_registrations = field(
+        qualification_resolvers.brand_registrations, READERS, description="QS 6.1.1, in scope."
+    )
+    deposit_payments = field(
+        qualification_resolvers.deposit_payments, READERS, description="QS 6.1.1, in scope."
+    )
+
+
+@strawberry.type
+class QualificationMutation:
+    submit_merchant_licence = mutation(
+        qualification_resolvers.submit_merchant_licence,
+        p.MERCHANT,
+        description="QS 6.1.1: counts once verified, until it expires.",
+    )
+    submit_brand_registration = mutation(
+        qualification_resolvers.submit_brand_registration,
+        p.MERCHANT,
+        description="QS 6.1.1: counts once verified, until it expires.",
+    )
+    submit_deposit_payment = mutation(
+        qualification_resolvers.submit_deposit_payment,
+        p.MERCHANT,
+        description="QS 6.1.1: held once verified.",
+    )
+    review_submission = mutation(
+        qualification_resolvers.review_submission,
+        COMPLIANCE_STAFF,
+        description="QS 6.1.1: verify or reject a licence, brand registration or deposit.",
+    )
+    onboard_merchant = mutation(
+        qualification_resolvers.onboard_merchant,
+        RULE_ADMINS,
+        description="Open a merchant's shop and its first account (admin duty).",
+    )
+
+
 # Each area adds its own root-field classes here; they merge into one Query and Mutation.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery, GradingQuery, ViolationQuery, ProductQuery)
+QUERY_PARTS: tuple[type, ...] = (
+    CoreQuery,
+    GradingQuery,
+    ViolationQuery,
+    ProductQuery,
+    QualificationQuery,
+)
 MUTATION_PARTS: tuple[type, ...] = (
     CoreMutation,
     GradingMutation,
     ViolationMutation,
     ProductMutation,
+    QualificationMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)
@@ -168,6 +222,9 @@ def build_schema(debug: bool = False, *, plans: bool = True) -> strawberry.Schem
             Shipment,
             Complaint,
             Feedback,
+            MerchantLicence,
+            BrandRegistration,
+            DepositPayment,
         ],
         extensions=extensions,
         execution_context_class=PlanExecutor if plans else None,

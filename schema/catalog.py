@@ -10,12 +10,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pinzhi import models
+from pinzhi.auth.scopes import sees_merchant_internals
 from pinzhi.schema.base import Money, Node, Preloadable, relation, to_global_id
 from pinzhi.schema.enums import ProviderKind
 
 if TYPE_CHECKING:
     from pinzhi.schema.grading import Incentives, LiveGrade, MerchantGradeDetail
     from pinzhi.schema.products import ProductCertificate, ProductGradeDetail
+    from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
     from pinzhi.schema.service import FeedbackSummary
     from pinzhi.schema.violations import Enrolment, KeyControl
 
@@ -26,6 +28,12 @@ class MerchantGrade:
     provisional: bool
     rule_version: int | None
     graded_at: datetime | None
+
+
+@strawberry.type(description="A merchant's security deposit (QS 6.1.1 credit).")
+class Deposit:
+    held: Money = strawberry.field(description="Verified payments less deductions.")
+    required: Money = strawberry.field(description="What its agreement requires.")
 
 
 @strawberry.type(description="A shop selling on the platform.")
@@ -124,6 +132,51 @@ class Merchant(Node):
         from pinzhi.resolvers.violations import merchant_key_control
 
         return await merchant_key_control(info, self.row)
+
+    @strawberry.field(
+        description="Licences and permits submitted, with their review (QS 6.1.1): for the "
+        "merchant itself, staff and regulators; null for others."
+    )
+    async def licences(
+        self, info: Info
+    ) -> list[Annotated[MerchantLicence, strawberry.lazy("pinzhi.schema.qualifications")]] | None:
+        from pinzhi.resolvers.qualifications import merchant_records
+        from pinzhi.schema.qualifications import MerchantLicence
+
+        return await merchant_records(info, self.pk, "licences_by_merchant_id", MerchantLicence)
+
+    @strawberry.field(description="Brands registered or authorised (QS 6.1.1); same audience.")
+    async def brand_registrations(
+        self, info: Info
+    ) -> list[Annotated[BrandRegistration, strawberry.lazy("pinzhi.schema.qualifications")]] | None:
+        from pinzhi.resolvers.qualifications import merchant_records
+        from pinzhi.schema.qualifications import BrandRegistration
+
+        return await merchant_records(info, self.pk, "brands_by_merchant_id", BrandRegistration)
+
+    @strawberry.field(
+        description="Deposit payments (QS 6.1.1 credit) and the deposit held and required; "
+        "same audience."
+    )
+    async def deposit_payments(
+        self, info: Info
+    ) -> list[Annotated[DepositPayment, strawberry.lazy("pinzhi.schema.qualifications")]] | None:
+        from pinzhi.resolvers.qualifications import merchant_records
+        from pinzhi.schema.qualifications import DepositPayment
+
+        return await merchant_records(info, self.pk, "deposits_by_merchant_id", DepositPayment)
+
+    @strawberry.field(
+        description="The security deposit held and required (QS 6.1.1 credit): for the "
+        "merchant itself, staff and regulators; null for others."
+    )
+    def deposit(self, info: Info) -> Deposit | None:
+        if not sees_merchant_internals(info.context.viewer, self.pk):
+            return None
+        return Deposit(
+            held=Money(amount_minor=self.row.deposit_held_minor, currency="CNY"),
+            required=Money(amount_minor=self.row.deposit_required_minor, currency="CNY"),
+        )
 
     @strawberry.field(
         description="Training enrolments and assessments (QS 6.3): for the merchant itself, "

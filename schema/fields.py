@@ -17,6 +17,7 @@ ORDER_CANCELLERS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.STAFF)
 PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
 WARNING_HANDLERS = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE, StaffDuty.CUSTOMER_SERVICE))
 RULE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
+COMPLIANCE_STAFF = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 
 
 def field(resolver: Callable[..., Any], *permissions: type, description: str | None = None) -> Any:

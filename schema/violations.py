@@ -15,6 +15,7 @@ from pinzhi.models import Role, StaffDuty
 from pinzhi.schema.base import Money, Node, UserError, to_global_id
 from pinzhi.schema.catalog import Merchant, Product
 from pinzhi.schema.enums import CourseTopic, Penalty, ViolationState, ViolationType
+from pinzhi.schema.evidence import Evidence, EvidenceInput
 from pinzhi.schema.fields import READERS, field, mutation
 from pinzhi.services import violations as violation_service
 
@@ -32,12 +33,6 @@ COURSE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
 ASSESSORS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN, StaffDuty.COMPLIANCE))
 
 # --- Types ------------------------------------------------------------------------------------
-
-
-@strawberry.type(description="One item of evidence in a violation case.")
-class Evidence:
-    description: str
-    url: str | None
 
 
 @strawberry.type(description="A case against a merchant for a violation (QS 6.4).")
@@ -72,9 +67,7 @@ class ViolationCase(Node):
             merchant_pk=row.merchant_id,
             type=row.type,
             state=row.state,
-            evidence=[
-                Evidence(description=e["description"], url=e.get("url")) for e in row.evidence
-            ],
+            evidence=Evidence.many(row.evidence),
             decision_note=row.decision_note,
             penalty=row.penalty,
             deduction=Money(amount_minor=row.deduction_minor, currency="CNY")
@@ -160,12 +153,6 @@ class Enrolment(Node):
 
 
 # --- Inputs and payloads ----------------------------------------------------------------------
-
-
-@strawberry.input
-class EvidenceInput:
-    description: str
-    url: str | None = None
 
 
 @strawberry.input

@@ -6,11 +6,13 @@ import asyncio
 import re
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from pinzhi.auth.crypto import encrypt
 from pinzhi.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Account, Role
-from pinzhi.services import validation
+from pinzhi.services import audit, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -30,7 +32,10 @@ async def create_account(
     duties: str = "",
     merchant_id: int | None = None,
     provider_id: int | None = None,
+    actor: Viewer | None = None,
 ) -> Account:
+    """A new account, traced on its own chain (QS 9.1.2: a new party). ``actor`` is who
+    opened it: staff for merchants and providers, None when people register themselves."""
     email = normalise_email(email)
     if not EMAIL.fullmatch(email) or len(email) > 254 or not email.isprintable():
         raise ServiceError(ErrorCode.INVALID_INPUT, ("email",), "not an email address")
@@ -40,19 +45,35 @@ async def create_account(
         raise ValueError("a merchant account is bound to a merchant")
     if role == Role.SERVICE_PROVIDER and provider_id is None:
         raise ValueError("a service-provider account is bound to a provider")
+    password_hash = await asyncio.to_thread(hash_password, password)
     try:
-        return await Account.create(
-            email=email,
-            password_hash=await asyncio.to_thread(hash_password, password),
-            role=role,
-            duties=duties,
-            merchant_id=merchant_id,
-            provider_id=provider_id,
-            name_enc=encrypt(name),
-            phone_enc=encrypt(phone),
-        )
+        async with in_transaction():
+            account = await Account.create(
+                email=email,
+                password_hash=password_hash,
+                role=role,
+                duties=duties,
+                merchant_id=merchant_id,
+                provider_id=provider_id,
+                name_enc=encrypt(name),
+                phone_enc=encrypt(phone),
+            )
+            await audit.append(
+                "Account",
+                account.id,
+                "created",
+                actor=actor,
+                new=True,
+                data={
+                    "role": str(role),
+                    "duties": duties,
+                    "merchant_id": merchant_id,
+                    "provider_id": provider_id,
+                },
+            )
     except IntegrityError as exc:
         raise ServiceError(ErrorCode.EMAIL_TAKEN, ("email",)) from exc
+    return account
 
 
 async def register_consumer(email: str, password: str, name: str, phone: str) -> Account:

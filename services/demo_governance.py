@@ -18,6 +18,7 @@ from pinzhi.models import (
     CertificateKind,
     CertificateResult,
     CourseTopic,
+    DepositPayment,
     LicenceKind,
     Merchant,
     MerchantLicence,
@@ -26,7 +27,15 @@ from pinzhi.models import (
     Product,
     ViolationType,
 )
-from pinzhi.services import certificates, jobs, monitoring, reviews, training, violations
+from pinzhi.services import (
+    certificates,
+    jobs,
+    monitoring,
+    qualifications,
+    reviews,
+    training,
+    violations,
+)
 from pinzhi.services.state import now
 from pinzhi.services.violations import Decision, Evidence
 
@@ -61,39 +70,48 @@ class Cast:
 
 
 async def _credentials(cast: Cast) -> None:
-    """The baby shop is fully licensed with a registered brand; the food shop lacks its
-    food licence; the beauty shop is authorised for one brand."""
+    """Through the same submission and review as the API (QS 6.1.1): the baby shop is fully
+    licensed with a registered brand; the food shop lacks its food licence, submitted and
+    waiting for review; the beauty shop is authorised for one brand. Every shop paid its
+    deposit, verified."""
     later = now() + timedelta(days=365)
-    baby, food, beauty = (m.merchant_id for m in cast.merchants)
-    for merchant_id, kinds in (
+    baby, food, beauty = cast.merchants
+    scan = [Evidence("证照扫描件 / scanned document", "https://docs.demo.pinzhi/scan.pdf")]
+    for merchant, kinds in (
         (baby, [LicenceKind.BUSINESS_LICENCE, LicenceKind.MOTHER_BABY_PERMIT]),
         (food, [LicenceKind.BUSINESS_LICENCE]),
         (beauty, [LicenceKind.BUSINESS_LICENCE, LicenceKind.COSMETICS_LICENCE]),
     ):
         for kind in kinds:
-            await MerchantLicence.create(
-                merchant_id=merchant_id,
-                kind=kind,
-                number=f"{kind[:3]}-{merchant_id}",
-                valid_until=later,
+            licence = await qualifications.submit_licence(
+                merchant, kind, f"{kind[:3]}-{merchant.merchant_id}", later, scan
             )
-    await BrandRegistration.create(
-        merchant_id=baby,
-        brand="青禾",
-        relation=BrandRelation.REGISTERED,
-        registration_number="TM-2026-0001",
-        valid_until=later,
+            await _verify(cast, MerchantLicence, licence.id)
+    await qualifications.submit_licence(
+        food, LicenceKind.FOOD_BUSINESS_LICENCE, f"JY-{food.merchant_id}", later, scan
     )
-    await BrandRegistration.create(
-        merchant_id=beauty,
-        brand="雅致",
-        relation=BrandRelation.AUTHORISED,
-        registration_number="AU-2026-0042",
-        valid_until=later,
+    for merchant, brand, relation, number in (
+        (baby, "青禾", BrandRelation.REGISTERED, "TM-2026-0001"),
+        (beauty, "雅致", BrandRelation.AUTHORISED, "AU-2026-0042"),
+    ):
+        registration = await qualifications.submit_brand(
+            merchant, brand, relation, number, later, scan
+        )
+        await _verify(cast, BrandRegistration, registration.id)
+    shops = [m.merchant_id for m in cast.merchants]
+    await Merchant.filter(id__in=shops).update(deposit_required_minor=1000000)
+    for merchant in cast.merchants:
+        receipt = [Evidence("银行转账回单 / bank transfer slip", None)]
+        payment = await qualifications.submit_deposit(
+            merchant, 1000000, f"BANK-{merchant.merchant_id:04d}", receipt
+        )
+        await _verify(cast, DepositPayment, payment.id)
+
+
+async def _verify(cast: Cast, model: type, submission_id: int) -> None:
+    await qualifications.review(
+        cast.compliance, model, submission_id, qualifications.Review.VERIFIED, "核验无误 / checked"
     )
-    await Merchant.filter(id__in=[baby, food, beauty]).update(deposit_required_minor=1000000)
-    await Merchant.filter(id__in=[baby, beauty]).update(deposit_held_minor=1000000)
-    await Merchant.filter(id=food).update(deposit_held_minor=1000000)
 
 
 async def _certificates(cast: Cast) -> None:

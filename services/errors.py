@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     REVIEW_EXISTS = "REVIEW_EXISTS"
     INVALID_VALIDITY = "INVALID_VALIDITY"
     CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
+    NAME_TAKEN = "NAME_TAKEN"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -105,6 +106,7 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "有效期无效：签发日期不能晚于今天，有效期须晚于签发日期",
         "Invalid dates: the issue date cannot be in the future and the expiry must follow it",
     ),
+    ErrorCode.NAME_TAKEN: ("该名称已被使用", "This name is already in use"),
     ErrorCode.CONCURRENT_CHANGE: (
         "同时有其他操作修改了相同数据，请重试",
         "Another change to the same data happened at the same time; please retry",

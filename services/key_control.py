@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Merchant, Penalty, PlatformRule, ViolationCase, ViolationState
-from pinzhi.services import rules, state
+from pinzhi.services import audit, rules, state
 from pinzhi.services.errors import ErrorCode, ServiceError
 
 RULE_KEY = "violation.penalties"
@@ -155,17 +156,48 @@ async def check_new_listing(merchant: Merchant, category: str, field: str = "cat
         raise ServiceError(ErrorCode.KEY_CONTROL_RESTRICTION, (field,), category)
 
 
-async def extend(merchant: Merchant, until: datetime) -> bool:
-    """Put the merchant under key control until at least ``until``. The caller holds the
-    merchant's row lock inside its transaction. True if the end moved."""
-    if merchant.key_control_until is not None and merchant.key_control_until >= until:
-        return False
+async def _set_until(
+    actor: Viewer | None,
+    merchant: Merchant,
+    until: datetime | None,
+    action: str,
+    case: ViolationCase,
+) -> None:
+    """Move the end of the merchant's key control and trace it on the merchant's chain
+    (QS 9.1.2: a change of a party's standing)."""
+    before = merchant.key_control_until
     merchant.key_control_until = until
     await Merchant.filter(id=merchant.id).update(key_control_until=until)
+    await audit.append(
+        "Merchant",
+        merchant.id,
+        action,
+        actor=actor,
+        data={
+            "case_id": case.id,
+            "until_before": before.isoformat() if before else None,
+            "until": until.isoformat() if until else None,
+        },
+    )
+
+
+async def extend(
+    actor: Viewer | None, merchant: Merchant, case: ViolationCase, until: datetime
+) -> bool:
+    """Put the merchant under key control until at least ``until`` because of ``case``.
+    The caller holds the merchant's row lock inside its transaction. True if the end moved."""
+    current = merchant.key_control_until
+    if current is not None and current >= until:
+        return False
+    started = current is None or current <= state.now()
+    action = "key_control_started" if started else "key_control_extended"
+    await _set_until(actor, merchant, until, action, case)
     return True
 
 
-async def lift(merchant: Merchant, case: ViolationCase, content: dict[str, Any]) -> bool:
+async def lift(
+    actor: Viewer | None, merchant: Merchant, case: ViolationCase, content: dict[str, Any]
+) -> bool:
     """After ``case``'s decision is overturned, end the key control it caused: the end
     falls back to the latest end among the merchant's other standing serious cases (or
     none). Key control that another case extends further is left alone. The caller holds
@@ -185,6 +217,7 @@ async def lift(merchant: Merchant, case: ViolationCase, content: dict[str, Any])
     new_until = max(ends) if ends else None
     if new_until == until:
         return False
-    merchant.key_control_until = new_until
-    await Merchant.filter(id=merchant.id).update(key_control_until=new_until)
+    lifted = new_until is None or new_until <= state.now()
+    action = "key_control_lifted" if lifted else "key_control_shortened"
+    await _set_until(actor, merchant, new_until, action, case)
     return True

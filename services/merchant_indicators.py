@@ -28,6 +28,7 @@ from pinzhi.models import (
     Order,
     Product,
     Shipment,
+    SubmissionState,
     TrackingEvent,
     ViolationCase,
     ViolationState,
@@ -239,9 +240,11 @@ async def load_facts(
     for m_id, share in (await sales_percentiles(since)).items():
         if m_id in facts:
             facts[m_id].sales_percentile = share
-    brands = await BrandRegistration.filter(_in(ids), valid_until__gt=now).values_list(
-        "merchant_id", "relation"
-    )
+    # Only what compliance staff verified counts, and only until it expires (QS 6.1.1).
+    verified = SubmissionState.VERIFIED
+    brands = await BrandRegistration.filter(
+        _in(ids), valid_until__gt=now, state=verified
+    ).values_list("merchant_id", "relation")
     for m_id, relation in brands:
         if relation == BrandRelation.REGISTERED:
             facts[m_id].registered_brands += 1
@@ -251,9 +254,9 @@ async def load_facts(
         await Product.filter(_in(ids)).distinct().values_list("merchant_id", "category")
     ):
         facts[m_id].categories.add(category)
-    for m_id, kind in await MerchantLicence.filter(_in(ids), valid_until__gt=now).values_list(
-        "merchant_id", "kind"
-    ):
+    for m_id, kind in await MerchantLicence.filter(
+        _in(ids), valid_until__gt=now, state=verified
+    ).values_list("merchant_id", "kind"):
         facts[m_id].valid_licences.add(str(kind))
     for m_id, kind, decided_at in await ViolationCase.filter(
         _in(ids), state__in=COUNTED_VIOLATIONS, decided_at__isnull=False

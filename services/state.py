@@ -15,14 +15,18 @@ from tortoise.models import Model
 
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
+    BrandRegistration,
     Complaint,
     ComplaintState,
+    DepositPayment,
+    MerchantLicence,
     Order,
     OrderState,
     Payment,
     PaymentState,
     Shipment,
     ShipmentState,
+    SubmissionState,
     ViolationCase,
     ViolationState,
 )
@@ -83,6 +87,16 @@ TRANSITIONS: dict[type[Model], dict[StrEnum, frozenset[StrEnum]]] = {
         ViolationState.OVERTURNED: frozenset(),
     },
 }
+
+# QS 6.1.1: what a merchant submits is verified or rejected, once.
+_SUBMISSION = {
+    SubmissionState.SUBMITTED: frozenset({SubmissionState.VERIFIED, SubmissionState.REJECTED}),
+    SubmissionState.VERIFIED: frozenset(),
+    SubmissionState.REJECTED: frozenset(),
+}
+TRANSITIONS.update(
+    {MerchantLicence: _SUBMISSION, BrandRegistration: _SUBMISSION, DepositPayment: _SUBMISSION}
+)
 
 
 def allowed(model: type[Model], current: StrEnum, target: StrEnum) -> bool:

@@ -10,9 +10,7 @@ under key control (services/key_control.py), and an overturned appeal undoes bot
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -29,14 +27,13 @@ from pinzhi.models import (
     ViolationState,
     ViolationType,
 )
-from pinzhi.services import audit, key_control, rules, state, validation
+from pinzhi.services import audit, key_control, qualifications, rules, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.services.evidence import Evidence
+from pinzhi.services.evidence import clean as evidence_items
 from pinzhi.services.lookup import get_visible, lock_visible
 
 RULE_KEY = key_control.RULE_KEY
-MAX_EVIDENCE = 20
-URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
-MAX_URL_LENGTH = 500
 
 
 class Decision(StrEnum):
@@ -53,31 +50,9 @@ class AppealOutcome(StrEnum):
     OVERTURNED = "OVERTURNED"
 
 
-@dataclass(frozen=True)
-class Evidence:
-    description: str
-    url: str | None = None
-
-
 def _require_compliance(viewer: Viewer) -> None:
     if not viewer.has_duty(StaffDuty.COMPLIANCE):
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
-
-
-def _evidence(items: Sequence[Evidence]) -> list[dict[str, Any]]:
-    if not 1 <= len(items) <= MAX_EVIDENCE:
-        raise ServiceError(ErrorCode.INVALID_INPUT, ("evidence",), f"give 1–{MAX_EVIDENCE} items")
-    cleaned = []
-    for index, item in enumerate(items):
-        path = ("evidence", str(index))
-        description = validation.text(
-            item.description, (*path, "description"), min_len=2, max_len=1000, multiline=True
-        )
-        url = (item.url or "").strip() or None
-        if url is not None and (len(url) > MAX_URL_LENGTH or not URL.fullmatch(url)):
-            raise ServiceError(ErrorCode.INVALID_INPUT, (*path, "url"), "not an http(s) URL")
-        cleaned.append({"description": description, "url": url})
-    return cleaned
 
 
 def ladder_step(content: dict[str, Any], type_: str, repeat_count: int) -> Penalty:
@@ -101,7 +76,7 @@ async def open_case(
 ) -> ViolationCase:
     """A compliance officer opens a case against a merchant, with 1–20 items of evidence."""
     _require_compliance(viewer)
-    items = _evidence(evidence)
+    items = evidence_items(evidence)
     if merchant_id is None or not await Merchant.filter(id=merchant_id).exists():
         raise ServiceError(ErrorCode.NOT_FOUND, ("merchantId",))
     async with in_transaction():
@@ -186,15 +161,14 @@ async def decide_case(
         if step == Penalty.DEPOSIT_DEDUCTION:
             deduction = max(0, min(int(content["deduction_minor"]), merchant.deposit_held_minor))
             if deduction:
-                merchant.deposit_held_minor -= deduction
-                await Merchant.filter(id=merchant.id).update(
-                    deposit_held_minor=merchant.deposit_held_minor
+                await qualifications.deposit_moved(
+                    viewer, merchant, -deduction, "deposit_deducted", case.id
                 )
         deadline = now + timedelta(days=content["appeal_days"])
         control_until = None
         if key_control.is_serious(content, case.type, step):
             control_until = now + timedelta(days=content["key_control_days"])
-            await key_control.extend(merchant, control_until)
+            await key_control.extend(viewer, merchant, case, control_until)
         await state.move(
             case,
             ViolationState.DECIDED,
@@ -265,13 +239,12 @@ async def decide_appeal(
         data: dict[str, Any] = {"note": note}
         if outcome == AppealOutcome.OVERTURNED:
             if case.deduction_minor:
-                merchant.deposit_held_minor += case.deduction_minor
-                await Merchant.filter(id=merchant.id).update(
-                    deposit_held_minor=merchant.deposit_held_minor
+                await qualifications.deposit_moved(
+                    viewer, merchant, case.deduction_minor, "deposit_refunded", case.id
                 )
             contents = await key_control.rule_contents([case.rule_version])
             content = contents.get(case.rule_version or 0)
-            lifted = content is not None and await key_control.lift(merchant, case, content)
+            lifted = content is not None and await key_control.lift(viewer, merchant, case, content)
             until = merchant.key_control_until
             data.update(
                 refunded_minor=case.deduction_minor,

@@ -20,8 +20,12 @@ from pinzhi.models import (
     Account,
     ApiKey,
     AuditEvent,
+    BrandRegistration,
     Complaint,
+    DepositPayment,
     Feedback,
+    Merchant,
+    MerchantLicence,
     Order,
     OrderLine,
     Payment,
@@ -109,6 +113,10 @@ async def snapshot() -> dict[str, Any]:
         return list(await model.all().order_by("id").values_list("id", *columns))
 
     return {
+        "merchants": await rows(Merchant, "deposit_held_minor", "key_control_until"),
+        "licences": await rows(MerchantLicence, "state"),
+        "brands": await rows(BrandRegistration, "state"),
+        "deposits": await rows(DepositPayment, "state"),
         "accounts": await rows(Account, "is_active"),
         "refresh_tokens": await rows(RefreshToken, "used_at", "revoked_at"),
         "api_keys": await rows(ApiKey, "revoked_at"),
@@ -362,6 +370,60 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
             }
         },
     ),
+    "submitMerchantLicence": (
+        "mutation($i: SubmitMerchantLicenceInput!) { submitMerchantLicence(input: $i) "
+        "{ licence { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "kind": "BUSINESS_LICENCE",
+                "number": "PROBE-LIC-1",
+                "validUntil": "2099-01-01T00:00:00+00:00",
+                "evidence": [{"description": "探针 probe scan"}],
+            }
+        },
+    ),
+    "submitBrandRegistration": (
+        "mutation($i: SubmitBrandRegistrationInput!) { submitBrandRegistration(input: $i) "
+        "{ brandRegistration { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "brand": "探针 probe",
+                "relation": "REGISTERED",
+                "registrationNumber": "TM-PROBE",
+                "validUntil": "2099-01-01T00:00:00+00:00",
+                "evidence": [{"description": "探针 probe scan"}],
+            }
+        },
+    ),
+    "submitDepositPayment": (
+        "mutation($i: SubmitDepositPaymentInput!) { submitDepositPayment(input: $i) "
+        "{ depositPayment { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "amountMinor": 100000,
+                "reference": "PROBE-BANK-1",
+                "evidence": [{"description": "探针 probe slip"}],
+            }
+        },
+    ),
+    "reviewSubmission": (
+        "mutation($i: ReviewSubmissionInput!) { reviewSubmission(input: $i) "
+        "{ submission { id } errors { code field } } }",
+        lambda s: {"i": {"submissionId": f.gid("MerchantLicence", 1), "decision": "VERIFIED"}},
+    ),
+    "onboardMerchant": (
+        "mutation($i: OnboardMerchantInput!) { onboardMerchant(input: $i) "
+        "{ merchant { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "name": "探针店 probe shop",
+                "email": "probe-shop@test.pinzhi",
+                "password": "probe password 123",
+                "contactName": "探针",
+                "contactPhone": "13800000000",
+            }
+        },
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -384,15 +446,19 @@ async def assert_refused_at_top_level(api, scene: Scene, who: str, name: str, co
 
 FORBIDDEN_FOR = {
     "consumer": "shipOrder confirmPayment recordTrackingEvent takeComplaint handleComplaint "
-    "createApiKey revokeApiKey recordProductCertificate",
+    "createApiKey revokeApiKey recordProductCertificate submitMerchantLicence "
+    "submitBrandRegistration submitDepositPayment reviewSubmission onboardMerchant",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
-    "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview",
+    "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview "
+    "reviewSubmission onboardMerchant",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
-    "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate",
+    "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
+    "submitMerchantLicence submitBrandRegistration submitDepositPayment reviewSubmission "
+    "onboardMerchant",
 }
 
 

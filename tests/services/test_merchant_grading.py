@@ -124,12 +124,14 @@ async def test_grading_from_the_database_reads_live_orders_complaints_and_licenc
         resolved_at=NOW,
     )
     await MerchantLicence.create(
+        state="VERIFIED",
         merchant_id=w.shop.id,
         kind="BUSINESS_LICENCE",
         number="L1",
         valid_until=NOW + timedelta(days=9),
     )
     await BrandRegistration.create(
+        state="VERIFIED",
         merchant_id=w.shop.id,
         brand="青禾",
         relation=BrandRelation.REGISTERED,
@@ -166,7 +168,11 @@ async def test_history_keeps_old_and_new_grade_with_reasons(db) -> None:
     w = await f.world()
     for kind in ("BUSINESS_LICENCE", "FOOD_BUSINESS_LICENCE"):
         await MerchantLicence.create(
-            merchant_id=w.shop.id, kind=kind, number="L", valid_until=NOW + timedelta(days=90)
+            state="VERIFIED",
+            merchant_id=w.shop.id,
+            kind=kind,
+            number="L",
+            valid_until=NOW + timedelta(days=90),
         )
     await f.history(w.buyer, w.shop, 30, paid_at=NOW - timedelta(days=2))
     await merchant_grading.grade_merchants("2026-10", NOW)

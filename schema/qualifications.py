@@ -1,0 +1,195 @@
+"""What merchants submit for their grade (QS 6.1.1): licences, brand registrations and
+deposit payments, verified or rejected by compliance staff; and onboarding a merchant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.schema.accounts import Account
+from pinzhi.schema.base import Money, Node, UserError, to_global_id
+from pinzhi.schema.catalog import Merchant, merchant_of
+from pinzhi.schema.evidence import Evidence, EvidenceInput
+from pinzhi.services import qualifications
+from pinzhi.services.state import now
+
+SubmissionState = strawberry.enum(
+    models.SubmissionState,
+    description="SUBMITTED: waiting for compliance staff; VERIFIED: counts; REJECTED: does not.",
+)
+LicenceKind = strawberry.enum(models.LicenceKind)
+BrandRelation = strawberry.enum(
+    models.BrandRelation,
+    description="REGISTERED: the merchant owns the trademark; AUTHORISED: the owner lets it sell.",
+)
+SubmissionReview = strawberry.enum(
+    qualifications.Review, name="SubmissionReview", description="Verify or reject."
+)
+
+
+@strawberry.interface(
+    description="A record a merchant submitted with evidence for compliance staff to verify "
+    "(QS 6.1.1); only a verified one counts in the grade. Its steps are on its audit trail."
+)
+class MerchantSubmission(Node):
+    state: SubmissionState
+    evidence: list[Evidence]
+    review_note: str
+    submitted_at: datetime
+    reviewed_at: datetime | None
+    merchant_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def merchant(self, info: Info) -> Merchant | None:
+        return await merchant_of(info, self.merchant_pk)
+
+
+def _common(type_name: str, row: qualifications.Submission) -> dict:
+    return {
+        "id": to_global_id(type_name, row.id),
+        "merchant_pk": row.merchant_id,
+        "state": row.state,
+        "evidence": Evidence.many(row.evidence),
+        "review_note": row.review_note,
+        "submitted_at": row.created_at,
+        "reviewed_at": row.reviewed_at,
+    }
+
+
+@strawberry.type(description="A licence or permit of a merchant (QS 6.1.1 qualification).")
+class MerchantLicence(MerchantSubmission):
+    kind: LicenceKind
+    number: str
+    valid_until: datetime
+    counts: bool = strawberry.field(description="Verified and not expired: counts now.")
+
+    @classmethod
+    def from_row(cls, row: models.MerchantLicence) -> MerchantLicence:
+        return cls(
+            **_common("MerchantLicence", row),
+            kind=row.kind,
+            number=row.number,
+            valid_until=row.valid_until,
+            counts=qualifications.is_valid(row, now()),
+        )
+
+
+@strawberry.type(description="A brand a merchant registered or may sell (QS 6.1.1 brand).")
+class BrandRegistration(MerchantSubmission):
+    brand: str
+    relation: BrandRelation
+    registration_number: str
+    valid_until: datetime
+    counts: bool = strawberry.field(description="Verified and not expired: counts now.")
+
+    @classmethod
+    def from_row(cls, row: models.BrandRegistration) -> BrandRegistration:
+        return cls(
+            **_common("BrandRegistration", row),
+            brand=row.brand,
+            relation=row.relation,
+            registration_number=row.registration_number,
+            valid_until=row.valid_until,
+            counts=qualifications.is_valid(row, now()),
+        )
+
+
+@strawberry.type(description="A payment into the merchant's security deposit (QS 6.1.1 credit).")
+class DepositPayment(MerchantSubmission):
+    amount: Money
+    reference: str = strawberry.field(description="The bank transfer's reference.")
+
+    @classmethod
+    def from_row(cls, row: models.DepositPayment) -> DepositPayment:
+        return cls(
+            **_common("DepositPayment", row),
+            amount=Money(amount_minor=row.amount_minor, currency=row.currency),
+            reference=row.reference,
+        )
+
+
+SUBMISSION_TYPES: dict[str, tuple[type, type]] = {
+    "MerchantLicence": (models.MerchantLicence, MerchantLicence),
+    "BrandRegistration": (models.BrandRegistration, BrandRegistration),
+    "DepositPayment": (models.DepositPayment, DepositPayment),
+}
+
+
+@strawberry.input
+class SubmitMerchantLicenceInput:
+    kind: LicenceKind
+    number: str = strawberry.field(description="2–64 characters, as printed on the licence.")
+    valid_until: datetime = strawberry.field(description="Its expiry; in the future.")
+    evidence: list[EvidenceInput] = strawberry.field(description="1–20 items, e.g. a scan.")
+
+
+@strawberry.input
+class SubmitBrandRegistrationInput:
+    brand: str
+    relation: BrandRelation
+    registration_number: str = strawberry.field(description="The trademark or authorisation no.")
+    valid_until: datetime = strawberry.field(description="Its expiry; in the future.")
+    evidence: list[EvidenceInput]
+
+
+@strawberry.input
+class SubmitDepositPaymentInput:
+    amount_minor: int = strawberry.field(description="CNY in fen; positive.")
+    reference: str = strawberry.field(description="The bank transfer's reference, once per shop.")
+    evidence: list[EvidenceInput]
+
+
+@strawberry.input
+class ReviewSubmissionInput:
+    submission_id: strawberry.ID = strawberry.field(
+        description="A MerchantLicence, BrandRegistration or DepositPayment id."
+    )
+    decision: SubmissionReview
+    note: str = ""
+
+
+@strawberry.input
+class OnboardMerchantInput:
+    name: str = strawberry.field(description="The shop's name, 2–100 characters, unique.")
+    description: str = ""
+    deposit_required_minor: int = strawberry.field(
+        default=0, description="The security deposit its agreement requires, CNY in fen."
+    )
+    email: str = strawberry.field(description="The login of the shop's first account.")
+    password: str
+    contact_name: str
+    contact_phone: str
+
+
+@strawberry.type
+class MerchantLicencePayload:
+    licence: MerchantLicence | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BrandRegistrationPayload:
+    brand_registration: BrandRegistration | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DepositPaymentPayload:
+    deposit_payment: DepositPayment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReviewSubmissionPayload:
+    submission: MerchantSubmission | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OnboardMerchantPayload:
+    merchant: Merchant | None = None
+    account: Account | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
