@@ -165,3 +165,38 @@ async def test_publishing_through_the_cache_shows_the_new_version(api, cache) ->
     by_key = {r["key"]: r for r in second.data["platformRules"]}
     assert by_key["order.limits"]["version"] == 2
     assert by_key["order.limits"]["content"] == {"max_lines": 20, "max_quantity_per_line": 99}
+
+
+async def test_keys_added_to_a_default_join_the_rule_in_force_as_a_new_version(db) -> None:
+    """QS 5.2: when a default rule gains keys (a new word list, a new indicator), the next
+    ``pinzhi migrate`` publishes a new version holding them, with every value in force
+    kept as it was; published versions are never edited, and the publication is traced."""
+    from pinzhi.services import audit
+
+    in_force = await rules.current("product.grading")
+    trimmed = {k: v for k, v in in_force.content.items() if k not in {"min_reviews", "review"}}
+    trimmed["weights"] = {**trimmed["weights"], "reviews": 0.5}  # a value an admin changed
+    await rules.publish(
+        "product.grading", trimmed, title_zh=in_force.title_zh, title_en=in_force.title_en
+    )
+
+    assert await rules.ensure_defaults() == 1
+    upgraded = await rules.current("product.grading")
+
+    assert upgraded.version == 3
+    assert upgraded.content["min_reviews"] == in_force.content["min_reviews"]
+    assert upgraded.content["review"] == in_force.content["review"]
+    assert upgraded.content["weights"]["reviews"] == 0.5
+    assert (await PlatformRule.get(key="product.grading", version=2)).content == trimmed
+    trail = await audit.trail("PlatformRule", upgraded.id)
+    assert [(e.action, e.actor_role, e.data["version"]) for e in trail] == [
+        ("published", "SYSTEM", 3)
+    ]
+    assert await rules.ensure_defaults() == 0
+
+
+def test_missing_keys_merge_through_objects_and_keep_lists() -> None:
+    merged = rules.with_missing_keys(
+        {"a": {"x": 1}, "words": ["好"]}, {"a": {"x": 9, "y": 2}, "words": ["好", "棒"], "b": 3}
+    )
+    assert merged == {"a": {"x": 1, "y": 2}, "words": ["好"], "b": 3}
