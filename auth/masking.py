@@ -69,6 +69,12 @@ class Disclosure:
             return everything if v.provider_id == logistics_provider_id else frozenset()
         return frozenset()
 
+    def public_name(self, owner_id: int, name_enc: str) -> str:
+        """A person's name beside what they published (a review): whole for the person,
+        masked for everyone else, so no whole read by others happens (or needs logging)."""
+        name = decrypt(name_enc)
+        return name if self.viewer.account_id == owner_id else mask_name(name)
+
     def needs_case_list(self) -> bool:
         return self.case_consumer_ids is None and self.viewer.has_duty(StaffDuty.CUSTOMER_SERVICE)
 

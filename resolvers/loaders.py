@@ -42,6 +42,7 @@ from pinzhi.models import (
 from pinzhi.services.feedback import summaries_by_merchant
 from pinzhi.services.key_control import statuses as key_control_statuses
 from pinzhi.services.product_grading import latest_grades
+from pinzhi.services.reviews import newest_reviews
 from pinzhi.services.rules import current_rules
 
 
@@ -98,6 +99,31 @@ async def _latest_product_grade(keys: Sequence[int]) -> list[Any]:
 async def _current_rule(keys: Sequence[str]) -> list[Any]:
     found = {rule.key: rule for rule in await current_rules()}
     return [found.get(k) for k in keys]
+
+
+async def _newest_reviews(keys: Sequence[tuple[int, int, int | None]]) -> list[Any]:
+    """Keys are (product id, page size, below this review id); values are lists of
+    (review, the reviewer's encrypted name). One window query per distinct page shape and
+    one for the names, whatever the number of products."""
+    by_shape: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+    for product_id, size, before in keys:
+        by_shape[(size, before)].append(product_id)
+    found: dict[tuple[int, int, int | None], list[Any]] = {}
+    for (size, before), product_ids in by_shape.items():
+        pages = await newest_reviews(product_ids, size, before)
+        for product_id in product_ids:
+            found[(product_id, size, before)] = pages[product_id]
+    reviewers = {r.consumer_id for page in found.values() for r in page}
+    names = await _public_names(reviewers)
+    return [[(r, names.get(r.consumer_id, "")) for r in found[key]] for key in keys]
+
+
+async def _public_names(account_ids: set[int]) -> dict[int, str]:
+    # Unscoped on purpose: a reviewer's name is shown beside a public review, always masked
+    # for others by auth/masking.py (Disclosure.public_name); nothing else of the account.
+    if not account_ids:
+        return {}
+    return dict(await Account.filter(id__in=list(account_ids)).values_list("id", "name_enc"))
 
 
 async def load_all(loader: DataLoader, keys: Sequence[Any]) -> list[Any]:
@@ -249,6 +275,10 @@ class Loaders:
     @cached_property
     def latest_grade_by_merchant_id(self) -> DataLoader:
         return _latest_by(self.viewer, MerchantGrade, "merchant_id")
+
+    @cached_property
+    def reviews_by_product(self) -> DataLoader:
+        return DataLoader(load_fn=_newest_reviews)
 
     @cached_property
     def licences_by_merchant_id(self) -> DataLoader:

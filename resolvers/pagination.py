@@ -73,11 +73,24 @@ async def paginate(
     if after:
         query = query.filter(id__lt=decode_cursor(after))
     rows = await query.order_by("-id").limit(size + 1)
+    return await connection_of(rows, size, to_nodes)
+
+
+async def connection_of(
+    rows: Sequence[Any],
+    size: int,
+    to_nodes: Callable[[Sequence[Any]], Awaitable[list[T]] | list[T]],
+    key: Callable[[Any], int] = lambda row: row.id,
+) -> Connection[T]:
+    """A page from up to ``size + 1`` rows newest first (the extra one says there is more);
+    ``key`` gives a row's id for its cursor."""
     page = list(rows[:size])
     nodes = to_nodes(page)
     if not isinstance(nodes, list):
         nodes = await nodes
-    edges = [Edge(cursor=encode_cursor(row.id), node=n) for row, n in zip(page, nodes, strict=True)]
+    edges = [
+        Edge(cursor=encode_cursor(key(row)), node=n) for row, n in zip(page, nodes, strict=True)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(

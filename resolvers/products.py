@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -10,7 +11,8 @@ from strawberry.types import Info
 from pinzhi import models
 from pinzhi.auth.scopes import sees_merchant_internals
 from pinzhi.resolvers.common import attempt
-from pinzhi.schema.base import pk_of
+from pinzhi.resolvers.pagination import connection_of, decode_cursor, page_size
+from pinzhi.schema.base import Connection, pk_of
 from pinzhi.schema.products import (
     ProductCertificate,
     ProductCertificatePayload,
@@ -78,7 +80,36 @@ async def submit_product_review(
             input.text,
         ),
     )
-    return ProductReviewPayload(review=ProductReview.from_row(row) if row else None, errors=errors)
+    if row is None:
+        return ProductReviewPayload(errors=errors)
+    account = await models.Account.get(id=row.consumer_id).only("id", "name_enc")
+    reviewer = info.context.disclosure.public_name(row.consumer_id, account.name_enc)
+    return ProductReviewPayload(review=ProductReview.from_row(row, reviewer, show_order=True))
+
+
+async def product_reviews(
+    info: Info, product_pk: int, merchant_pk: int, first: int | None, after: str | None
+) -> Connection[ProductReview]:
+    """A product's reviews, newest first, for everyone who can see the product: the parent
+    product was read through the viewer's scope, and its reviews are as public as it is."""
+    size = page_size(first)
+    before = decode_cursor(after) if after else None
+    rows = await info.context.loaders.reviews_by_product.load((product_pk, size + 1, before))
+    viewer = info.context.viewer
+    merchant_side = sees_merchant_internals(viewer, merchant_pk)
+
+    def nodes(page: Sequence[tuple[models.ProductReview, str]]) -> list[ProductReview]:
+        disclosure = info.context.disclosure
+        return [
+            ProductReview.from_row(
+                row,
+                disclosure.public_name(row.consumer_id, name),
+                show_order=merchant_side or viewer.account_id == row.consumer_id,
+            )
+            for row, name in page
+        ]
+
+    return await connection_of(rows, size, nodes, key=lambda item: item[0].id)
 
 
 async def record_product_certificate(

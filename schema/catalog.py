@@ -11,8 +11,9 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import sees_merchant_internals
-from pinzhi.schema.base import Money, Node, Preloadable, relation, to_global_id
+from pinzhi.schema.base import Connection, Money, Node, Preloadable, relation, to_global_id
 from pinzhi.schema.enums import ProviderKind
+from pinzhi.schema.reviews import ProductReview
 
 if TYPE_CHECKING:
     from pinzhi.schema.grading import Incentives, LiveGrade, MerchantGradeDetail
@@ -274,6 +275,17 @@ class Product(Preloadable, Node):
         from pinzhi.resolvers.products import certificates
 
         return await certificates(info, self.pk)
+
+    @strawberry.field(
+        description="Consumers' reviews, newest first (QS 7.1.1): public, reviewers' names "
+        "masked; `praisesQuality` says which count in the praise-keyword rate."
+    )
+    async def reviews(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ProductReview]:
+        from pinzhi.resolvers.products import product_reviews
+
+        return await product_reviews(info, self.pk, self.merchant_pk, first, after)
 
     @strawberry.field(
         description="Sub-scores, inputs and reasons of the latest grade: for the product's "

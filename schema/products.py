@@ -12,6 +12,7 @@ from pinzhi.models import Role, StaffDuty
 from pinzhi.schema.base import UserError, to_global_id
 from pinzhi.schema.enums import CertificateKind, CertificateResult
 from pinzhi.schema.grading import GradeDimension, stored_grade
+from pinzhi.schema.reviews import ProductReview
 from pinzhi.services.state import now
 
 
@@ -65,31 +66,6 @@ class ProductGradeDetail:
     @classmethod
     def from_row(cls, row: models.ProductGrade) -> ProductGradeDetail:
         return cls(**stored_grade(row))
-
-
-@strawberry.type(description="A consumer's review of a product it received (QS 7.1.1).")
-class ProductReview:
-    id: strawberry.ID
-    product_id: strawberry.ID
-    order_id: strawberry.ID
-    rating: int
-    text: str
-    praises_quality: bool = strawberry.field(
-        description="Whether the text praises quality (keyword rule, negation-aware)."
-    )
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: models.ProductReview) -> ProductReview:
-        return cls(
-            id=to_global_id("ProductReview", row.id),
-            product_id=to_global_id("Product", row.product_id),
-            order_id=to_global_id("Order", row.order_id),
-            rating=row.rating,
-            text=row.text,
-            praises_quality=row.praises_quality,
-            created_at=row.created_at,
-        )
 
 
 @strawberry.input

@@ -8,12 +8,14 @@ praise rule of ``product.grading`` (see ``praise``): "质量很好" counts, "质
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Order, OrderLine, OrderState, ProductReview, Role
-from pinzhi.services import rules, validation
+from pinzhi.services import audit, rules, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 from pinzhi.services.praise import praises_quality, praises_quality_by_rule
@@ -55,13 +57,51 @@ async def submit_review(
     # Segmentation is CPU work (and the first call loads the dictionary): off the loop.
     praised = await asyncio.to_thread(praises_quality_by_rule, text, content)
     try:
-        return await ProductReview.create(
-            product_id=product_id,
-            order_id=order.id,
-            consumer_id=viewer.account_id,
-            rating=rating,
-            text=text,
-            praises_quality=praised,
-        )
+        async with in_transaction():
+            review = await ProductReview.create(
+                product_id=product_id,
+                order_id=order.id,
+                consumer_id=viewer.account_id,
+                rating=rating,
+                text=text,
+                praises_quality=praised,
+            )
+            await audit.append(
+                "ProductReview",
+                review.id,
+                "submitted",
+                actor=viewer,
+                new=True,
+                data={"product_id": product_id, "rating": rating, "praises_quality": praised},
+            )
     except IntegrityError as exc:  # a second submission racing the first
         raise ServiceError(ErrorCode.REVIEW_EXISTS, ("productId",)) from exc
+    return review
+
+
+REVIEW_COLUMNS = ("id", "product_id", "order_id", "consumer_id", "rating", "text")
+REVIEW_COLUMNS += ("praises_quality", "created_at")
+
+
+async def newest_reviews(
+    product_ids: Sequence[int], size: int, before_id: int | None = None
+) -> dict[int, list[ProductReview]]:
+    """The newest ``size`` reviews of each product (with an id below ``before_id``), newest
+    first, in one statement for any number of products: a window over each product's
+    reviews, so a page of products with their reviews is a fixed number of queries."""
+    ids = sorted({int(pk) for pk in product_ids})
+    found: dict[int, list[ProductReview]] = {pk: [] for pk in ids}
+    if not ids or size <= 0:
+        return found
+    columns = ", ".join(REVIEW_COLUMNS)
+    below = f" AND id < {int(before_id)}" if before_id is not None else ""
+    # Every value is an int formatted here, so the statement carries no client text.
+    rows = await ProductReview.raw(
+        f"SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER "
+        "(PARTITION BY product_id ORDER BY id DESC) AS position FROM product_review "
+        f"WHERE product_id IN ({', '.join(map(str, ids))}){below}) AS ranked "
+        f"WHERE position <= {int(size)} ORDER BY product_id, id DESC"
+    )
+    for review in rows:
+        found[review.product_id].append(review)
+    return found
