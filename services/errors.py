@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     ENROLMENT_EXISTS = "ENROLMENT_EXISTS"
     REVIEW_EXISTS = "REVIEW_EXISTS"
     INVALID_VALIDITY = "INVALID_VALIDITY"
+    INVALID_PERIOD = "INVALID_PERIOD"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -103,6 +104,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.INVALID_VALIDITY: (
         "有效期无效：签发日期不能晚于今天，有效期须晚于签发日期",
         "Invalid dates: the issue date cannot be in the future and the expiry must follow it",
+    ),
+    ErrorCode.INVALID_PERIOD: (
+        "时段无效：应为 UTC 整点小时，格式 YYYY-MM-DDTHH",
+        "Invalid period: an hour in UTC, written YYYY-MM-DDTHH",
     ),
 }
 
