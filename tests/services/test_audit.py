@@ -12,7 +12,7 @@ from tests import factories as f
 VERIFY = """
 query($id: ID!) {
   auditTrail(entityId: $id) { seq action }
-  verifyAuditTrail(entityId: $id) { valid checked firstBroken { seq action } }
+  verifyAuditTrail(entityId: $id) { valid checked firstBroken { seq action } problem anchored }
 }"""
 
 
@@ -170,7 +170,14 @@ async def test_api_verify_reports_the_tampered_event(api) -> None:
     order = await _completed(w)
     order_gid = f.gid("Order", order.id)
     clean = await api(VERIFY, {"id": order_gid}, token=w.buyer.token)
-    assert clean.data["verifyAuditTrail"] == {"valid": True, "checked": 5, "firstBroken": None}
+    # Valid, and not anchored yet: its hour is not over.
+    assert clean.data["verifyAuditTrail"] == {
+        "valid": True,
+        "checked": 5,
+        "firstBroken": None,
+        "problem": None,
+        "anchored": False,
+    }
 
     await AuditEvent.filter(entity_type="Order", entity_id=order.id, seq=4).update(
         to_state="COMPLETED"
@@ -182,6 +189,8 @@ async def test_api_verify_reports_the_tampered_event(api) -> None:
             "valid": False,
             "checked": 4,
             "firstBroken": {"seq": 4, "action": "delivered"},
+            "problem": "EDITED",
+            "anchored": False,
         }
     # Someone outside the order sees nothing, not even that it exists.
     outsider = await api(VERIFY, {"id": order_gid}, token=w.other_buyer.token)
