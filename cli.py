@@ -161,10 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-serve", action="store_true", help="seed and exit")
     demo.set_defaults(func=cmd_demo)
 
-    jobs = sub.add_parser("jobs", help="periodic jobs: regrade, monitor")
+    jobs = sub.add_parser("jobs", help="periodic jobs: regrade, monitor, anchor")
     jobs.add_argument("action", choices=["run", "list"])
     jobs.add_argument("name", nargs="?", default="")
-    jobs.add_argument("--period", default=None, help="e.g. 2026-11 (default: the current one)")
+    jobs.add_argument(
+        "--period", default=None, help="e.g. 2026-11 or 2026-12-01T18 (default: the current one)"
+    )
     jobs.add_argument("--database-url", default=None)
     jobs.set_defaults(func=cmd_jobs)
 

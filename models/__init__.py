@@ -25,7 +25,13 @@ from pinzhi.models.enums import (
     WarningLevel,
     WarningState,
 )
-from pinzhi.models.governance import AuditEvent, PiiAccessLog, PlatformRule
+from pinzhi.models.governance import (
+    AuditAnchor,
+    AuditAnchorHead,
+    AuditEvent,
+    PiiAccessLog,
+    PlatformRule,
+)
 from pinzhi.models.grading import JobRun, MerchantGrade, MerchantWarning, ProductGrade
 from pinzhi.models.orders import Order, OrderLine, Payment, Shipment, TrackingEvent
 from pinzhi.models.qualifications import (
@@ -53,6 +59,8 @@ __models__ = [
     ProductReview,
     ViolationCase,
     ApiKey,
+    AuditAnchor,
+    AuditAnchorHead,
     AuditEvent,
     Complaint,
     Feedback,
@@ -72,6 +80,8 @@ __models__ = [
 __all__ = [
     "Account",
     "ApiKey",
+    "AuditAnchor",
+    "AuditAnchorHead",
     "AuditEvent",
     "BrandRegistration",
     "BrandRelation",

@@ -1,4 +1,4 @@
-"""Public platform rules, the hash-chained audit trail and the PII access log."""
+"""Public platform rules, the hash-chained audit trail, its anchors and the PII access log."""
 
 from tortoise import fields
 from tortoise.models import Model
@@ -42,6 +42,48 @@ class AuditEvent(Model):
     class Meta:
         table = "audit_event"
         unique_together = (("entity_type", "entity_id", "seq"),)
+        # Anchoring and the period check read one hour of events at a time.
+        indexes = (("occurred_at",),)
+
+
+class AuditAnchor(Model):
+    """The checkpoint of one hour of the audit trail (QS 9.1.2), itself a link of a chain:
+    ``hash = sha256(prev_hash ‖ canonical anchor)``. Stored apart from the events, written
+    once and never rewritten; ``seq`` numbers the anchors 1, 2, 3 … without holes."""
+
+    id = fields.IntField(primary_key=True)
+    seq = fields.IntField(unique=True)
+    period = fields.CharField(max_length=13, unique=True)
+    event_count = fields.IntField()
+    events_digest = fields.CharField(max_length=64)
+    head_count = fields.IntField()
+    heads_digest = fields.CharField(max_length=64)
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "audit_anchor"
+
+
+class AuditAnchorHead(Model):
+    """The head (seq, hash) of one chain that moved in an anchor's hour. A row per chain
+    and hour, not per event; an anchor's ``heads_digest`` covers all of its rows."""
+
+    id = fields.IntField(primary_key=True)
+    anchor = fields.ForeignKeyField(
+        "models.AuditAnchor", related_name="heads", on_delete=fields.RESTRICT
+    )
+    entity_type = fields.CharField(max_length=30)
+    entity_id = fields.IntField()
+    seq = fields.IntField()
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "audit_anchor_head"
+        unique_together = (("anchor_id", "entity_type", "entity_id"),)
+        # verifyAuditTrail reads the anchored heads of one entity.
+        indexes = (("entity_type", "entity_id"),)
 
 
 class PiiAccessLog(Model):

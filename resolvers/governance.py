@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import can_see, scope
-from pinzhi.resolvers.pagination import paginate
+from pinzhi.resolvers.pagination import bad_input, paginate
 from pinzhi.schema.base import Connection, from_global_id, pk_of
-from pinzhi.schema.governance import AuditEvent, AuditVerification, PiiAccess, PlatformRule
-from pinzhi.services import audit, rules
+from pinzhi.schema.governance import (
+    AuditAnchor,
+    AuditEvent,
+    AuditPeriodVerification,
+    AuditVerification,
+    PiiAccess,
+    PlatformRule,
+)
+from pinzhi.services import audit, audit_checks, rules
+from pinzhi.services.errors import ServiceError
 
 # The entities whose transitions are traced, by the type name in their global ids.
 TRACED: dict[str, type[models.Model]] = {
@@ -70,11 +80,27 @@ async def verify_audit_trail(info: Info, entity_id: strawberry.ID) -> AuditVerif
     entity = await _traced_entity(info, entity_id)
     if entity is None:
         return None
-    result = await audit.verify(*entity)
-    return AuditVerification(
-        valid=result.valid,
-        checked=result.checked,
-        first_broken=AuditEvent.from_row(result.first_broken) if result.first_broken else None,
+    return AuditVerification.from_result(await audit_checks.verify_entity(*entity))
+
+
+async def verify_audit_period(
+    info: Info,
+    period: Annotated[str, strawberry.argument(description="An hour in UTC: 2026-12-01T18.")],
+) -> AuditPeriodVerification:
+    """A whole hour of every entity's trail against its anchor, for regulators (QS 9.1.2)."""
+    try:
+        result = await audit_checks.verify_period(period)
+    except ServiceError as error:
+        raise bad_input(error.message(info.context.language)) from None
+    return AuditPeriodVerification.from_result(result, info.context.language)
+
+
+async def audit_anchors(
+    info: Info, first: int | None = None, after: str | None = None
+) -> Connection[AuditAnchor]:
+    """Every hourly anchor, newest first, so their hashes can be kept outside."""
+    return await paginate(
+        models.AuditAnchor.all(), first, after, lambda rows: [AuditAnchor.from_row(r) for r in rows]
     )
 
 

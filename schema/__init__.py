@@ -32,6 +32,7 @@ from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.execution import PlanExecutor
 from pinzhi.schema.extensions import FlushAccessLog, RequestGuard, should_mask
 from pinzhi.schema.fields import (
+    AUDIT_VERIFIERS,
     COMPLIANCE_STAFF,
     FEEDBACK_AUTHORS,
     ORDER_CANCELLERS,
@@ -72,6 +73,16 @@ class CoreQuery:
     audit_trail = field(governance_resolvers.audit_trail, READERS, description="QS 9.1.2.")
     verify_audit_trail = field(
         governance_resolvers.verify_audit_trail, READERS, description="QS 9.1.2."
+    )
+    verify_audit_period = field(
+        governance_resolvers.verify_audit_period,
+        AUDIT_VERIFIERS,
+        description="An hour of every trail held to its anchor (QS 9.1.2).",
+    )
+    audit_anchors = field(
+        governance_resolvers.audit_anchors,
+        AUDIT_VERIFIERS,
+        description="The hourly anchors, newest first, to keep outside (QS 9.1.2).",
     )
     pii_access_log = field(
         governance_resolvers.pii_access_log, PII_LOG_READERS, description="QS 9.4.1."

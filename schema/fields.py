@@ -12,6 +12,7 @@ from pinzhi.models import Role, StaffDuty
 
 READERS = p.allow(*Role)
 PII_LOG_READERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+AUDIT_VERIFIERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 FEEDBACK_AUTHORS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER)
 ORDER_CANCELLERS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.STAFF)
 PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)

@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     INVALID_VALIDITY = "INVALID_VALIDITY"
     CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
     NAME_TAKEN = "NAME_TAKEN"
+    INVALID_PERIOD = "INVALID_PERIOD"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -110,6 +111,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.CONCURRENT_CHANGE: (
         "同时有其他操作修改了相同数据，请重试",
         "Another change to the same data happened at the same time; please retry",
+    ),
+    ErrorCode.INVALID_PERIOD: (
+        "时段无效：应为 UTC 整点小时，格式 YYYY-MM-DDTHH",
+        "Invalid period: an hour in UTC, written YYYY-MM-DDTHH",
     ),
 }
 

@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from pinzhi.models import JobRun
-from pinzhi.services import merchant_grading, monitoring, product_grading
+from pinzhi.services import anchors, merchant_grading, monitoring, product_grading
 from pinzhi.services.scoring import current_period
 from pinzhi.services.state import now as utc_now
 
@@ -36,6 +36,13 @@ async def _monitor(period: str, now: datetime, progress: Progress) -> dict[str, 
     return {"warnings": created}
 
 
+async def _anchor(period: str, now: datetime, progress: Progress) -> dict[str, Any]:
+    """Every complete hour of the audit trail not yet anchored (QS 9.1.2), in order; the
+    run's period (the hour it runs in) only names its lock."""
+    result = await anchors.catch_up(now, progress)
+    return result.summary()
+
+
 def _hourly(now: datetime) -> str:
     return now.strftime("%Y-%m-%dT%H")
 
@@ -44,6 +51,7 @@ JOBS: dict[str, tuple[Callable[[str, datetime, Progress], Awaitable[dict[str, An
     # name: (work, default period of a moment)
     "regrade": (_regrade, current_period),
     "monitor": (_monitor, _hourly),
+    "anchor": (_anchor, _hourly),
 }
 
 

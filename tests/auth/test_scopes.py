@@ -209,6 +209,8 @@ async def test_regulator_and_staff_list_everything(api, scene: Scene, who: str) 
         "{ feedbackSummary(subjectType: ORDER) { count } }",
         '{ auditTrail(entityId: "T3JkZXI6MQ==") { seq } }',
         '{ verifyAuditTrail(entityId: "T3JkZXI6MQ==") { valid } }',
+        '{ verifyAuditPeriod(period: "2026-12-01T18") { valid } }',
+        "{ auditAnchors { nodes { hash } } }",
         "{ piiAccessLog { nodes { id } } }",
         "{ apiKeys { id } }",
     ],

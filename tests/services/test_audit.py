@@ -12,7 +12,7 @@ from tests import factories as f
 VERIFY = """
 query($id: ID!) {
   auditTrail(entityId: $id) { seq action }
-  verifyAuditTrail(entityId: $id) { valid checked firstBroken { seq action } }
+  verifyAuditTrail(entityId: $id) { valid checked firstBroken { seq action } problem anchored }
 }"""
 
 
@@ -85,7 +85,7 @@ async def test_editing_data_behind_the_servers_back_is_detected(db) -> None:
     )
 
     result = await audit.verify("Order", order.id)
-    assert result.valid is False
+    assert result.valid is False and result.problem == audit.Problem.EDITED
     assert result.first_broken is not None
     assert result.first_broken.id == shipped.id and result.first_broken.seq == 3
     assert result.checked == 3
@@ -101,6 +101,7 @@ async def test_editing_a_state_is_detected(db) -> None:
 
     result = await audit.verify("Order", order.id)
     assert result.valid is False and result.first_broken.seq == 1
+    assert result.problem == audit.Problem.EDITED
 
 
 async def test_editing_and_rehashing_one_event_is_still_detected(db) -> None:
@@ -115,6 +116,7 @@ async def test_editing_and_rehashing_one_event_is_still_detected(db) -> None:
 
     result = await audit.verify("Order", order.id)
     assert result.valid is False and result.first_broken.seq == 3
+    assert result.problem == audit.Problem.EDITED
 
 
 async def test_deleting_a_middle_event_is_detected(db) -> None:
@@ -125,7 +127,7 @@ async def test_deleting_a_middle_event_is_detected(db) -> None:
     await AuditEvent.filter(entity_type="Order", entity_id=order.id, seq=3).delete()
 
     result = await audit.verify("Order", order.id)
-    assert result.valid is False
+    assert result.valid is False and result.problem == audit.Problem.MISSING
     assert result.first_broken is not None and result.first_broken.seq == 4
     assert result.checked == 3
 
@@ -143,6 +145,23 @@ async def test_deleting_an_event_and_renumbering_the_rest_is_detected(db) -> Non
 
     result = await audit.verify("Order", order.id)
     assert result.valid is False and result.first_broken.seq == 2
+    assert result.problem == audit.Problem.EDITED
+
+
+async def test_the_chain_alone_misses_truncation_and_a_consistent_rewrite(db) -> None:
+    """QS 9.1.2: why anchors exist: deleting the newest events, or recomputing the whole
+    chain, leaves a chain that verifies by itself (tests/services/test_audit_anchors.py
+    shows the anchors catching both)."""
+    w = await f.world()
+    truncated = await _completed(w)
+    rewritten = await _completed(w)
+
+    await AuditEvent.filter(entity_type="Order", entity_id=truncated.id, seq__gte=4).delete()
+    await f.rechain("Order", rewritten.id, lambda e: e.data.update(forged=True))
+
+    assert (await audit.verify("Order", truncated.id)).valid
+    assert (await audit.verify("Order", rewritten.id)).valid
+    assert (await audit.trail("Order", rewritten.id))[0].data["forged"] is True
 
 
 async def test_api_verify_reports_the_tampered_event(api) -> None:
@@ -151,7 +170,14 @@ async def test_api_verify_reports_the_tampered_event(api) -> None:
     order = await _completed(w)
     order_gid = f.gid("Order", order.id)
     clean = await api(VERIFY, {"id": order_gid}, token=w.buyer.token)
-    assert clean.data["verifyAuditTrail"] == {"valid": True, "checked": 5, "firstBroken": None}
+    # Valid, and not anchored yet: its hour is not over.
+    assert clean.data["verifyAuditTrail"] == {
+        "valid": True,
+        "checked": 5,
+        "firstBroken": None,
+        "problem": None,
+        "anchored": False,
+    }
 
     await AuditEvent.filter(entity_type="Order", entity_id=order.id, seq=4).update(
         to_state="COMPLETED"
@@ -163,6 +189,8 @@ async def test_api_verify_reports_the_tampered_event(api) -> None:
             "valid": False,
             "checked": 4,
             "firstBroken": {"seq": 4, "action": "delivered"},
+            "problem": "EDITED",
+            "anchored": False,
         }
     # Someone outside the order sees nothing, not even that it exists.
     outsider = await api(VERIFY, {"id": order_gid}, token=w.other_buyer.token)
