@@ -28,6 +28,10 @@ class ViolationCase(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
+    # What the penalty did to the shop (services/penalties.py): the products it delisted,
+    # the rank penalty; and when that was undone (its period ended, or an appeal won).
+    effects = fields.JSONField(default=dict)
+    effects_lifted_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "violation_case"

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Merchant, Product, Role
-from pinzhi.services import key_control, validation
+from pinzhi.services import audit, key_control, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 
 # Categories are lower-case slugs (food, mother_baby, ...), so that a key category cannot be
@@ -104,7 +104,7 @@ async def create_product(
     async with in_transaction():
         merchant = await _locked_merchant(merchant_id)
         await key_control.check_new_listing(merchant, clean_category, "category")
-        return await Product.create(
+        product = await Product.create(
             merchant_id=merchant_id,
             title=clean_title,
             category=clean_category,
@@ -114,6 +114,22 @@ async def create_product(
             attributes=clean_attributes,
             is_listed=True,
         )
+        await audit.append(
+            "Product",
+            product.id,
+            "created",
+            actor=viewer,
+            new=True,
+            data={
+                "merchant_id": merchant_id,
+                "category": clean_category,
+                "price_minor": clean_price,
+                "currency": clean_currency,
+                "stock": clean_stock,
+                "is_listed": True,
+            },
+        )
+    return product
 
 
 async def update_product_listing(
@@ -142,7 +158,15 @@ async def update_product_listing(
             raise ServiceError(ErrorCode.NOT_FOUND, ("productId",))
         if is_listed and not product.is_listed:
             await key_control.check_new_listing(merchant, product.category, "isListed")
-        for name, value in updates.items():
-            setattr(product, name, value)
-        await product.save(update_fields=list(updates))
+        changes = {
+            name: [getattr(product, name), value]
+            for name, value in updates.items()
+            if getattr(product, name) != value
+        }
+        if changes:
+            for name, (_, value) in changes.items():
+                setattr(product, name, value)
+            await product.save(update_fields=list(changes))
+            # QS 9.1.2: listing, price and stock changes are traced key nodes.
+            await audit.append("Product", product.id, "listing_changed", actor=viewer, data=changes)
     return product

@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
     NAME_TAKEN = "NAME_TAKEN"
     INVALID_PERIOD = "INVALID_PERIOD"
+    MERCHANT_SUSPENDED = "MERCHANT_SUSPENDED"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -111,6 +112,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.CONCURRENT_CHANGE: (
         "同时有其他操作修改了相同数据，请重试",
         "Another change to the same data happened at the same time; please retry",
+    ),
+    ErrorCode.MERCHANT_SUSPENDED: (
+        "该商家被暂停经营，暂不接受新订单",
+        "This merchant is suspended and takes no new orders",
     ),
     ErrorCode.INVALID_PERIOD: (
         "时段无效：应为 UTC 整点小时，格式 YYYY-MM-DDTHH",

@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from pinzhi.models import JobRun
-from pinzhi.services import anchors, merchant_grading, monitoring, product_grading
+from pinzhi.services import anchors, merchant_grading, monitoring, penalties, product_grading
 from pinzhi.services.scoring import current_period
 from pinzhi.services.state import now as utc_now
 
@@ -43,6 +43,12 @@ async def _anchor(period: str, now: datetime, progress: Progress) -> dict[str, A
     return result.summary()
 
 
+async def _penalties(period: str, now: datetime, progress: Progress) -> dict[str, Any]:
+    lifted = await penalties.sweep(now)
+    progress(f"  penalties lifted at the end of their period: {lifted}")
+    return {"lifted": lifted}
+
+
 def _hourly(now: datetime) -> str:
     return now.strftime("%Y-%m-%dT%H")
 
@@ -51,6 +57,7 @@ JOBS: dict[str, tuple[Callable[[str, datetime, Progress], Awaitable[dict[str, An
     # name: (work, default period of a moment)
     "regrade": (_regrade, current_period),
     "monitor": (_monitor, _hourly),
+    "penalties": (_penalties, _hourly),
     "anchor": (_anchor, _hourly),
 }
 

@@ -31,6 +31,8 @@ LISTING_BLOCKERS = frozenset({Penalty.LISTING_FREEZE, Penalty.SUSPENSION})
 # Penalties that restrict the merchant while in force (a warning or a one-off deduction
 # does not).
 RESTRICTING = (Penalty.TRAFFIC_RESTRICTION, Penalty.LISTING_FREEZE, Penalty.SUSPENSION)
+# The published amount of violation.penalties a traffic restriction takes off the rank score.
+RANK_PENALTY_KEY = "traffic_restriction_rank_penalty"
 
 
 def is_under_key_control(merchant: Merchant, now: datetime | None = None) -> bool:
@@ -76,11 +78,12 @@ async def _standing_cases(merchant_ids: Iterable[int], **filters: Any) -> list[V
 
 
 async def penalties_in_force(
-    merchant_ids: Iterable[int], now: datetime | None = None
+    merchant_ids: Iterable[int], now: datetime | None = None, exclude_case: int | None = None
 ) -> dict[int, set[Penalty]]:
-    """The penalties of standing decisions still in force, by merchant."""
+    """The penalties of standing decisions still in force, by merchant (but for the case
+    ``exclude_case``, whose penalty is being lifted)."""
     now = now or state.now()
-    cases = await _standing_cases(merchant_ids)
+    cases = [c for c in await _standing_cases(merchant_ids) if c.id != exclude_case]
     contents = await rule_contents(c.rule_version for c in cases)
     found: dict[int, set[Penalty]] = {}
     for case in cases:
@@ -88,6 +91,36 @@ async def penalties_in_force(
         end = penalty_end(case, content) if content else None
         if end is not None and end > now:
             found.setdefault(case.merchant_id, set()).add(Penalty(case.penalty))
+    return found
+
+
+def rank_penalty(content: dict[str, Any]) -> float:
+    """The published amount a traffic restriction takes off the rank score (0 in a rule
+    version that predates it)."""
+    return float(content.get(RANK_PENALTY_KEY, 0))
+
+
+async def rank_penalties(
+    merchant_ids: Iterable[int], now: datetime | None = None, exclude_case: int | None = None
+) -> dict[int, float]:
+    """The rank penalty in force for each restricted merchant: the largest of its standing
+    traffic restrictions still in their period (not yet lifted)."""
+    now = now or state.now()
+    cases = await ViolationCase.filter(
+        merchant_id__in=list(set(merchant_ids)),
+        state__in=STANDING,
+        penalty=Penalty.TRAFFIC_RESTRICTION,
+        effects_lifted_at__isnull=True,
+    )
+    contents = await rule_contents(c.rule_version for c in cases)
+    found: dict[int, float] = {}
+    for case in cases:
+        content = contents.get(case.rule_version or 0)
+        end = penalty_end(case, content) if content else None
+        if case.id == exclude_case or end is None or end <= now:
+            continue
+        amount = float((case.effects or {}).get("rank_penalty", rank_penalty(content or {})))
+        found[case.merchant_id] = max(found.get(case.merchant_id, 0.0), amount)
     return found
 
 

@@ -20,7 +20,7 @@ from pinzhi.models import (
     Product,
     Role,
 )
-from pinzhi.services import audit, incentives, monitoring, rules, state, validation
+from pinzhi.services import audit, incentives, monitoring, penalties, rules, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
 from pinzhi.services.transactions import retry_on_conflict
@@ -139,6 +139,7 @@ async def _create(
         raise ServiceError(ErrorCode.MIXED_MERCHANTS, ("lines",))
 
     merchant = next(iter(products.values())).merchant
+    await penalties.check_orders_allowed(merchant.id)
     incentive = await incentives.for_merchant(merchant, state.now())
     async with in_transaction():
         # Rows are locked in product id order, whatever the order of the lines: two orders

@@ -28,7 +28,7 @@ from pinzhi.models import (
     ProductGrade,
     ProductReview,
 )
-from pinzhi.services import audit, bulk, rules
+from pinzhi.services import audit, bulk, key_control, rules
 from pinzhi.services.scoring import (
     cap,
     current_period,
@@ -392,6 +392,10 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
     done = set(await done_query.values_list("product_id", flat=True)) if store else set()
     facts = await load_facts(now, content, product_ids)
     previous = await latest_grades(product_ids, before_period=period)
+    # QS 6.4: a traffic restriction in force lowers the published rank score.
+    restricted = await key_control.rank_penalties(
+        {f.product.merchant_id for f in facts.values()}, now
+    )
     run = _Run([], 0, {}, 0, rule.version)
     changed: list[Product] = []
     transitions: list[tuple[int, str, str, str, dict[str, Any]]] = []
@@ -420,7 +424,7 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
         product.grade_score = result.score
         product.grade_rule_version = rule.version
         product.graded_at = now
-        product.rank_score = result.rank_score
+        product.rank_score = round(result.rank_score - restricted.get(product.merchant_id, 0.0), 2)
         changed.append(product)
         if last is None or last.level != result.level:
             transitions.append(

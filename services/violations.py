@@ -27,7 +27,15 @@ from pinzhi.models import (
     ViolationState,
     ViolationType,
 )
-from pinzhi.services import audit, key_control, qualifications, rules, state, validation
+from pinzhi.services import (
+    audit,
+    key_control,
+    penalties,
+    qualifications,
+    rules,
+    state,
+    validation,
+)
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.evidence import Evidence
 from pinzhi.services.evidence import clean as evidence_items
@@ -169,6 +177,9 @@ async def decide_case(
         if key_control.is_serious(content, case.type, step):
             control_until = now + timedelta(days=content["key_control_days"])
             await key_control.extend(viewer, merchant, case, control_until)
+        case.penalty = step
+        case.decided_at = now
+        effects = await penalties.apply(viewer, merchant, case, content)
         await state.move(
             case,
             ViolationState.DECIDED,
@@ -181,14 +192,18 @@ async def decide_case(
                 "deduction_minor": deduction,
                 "appeal_deadline": deadline.isoformat(),
                 "key_control_until": control_until.isoformat() if control_until else None,
+                "delisted_products": len(effects.get("delisted_product_ids", [])),
                 "rule_version": rule.version,
             },
             penalty=step,
             repeat_count=repeats,
             deduction_minor=deduction,
             appeal_deadline=deadline,
+            effects=effects,
             **common,
         )
+        if effects:
+            await penalties.rerank([merchant.id])
     return case
 
 
@@ -245,6 +260,7 @@ async def decide_appeal(
             contents = await key_control.rule_contents([case.rule_version])
             content = contents.get(case.rule_version or 0)
             lifted = content is not None and await key_control.lift(viewer, merchant, case, content)
+            await penalties.lift(viewer, merchant, case, "appeal overturned")
             until = merchant.key_control_until
             data.update(
                 refunded_minor=case.deduction_minor,

@@ -135,6 +135,9 @@ DEFAULT_RULES: list[dict[str, Any]] = [
                 "OTHER": ["WARNING", "TRAFFIC_RESTRICTION"],
             },
             "deduction_minor": 500000,
+            # QS 6.4, 7.2: a TRAFFIC_RESTRICTION in force takes this off the rank score of
+            # every product of the merchant in the default listing order.
+            "traffic_restriction_rank_penalty": 30,
             "appeal_days": 7,
             "serious_types": ["COUNTERFEIT", "UNSAFE_PRODUCT"],
             "serious_penalties": ["LISTING_FREEZE", "SUSPENSION"],
@@ -569,8 +572,10 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             "badge_text": {"zh": "品质优选", "en": "Quality choice"},
             "rank_boost_by_level": {"A+": 40, "A": 30, "B": 20, "C": 10, "D": 0},
             # Traffic support (QS 7.2), the published formula of the default listing order.
-            "ranking": "rank_score = rank_boost_by_level[level] + score / 10 (0 until graded); "
-            "listings order by rank_score, highest first, then newest first",
+            "ranking": "rank_score = rank_boost_by_level[level] + score / 10 (0 until graded), "
+            "less violation.penalties.traffic_restriction_rank_penalty while a traffic "
+            "restriction is in force; listings order by rank_score, highest first, then "
+            "newest first",
         },
     },
     {

@@ -437,5 +437,5 @@ async def test_grading_costs_the_same_sql_for_5_and_50_products(db) -> None:
     assert summary["graded"] == 50
     assert small.count == large.count, (small.statements, large.statements)
     # rule, graded set, products, certificates, orders, complaints, reviews, previous grades,
-    # grades insert, products update, audit heads, audit insert
-    assert large.count == 12, large.statements
+    # traffic restrictions in force, grades insert, products update, audit heads, audit insert
+    assert large.count == 13, large.statements
