@@ -2,15 +2,21 @@
 
 After ``FREE_ATTEMPTS`` failures, each further attempt must wait twice as long as the last
 (1 s, 2 s, 4 s … up to 15 minutes). The counters live in the shared cache, so every worker
-sees them.
+sees them, and an attempt takes its place in the count atomically *before* the password is
+checked (``reserve``): sixty simultaneous attempts are counted as sixty sequential ones
+would be, so only the free ones reach the password check. A refused attempt gives its
+place back. Emails appear in the cache only as keyed hashes (QS 9.4.1).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 from aiocache.base import BaseCache
+
+from pinzhi.auth.crypto import keyed_hash
 
 FREE_ATTEMPTS = 5
 MAX_DELAY_SECONDS = 15 * 60
@@ -23,35 +29,64 @@ class Throttled(Exception):
         super().__init__(f"retry after {retry_after} s")
 
 
+def _email_key(email: str) -> str:
+    return f"login-fail:email:{keyed_hash('login-throttle', email.strip().lower())}"
+
+
 def _keys(email: str, client: str) -> list[str]:
-    return [f"login-fail:email:{email.strip().lower()}", f"login-fail:ip:{client}"]
+    return [_email_key(email), f"login-fail:ip:{client}"]
 
 
 def _delay(failures: int) -> int:
+    """The wait after ``failures`` failures in a row."""
     if failures < FREE_ATTEMPTS:
         return 0
     return min(MAX_DELAY_SECONDS, 2 ** (failures - FREE_ATTEMPTS))
 
 
-async def check(cache: BaseCache, email: str, client: str, now: float | None = None) -> None:
+@dataclass(frozen=True)
+class Reservation:
+    keys: tuple[str, ...]
+
+
+async def reserve(
+    cache: BaseCache, email: str, client: str, now: float | None = None
+) -> Reservation:
+    """Count this attempt, or refuse it (``Throttled``) while the back-off of the failures
+    before it runs. The count is an atomic increment, so concurrent attempts each see
+    their own position; one past the free attempts waits from the last failure (or from
+    now, when the failures before it are still being checked)."""
     now = time.time() if now is None else now
-    for key in _keys(email, client):
-        state = await cache.get(key)
-        if not state:
-            continue
-        wait = state["last"] + _delay(state["count"]) - now
-        if wait > 0:
-            raise Throttled(math.ceil(wait))
+    taken: list[str] = []
+    try:
+        for key in _keys(email, client):
+            position = await cache.increment(f"{key}:n")
+            await cache.expire(f"{key}:n", WINDOW_SECONDS)
+            taken.append(key)
+            if position <= FREE_ATTEMPTS:
+                continue
+            last = await cache.get(f"{key}:last")
+            wait = (now if last is None else float(last)) + _delay(position - 1) - now
+            if wait > 0:
+                raise Throttled(max(1, math.ceil(wait)))
+    except Throttled:
+        for key in taken:
+            await cache.increment(f"{key}:n", -1)
+        raise
+    return Reservation(tuple(taken))
 
 
 async def record_failure(
-    cache: BaseCache, email: str, client: str, now: float | None = None
+    cache: BaseCache, reservation: Reservation, now: float | None = None
 ) -> None:
+    """The reserved attempt failed: the back-off runs from now."""
     now = time.time() if now is None else now
-    for key in _keys(email, client):
-        state = await cache.get(key) or {"count": 0, "last": now}
-        await cache.set(key, {"count": state["count"] + 1, "last": now}, ttl=WINDOW_SECONDS)
+    for key in reservation.keys:
+        await cache.set(f"{key}:last", now, ttl=WINDOW_SECONDS)
 
 
 async def record_success(cache: BaseCache, email: str) -> None:
-    await cache.delete(_keys(email, "")[0])
+    """A correct password clears the email's failures (not the address's)."""
+    key = _email_key(email)
+    await cache.delete(f"{key}:n")
+    await cache.delete(f"{key}:last")

@@ -59,12 +59,12 @@ def _throttled(error: throttle.Throttled) -> GraphQLError:
 async def login(info: Info, input: LoginInput) -> AuthPayload:
     cache, client = info.context.cache, info.context.client_address
     try:
-        await throttle.check(cache, input.email, client)
+        reservation = await throttle.reserve(cache, input.email, client)
     except throttle.Throttled as error:
         raise _throttled(error) from None
     row, errors = await attempt(info, accounts.authenticate(input.email, input.password))
     if row is None:
-        await throttle.record_failure(cache, input.email, client)
+        await throttle.record_failure(cache, reservation)
         return AuthPayload(errors=errors)
     await throttle.record_success(cache, input.email)
     pair = await issue_token_pair(row)

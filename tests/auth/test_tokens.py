@@ -3,6 +3,7 @@ and the login throttle."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import time
@@ -380,66 +381,99 @@ async def test_repeated_failed_logins_are_throttled(api, monkeypatch) -> None:
     assert ok.data["login"]["errors"] == [] and ok.data["login"]["accessToken"]
 
 
+async def _fail(cache, email: str, client: str, now: float) -> None:  # type: ignore[no-untyped-def]
+    """One attempt that is let through and fails."""
+    reservation = await throttle.reserve(cache, email, client, now=now)
+    await throttle.record_failure(cache, reservation, now=now)
+
+
 async def test_throttle_delay_doubles_and_expires(cache) -> None:
     email, client = "victim@example.com", "203.0.113.9"
     t = 1_000_000.0
-    for i in range(throttle.FREE_ATTEMPTS - 1):
-        await throttle.record_failure(cache, email, client, now=t + i)
-    await throttle.check(cache, email, client, now=t + 4)  # four failures are free
-
-    await throttle.record_failure(cache, email, client, now=t)  # the fifth
+    for i in range(throttle.FREE_ATTEMPTS):  # five failures are free
+        await _fail(cache, email, client, t + i)
     delays = []
-    last = t
+    last = t + throttle.FREE_ATTEMPTS - 1
     for _ in range(5):
         with pytest.raises(throttle.Throttled) as caught:
-            await throttle.check(cache, email, client, now=last)
+            await throttle.reserve(cache, email, client, now=last)
         assert caught.value.retry_after > 0
-        # Measure the delay: the first instant at which check() lets the attempt through.
+        # Measure the delay: the first instant at which an attempt is let through.
         delay = 0
         while True:
             delay += 1
             try:
-                await throttle.check(cache, email, client, now=last + delay)
+                reservation = await throttle.reserve(cache, email, client, now=last + delay)
                 break
             except throttle.Throttled:
                 pass
-        with pytest.raises(throttle.Throttled):
-            await throttle.check(cache, email, client, now=last + delay - 0.5)
         delays.append(delay)
         last += delay
-        await throttle.record_failure(cache, email, client, now=last)
+        await throttle.record_failure(cache, reservation, now=last)
     assert delays == [1, 2, 4, 8, 16]
 
 
 async def test_throttle_delay_is_capped(cache) -> None:
     t = 5_000.0
-    for _ in range(40):
-        await throttle.record_failure(cache, "a@example.com", "198.51.100.1", now=t)
+    for n in range(40):
+        await _fail(cache, "a@example.com", "198.51.100.1", t + 15 * 60 * n)
+    last = t + 15 * 60 * 39
     with pytest.raises(throttle.Throttled) as caught:
-        await throttle.check(cache, "a@example.com", "198.51.100.1", now=t)
-    assert caught.value.retry_after <= throttle.MAX_DELAY_SECONDS + 1
+        await throttle.reserve(cache, "a@example.com", "198.51.100.1", now=last)
+    assert caught.value.retry_after <= throttle.MAX_DELAY_SECONDS
     with pytest.raises(throttle.Throttled):
-        await throttle.check(cache, "a@example.com", "198.51.100.1", now=t + 899)
-    await throttle.check(cache, "a@example.com", "198.51.100.1", now=t + 900)
+        await throttle.reserve(cache, "a@example.com", "198.51.100.1", now=last + 899)
+    await throttle.reserve(cache, "a@example.com", "198.51.100.1", now=last + 900)
 
 
 async def test_throttle_counts_per_email_and_per_client(cache) -> None:
     t = 10_000.0
     for _ in range(throttle.FREE_ATTEMPTS):
-        await throttle.record_failure(cache, "a@example.com", "192.0.2.1", now=t)
+        await _fail(cache, "a@example.com", "192.0.2.1", t)
     # Another email from the same client is slowed down too...
     with pytest.raises(throttle.Throttled):
-        await throttle.check(cache, "b@example.com", "192.0.2.1", now=t)
+        await throttle.reserve(cache, "b@example.com", "192.0.2.1", now=t)
     # ...and the same email from another client...
     with pytest.raises(throttle.Throttled):
-        await throttle.check(cache, "A@Example.com", "192.0.2.2", now=t)
+        await throttle.reserve(cache, "A@Example.com", "192.0.2.2", now=t)
     # ...but not an unrelated email from an unrelated client.
-    await throttle.check(cache, "c@example.com", "192.0.2.3", now=t)
+    await throttle.reserve(cache, "c@example.com", "192.0.2.3", now=t)
     # A success clears the email's count (the client's stays).
     await throttle.record_success(cache, "a@example.com")
-    await throttle.check(cache, "a@example.com", "192.0.2.2", now=t)
-    with pytest.raises(throttle.Throttled):
-        await throttle.check(cache, "a@example.com", "192.0.2.1", now=t)
+    await throttle.reserve(cache, "a@example.com", "192.0.2.2", now=t)
+
+
+async def test_the_cache_holds_no_email_in_the_clear(cache) -> None:
+    """QS 9.4.1: the throttle's keys name an email by its keyed hash only."""
+    await _fail(cache, "Victim@Example.com", "192.0.2.9", 1.0)
+    assert await cache.get(f"{throttle._email_key('victim@example.com')}:n") == 1
+    assert "victim" not in throttle._email_key("victim@example.com")
+
+
+SIMULTANEOUS = 60
+
+
+@pytest.mark.parametrize("correct_at", [None, 30])
+async def test_simultaneous_wrong_passwords_are_throttled_as_sequential_ones(
+    api, correct_at: int | None
+) -> None:
+    """Sixty wrong passwords for one email at the same moment: exactly the free attempts
+    reach the password check, the rest are THROTTLED, as sixty one after another would be;
+    a correct password inside the burst does not slip through (it used to: all sixty were
+    checked)."""
+    buyer = await f.consumer()
+
+    async def attempt(n: int):  # type: ignore[no-untyped-def]
+        password = f.PASSWORD if n == correct_at else f"wrong password {n}"
+        return await _login(api, buyer.account.email, password)
+
+    results = await asyncio.gather(*(attempt(n) for n in range(SIMULTANEOUS)))
+
+    checked = [r for r in results if r.body.get("data")]
+    throttled = [r for r in results if r.error_codes == ["THROTTLED"]]
+    assert len(checked) == throttle.FREE_ATTEMPTS
+    assert len(throttled) == SIMULTANEOUS - throttle.FREE_ATTEMPTS
+    assert not any(r.data["login"]["accessToken"] for r in checked if r.data["login"])
 
 
 # --- verified tokens are remembered until they expire -------------------------------------
