@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -24,6 +24,7 @@ from pinzhi.models import (
     DepositPayment,
     Enrolment,
     Feedback,
+    FeedbackSubject,
     Merchant,
     MerchantGrade,
     MerchantLicence,
@@ -51,44 +52,84 @@ NOTHING = Q(id__isnull=True)  # primary keys are never null: matches no row
 Rule = Callable[[Viewer], Q]
 
 
-def _readers_of_everything(viewer: Viewer) -> bool:
-    return viewer.role in (Role.REGULATOR, Role.STAFF)
+def _regulator(viewer: Viewer) -> bool:
+    # Regulators read everything, read-only and masked (decision 4, QS 10.2).
+    return viewer.role == Role.REGULATOR
 
 
-def _order_rule(prefix: str = "") -> Rule:
+def _compliance(viewer: Viewer) -> bool:
+    return viewer.has_duty(StaffDuty.COMPLIANCE)
+
+
+# Least privilege for staff (QS 9.3.1, 9.4.1): each duty reads what its work needs and a
+# staff member with no duty reads nothing private. Customer service works complaints: the
+# queue, and the orders complained about with their payments and shipments. Compliance works
+# violation cases, merchants' records and grades: the orders of merchants under a case.
+
+
+def _complained_orders() -> Subquery:
+    return Subquery(Complaint.filter(order_id__isnull=False).values("order_id"))
+
+
+def _merchants_with_cases() -> Subquery:
+    return Subquery(ViolationCase.all().values("merchant_id"))
+
+
+def _staff_orders(viewer: Viewer, order_field: str, merchant_field: str) -> Q:
+    """The rows of orders (or of what hangs off them) a staff member's duties need."""
+    allowed = NOTHING
+    if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        allowed |= Q(**{f"{order_field}__in": _complained_orders()})
+    if _compliance(viewer):
+        allowed |= Q(**{f"{merchant_field}__in": _merchants_with_cases()})
+    return allowed
+
+
+def _order_rule(prefix: str = "", order_field: str = "id") -> Rule:
     def rule(viewer: Viewer) -> Q:
-        if _readers_of_everything(viewer):
+        if _regulator(viewer):
             return ALL
         if viewer.role == Role.CONSUMER:
             return Q(**{f"{prefix}consumer_id": viewer.account_id})
         if viewer.role == Role.MERCHANT:
             return Q(**{f"{prefix}merchant_id": viewer.merchant_id})
+        if viewer.role == Role.STAFF:
+            return _staff_orders(viewer, order_field, f"{prefix}merchant_id")
         return NOTHING
 
     return rule
 
 
+def _complaint_rule(viewer: Viewer) -> Q:
+    if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        return ALL  # the queue they take cases from
+    if viewer.role == Role.STAFF:
+        return _staff_orders(viewer, "order_id", "merchant_id")
+    return _order_rule(order_field="order_id")(viewer)
+
+
 def _payment_rule(viewer: Viewer) -> Q:
     if viewer.is_payment:
         return Q(provider_id=viewer.provider_id)
-    return _order_rule()(viewer)
+    return _order_rule(order_field="order_id")(viewer)
 
 
 def _shipment_rule(prefix: str = "") -> Rule:
     def rule(viewer: Viewer) -> Q:
         if viewer.is_logistics:
             return Q(**{f"{prefix}provider_id": viewer.provider_id})
-        return _order_rule(prefix)(viewer)
+        return _order_rule(prefix, f"{prefix}order_id")(viewer)
 
     return rule
 
 
 def _listing_rule(prefix: str = "") -> Rule:
     """Listed products, and a merchant's own unlisted ones; for certificates (public
-    records, QS 7.1.2) the same through their product."""
+    records, QS 7.1.2) the same through their product. Regulators and compliance staff
+    (who check listings and inspections) see unlisted ones too."""
 
     def rule(viewer: Viewer) -> Q:
-        if _readers_of_everything(viewer):
+        if _regulator(viewer) or _compliance(viewer):
             return ALL
         listed = Q(**{f"{prefix}is_listed": True})
         if viewer.role == Role.MERCHANT:
@@ -99,8 +140,10 @@ def _listing_rule(prefix: str = "") -> Rule:
 
 
 def _feedback_rule(viewer: Viewer) -> Q:
-    if _readers_of_everything(viewer):
-        return ALL
+    if _regulator(viewer) or _compliance(viewer):
+        return ALL  # satisfaction is a grading input that compliance checks (QS 6.1.1, 10.2)
+    if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        return Q(subject_type=FeedbackSubject.SERVICE_CASE) | Q(author_id=viewer.account_id)
     if viewer.role == Role.MERCHANT:
         return Q(author_id=viewer.account_id) | Q(rated_merchant_id=viewer.merchant_id)
     if viewer.is_authenticated:
@@ -109,8 +152,13 @@ def _feedback_rule(viewer: Viewer) -> Q:
 
 
 def _account_rule(viewer: Viewer) -> Q:
-    if _readers_of_everything(viewer):
+    if _regulator(viewer):
         return ALL
+    if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        # The consumers whose complaints they handle, and themselves.
+        return Q(id=viewer.account_id) | Q(
+            id__in=Subquery(Complaint.all().values("consumer_id"))
+        )
     if viewer.is_authenticated:
         return Q(id=viewer.account_id)
     return NOTHING
@@ -128,18 +176,25 @@ def _public(_: Viewer) -> Q:
 
 def _audit_rule(viewer: Viewer) -> Q:
     # Audit events are read through the visibility of their entity (services/audit.py);
-    # a direct listing is for regulators and staff only.
-    return ALL if _readers_of_everything(viewer) else NOTHING
+    # a direct listing is for regulators and compliance staff only.
+    return ALL if _regulator(viewer) or _compliance(viewer) else NOTHING
 
 
-def _merchant_governance_rule(viewer: Viewer) -> Q:
-    """QS 6.3, 6.4: violation cases and training records of a merchant are its own
-    business, the platform's staff's and the regulators'; nobody else's."""
-    if _readers_of_everything(viewer):
-        return ALL
-    if viewer.role == Role.MERCHANT:
-        return Q(merchant_id=viewer.merchant_id)
-    return NOTHING
+def _merchant_rule(*duties: StaffDuty) -> Rule:
+    """QS 6.1, 6.3, 6.4: a merchant's cases, grades, warnings, submissions and training are
+    its own business, the regulators' and that of the staff duties that work on them."""
+
+    def rule(viewer: Viewer) -> Q:
+        if _regulator(viewer) or any(viewer.has_duty(d) for d in duties):
+            return ALL
+        if viewer.role == Role.MERCHANT:
+            return Q(merchant_id=viewer.merchant_id)
+        return NOTHING
+
+    return rule
+
+
+_merchant_governance_rule = _merchant_rule(StaffDuty.COMPLIANCE)
 
 
 RULES: dict[type[Model], Rule] = {
@@ -149,20 +204,22 @@ RULES: dict[type[Model], Rule] = {
     Product: _listing_rule(),
     ProductCertificate: _listing_rule("product__"),
     Order: _order_rule(),
-    OrderLine: _order_rule("order__"),
+    OrderLine: _order_rule("order__", "order_id"),
     Payment: _payment_rule,
     Shipment: _shipment_rule(),
     TrackingEvent: _shipment_rule("shipment__"),
-    Complaint: _order_rule(),
+    Complaint: _complaint_rule,
     Feedback: _feedback_rule,
     Account: _account_rule,
     PiiAccessLog: _pii_log_rule,
     AuditEvent: _audit_rule,
     ViolationCase: _merchant_governance_rule,
-    Enrolment: _merchant_governance_rule,
+    # Assessors hold the admin or the compliance duty (QS 6.3).
+    Enrolment: _merchant_rule(StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
     Course: _public,
     MerchantGrade: _merchant_governance_rule,
-    MerchantWarning: _merchant_governance_rule,
+    # Customer service acknowledges warnings as compliance does (QS 6.1.2).
+    MerchantWarning: _merchant_rule(StaffDuty.COMPLIANCE, StaffDuty.CUSTOMER_SERVICE),
     # QS 6.1.1: what a merchant submitted for its grade, with its evidence.
     MerchantLicence: _merchant_governance_rule,
     BrandRegistration: _merchant_governance_rule,
@@ -183,9 +240,12 @@ async def can_see(viewer: Viewer, model: type[Model], pk: int) -> bool:
     return await scope(viewer, model).filter(id=pk).exists()
 
 
-def sees_merchant_internals(viewer: Viewer, merchant_id: int) -> bool:
-    """Grades' sub-scores and inputs, warnings, cases, incentives and training records of a
-    merchant: the merchant itself, staff and regulators (QS 6.1.1, 5.2)."""
-    if _readers_of_everything(viewer):
+def sees_merchant_internals(
+    viewer: Viewer, merchant_id: int, also: tuple[StaffDuty, ...] = ()
+) -> bool:
+    """Grades' sub-scores and inputs, warnings, cases, incentives, submissions and training
+    records of a merchant: the merchant itself, compliance staff (and the duties ``also``
+    names) and regulators (QS 6.1.1, 5.2)."""
+    if _regulator(viewer) or _compliance(viewer) or any(viewer.has_duty(d) for d in also):
         return True
     return viewer.role == Role.MERCHANT and viewer.merchant_id == merchant_id

@@ -85,8 +85,12 @@ async def record_failure(
         await cache.set(f"{key}:last", now, ttl=WINDOW_SECONDS)
 
 
-async def record_success(cache: BaseCache, email: str) -> None:
-    """A correct password clears the email's failures (not the address's)."""
+async def record_success(cache: BaseCache, reservation: Reservation, email: str) -> None:
+    """A correct password clears the email's failures; the address keeps its failures, but
+    this attempt was none of them."""
     key = _email_key(email)
     await cache.delete(f"{key}:n")
     await cache.delete(f"{key}:last")
+    for other in reservation.keys:
+        if other != key:
+            await cache.increment(f"{other}:n", -1)

@@ -66,7 +66,7 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
     if row is None:
         await throttle.record_failure(cache, reservation)
         return AuthPayload(errors=errors)
-    await throttle.record_success(cache, input.email)
+    await throttle.record_success(cache, reservation, input.email)
     pair = await issue_token_pair(row)
     return AuthPayload(
         access_token=pair.access_token,

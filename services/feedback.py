@@ -17,6 +17,7 @@ from pinzhi.models import (
     Order,
     OrderState,
     Role,
+    StaffDuty,
 )
 from pinzhi.services import monitoring, rules, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
@@ -107,8 +108,8 @@ async def submit_feedback(
 def may_read_summary(
     viewer: Viewer, subject_type: FeedbackSubject, merchant_id: int | None
 ) -> bool:
-    """The rated party, staff and regulators read aggregates (QS 10.2)."""
-    if viewer.role in (Role.STAFF, Role.REGULATOR):
+    """The rated party, compliance staff and regulators read aggregates (QS 10.2)."""
+    if viewer.role == Role.REGULATOR or viewer.has_duty(StaffDuty.COMPLIANCE):
         return True
     return (
         viewer.role == Role.MERCHANT

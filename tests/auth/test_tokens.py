@@ -439,8 +439,17 @@ async def test_throttle_counts_per_email_and_per_client(cache) -> None:
     # ...but not an unrelated email from an unrelated client.
     await throttle.reserve(cache, "c@example.com", "192.0.2.3", now=t)
     # A success clears the email's count (the client's stays).
-    await throttle.record_success(cache, "a@example.com")
+    success = await throttle.reserve(cache, "a@example.com", "192.0.2.4", now=t + 1)
+    await throttle.record_success(cache, success, "a@example.com")
     await throttle.reserve(cache, "a@example.com", "192.0.2.2", now=t)
+
+
+async def test_successful_logins_from_one_address_are_not_failures(cache) -> None:
+    """Many people behind one address logging in rightly are never throttled."""
+    for n in range(3 * throttle.FREE_ATTEMPTS):
+        reservation = await throttle.reserve(cache, f"user{n}@example.com", "192.0.2.7", now=1.0)
+        await throttle.record_success(cache, reservation, f"user{n}@example.com")
+    await throttle.reserve(cache, "late@example.com", "192.0.2.7", now=1.0)
 
 
 async def test_the_cache_holds_no_email_in_the_clear(cache) -> None:

@@ -30,11 +30,13 @@ async def _graded_world() -> f.World:
 
 
 async def test_everyone_sees_the_level_and_only_insiders_see_sub_scores(api) -> None:
-    """QS 6.1.1: the merchant sees its sub-scores and inputs; consumers, anonymous viewers
-    and other merchants see the level alone."""
+    """QS 6.1.1: the merchant, compliance staff and regulators see its sub-scores and
+    inputs; consumers, anonymous viewers, other merchants and staff of other duties see the
+    level alone."""
     w = await _graded_world()
     shop_id = f.gid("Merchant", w.shop.id)
-    for token in (w.seller.token, w.agent.token, w.regulator.token):
+    officer = await f.compliance_officer()
+    for token in (w.seller.token, officer.token, w.regulator.token):
         merchant = (await api(MERCHANT, {"id": shop_id}, token=token)).data["node"]
         assert merchant["grade"]["level"] == merchant["gradeDetail"]["level"]
         assert [d["name"] for d in merchant["gradeDetail"]["dimensions"]] == [
@@ -50,7 +52,7 @@ async def test_everyone_sees_the_level_and_only_insiders_see_sub_scores(api) -> 
         ]
         assert merchant["liveGrade"]["level"]
         assert merchant["incentives"]["ruleVersion"] == 1
-    for token in (None, w.buyer.token, w.other_seller.token):
+    for token in (None, w.buyer.token, w.other_seller.token, w.agent.token):
         merchant = (await api(MERCHANT, {"id": shop_id}, token=token)).data["node"]
         assert merchant["grade"]["level"]
         assert merchant["gradeDetail"] is None

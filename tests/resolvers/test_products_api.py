@@ -143,13 +143,15 @@ async def test_a_cursor_of_the_other_order_is_bad_user_input(api) -> None:
         ("consumer", False),
         ("other_merchant", False),
         ("merchant", True),
-        ("staff", True),
+        ("compliance", True),
+        ("customer_service", False),
         ("regulator", True),
     ],
 )
 async def test_grade_detail_is_for_the_owner_staff_and_regulators(api, who, sees) -> None:
-    """QS 7.1.1 (visible sub-scores) and QS 5.2: the product's merchant, staff and regulators
-    see the dimensions, inputs and reasons; everyone sees the level, badge and certificates."""
+    """QS 7.1.1 (visible sub-scores), QS 5.2 and 9.4.1: the product's merchant, compliance
+    staff and regulators see the dimensions, inputs and reasons; everyone sees the level,
+    badge and certificates."""
     w = await f.world()
     made = await _graded_shop(w)
     token = {
@@ -157,7 +159,8 @@ async def test_grade_detail_is_for_the_owner_staff_and_regulators(api, who, sees
         "consumer": w.buyer.token,
         "other_merchant": w.other_seller.token,
         "merchant": w.seller.token,
-        "staff": w.agent.token,
+        "compliance": (await f.compliance_officer()).token,
+        "customer_service": w.agent.token,
         "regulator": w.regulator.token,
     }[who]
     node = (await api(DETAIL, {"id": f.gid("Product", made["top"].id)}, token=token)).data["node"]

@@ -226,12 +226,14 @@ async def test_appeal_boundaries(api) -> None:
         ("other_seller", {"other"}),
         ("consumer", set()),
         ("officer", {"own", "other"}),
-        ("agent", {"own", "other"}),
+        ("agent", set()),
+        ("admin", set()),
         ("regulator", {"own", "other"}),
     ],
 )
 async def test_violation_cases_are_scoped_by_viewer(api, who: str, expected: set[str]) -> None:
-    """QS 6.4: a merchant sees its own cases, staff and regulators all, consumers none."""
+    """QS 6.4, 9.4.1: a merchant sees its own cases, compliance staff and regulators all;
+    staff of other duties (customer service, admin) and consumers none."""
     shop, seller = await f.merchant()
     other_shop, other_seller = await f.merchant()
     officer = await f.compliance_officer()
@@ -242,6 +244,7 @@ async def test_violation_cases_are_scoped_by_viewer(api, who: str, expected: set
         "consumer": await f.consumer(),
         "officer": officer,
         "agent": await f.staff(StaffDuty.CUSTOMER_SERVICE),
+        "admin": await f.staff(StaffDuty.ADMIN),
         "regulator": await f.regulator(),
     }
     token = actors[who].token

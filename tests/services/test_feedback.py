@@ -222,8 +222,8 @@ async def test_average_is_rounded_to_two_decimals(db) -> None:
 
 
 async def test_who_may_read_a_summary(db) -> None:
-    """QS 10.2: the rated merchant reads its own; staff and regulators read all;
-    consumers and providers none."""
+    """QS 10.2, 9.4.1: the rated merchant reads its own; compliance staff and regulators
+    read all; staff of other duties, consumers and providers none."""
     w = await f.world()
     mine, other = w.shop.id, w.other_shop.id
     S = FeedbackSubject
@@ -233,11 +233,11 @@ async def test_who_may_read_a_summary(db) -> None:
     assert feedback.may_read_summary(w.seller.viewer, S.MERCHANT, other) is False
     assert feedback.may_read_summary(w.seller.viewer, S.MERCHANT, None) is False
     assert feedback.may_read_summary(w.seller.viewer, S.PLATFORM, mine) is False
-    for reader in (w.agent, w.regulator):
+    for reader in (await f.compliance_officer(), w.regulator):
         for subject in S:
             assert feedback.may_read_summary(reader.viewer, subject, other) is True
             assert feedback.may_read_summary(reader.viewer, subject, None) is True
-    for outsider in (w.buyer, w.carrier_actor, w.payer_actor):
+    for outsider in (w.buyer, w.carrier_actor, w.payer_actor, w.agent):
         for subject in S:
             assert feedback.may_read_summary(outsider.viewer, subject, mine) is False
 
