@@ -39,6 +39,12 @@ def _purpose_key(data_key: str, purpose: str) -> bytes:
     return hmac.new(data_key.encode(), f"pinzhi:{purpose}".encode(), hashlib.sha256).digest()
 
 
+def email_lookup(normalised_email: str) -> str:
+    """The keyed hash an account is found by at login: the e-mail itself is stored only
+    encrypted."""
+    return keyed_hash("email", normalised_email)
+
+
 def keyed_hash(purpose: str, value: str) -> str:
     """A keyed SHA-256 of ``value`` (hex): equal values give equal hashes, and without the
     data key nobody can test a guess, as they could against a plain hash of a phone number."""

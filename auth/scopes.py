@@ -156,9 +156,7 @@ def _account_rule(viewer: Viewer) -> Q:
         return ALL
     if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
         # The consumers whose complaints they handle, and themselves.
-        return Q(id=viewer.account_id) | Q(
-            id__in=Subquery(Complaint.all().values("consumer_id"))
-        )
+        return Q(id=viewer.account_id) | Q(id__in=Subquery(Complaint.all().values("consumer_id")))
     if viewer.is_authenticated:
         return Q(id=viewer.account_id)
     return NOTHING

@@ -29,7 +29,7 @@ from pinzhi.bench.database import asyncpg_url
 from pinzhi.bench.plan import VIEWER_EMAILS
 from pinzhi.bench.scenarios import Scenario
 from pinzhi.bench.servers import Server
-from pinzhi.models import Account
+from pinzhi.services import accounts
 
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 
@@ -38,7 +38,7 @@ async def mint_tokens() -> dict[str, str]:
     """An access token for each bench viewer (the lifetime comes from the environment)."""
     tokens = {}
     for role, email in VIEWER_EMAILS.items():
-        account = await Account.get_or_none(email=email)
+        account = await accounts.find_by_email(email)
         if account is None:
             raise SystemExit(f"no account {email}: load the data first (--reset)")
         tokens[role], _ = issue_access_token(account, None)

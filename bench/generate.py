@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pinzhi.auth.crypto import encrypt
+from pinzhi.auth.crypto import email_lookup, encrypt
 from pinzhi.auth.passwords import hash_password
 from pinzhi.bench.grading_data import add_reviews, grading_tables, product_attributes
 from pinzhi.bench.plan import (
@@ -124,7 +124,8 @@ class Generator:
             name, phone = self.names[id_ % 10], self.phones[id_ % 10]
             return (
                 id_,
-                email,
+                encrypt(email),
+                email_lookup(email),
                 h,
                 role,
                 kw.get("duties", ""),

@@ -96,8 +96,8 @@ def _columns(names: str) -> tuple[str, ...]:
 
 
 ACCOUNT_COLUMNS = _columns(
-    "id email password_hash role duties merchant_id provider_id name_enc phone_enc is_active"
-    " created_at"
+    "id email_enc email_hash password_hash role duties merchant_id provider_id name_enc phone_enc"
+    " is_active created_at"
 )
 MERCHANT_COLUMNS = _columns(
     "id name description created_at deposit_required_minor deposit_held_minor"

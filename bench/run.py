@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from tortoise import Tortoise
 
+from pinzhi.auth.crypto import email_lookup
 from pinzhi.bench.checks import check_same_data, mint_tokens, sql_counts
 from pinzhi.bench.database import asyncpg_url
 from pinzhi.bench.load import Run, require_wrk, run_wrk, write_script
@@ -60,7 +61,7 @@ async def _orders_of_viewer(url: str, email: str) -> int:
     conn = await asyncpg.connect(asyncpg_url(url))
     try:
         sql = 'SELECT count(*) FROM "order" o JOIN account a ON a.id = o.consumer_id '
-        return await conn.fetchval(sql + "WHERE a.email = $1", email)
+        return await conn.fetchval(sql + "WHERE a.email_hash = $1", email_lookup(email))
     finally:
         await conn.close()
 

@@ -16,12 +16,12 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='DepositPayment',
             fields=[
-                ('state', fields.CharEnumField(default=SubmissionState.SUBMITTED, description='SUBMITTED: SUBMITTED\nVERIFIED: VERIFIED\nREJECTED: REJECTED', enum_type=SubmissionState, max_length=10)),
-                ('evidence', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('state', fields.CharEnumField(default=SubmissionState.SUBMITTED, db_default=SubmissionState.SUBMITTED, description='SUBMITTED: SUBMITTED\nVERIFIED: VERIFIED\nREJECTED: REJECTED', enum_type=SubmissionState, max_length=10)),
+                ('evidence', fields.JSONField(default=list, db_default=[], encoder=JSON_DUMPS, decoder=loads)),
                 ('submitted_by', fields.ForeignKeyField('models.Account', source_field='submitted_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('reviewed_by', fields.ForeignKeyField('models.Account', source_field='reviewed_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('reviewed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('review_note', fields.TextField(default='', unique=False)),
+                ('review_note', fields.TextField(default='', db_default='', unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('merchant', fields.ForeignKeyField('models.Merchant', source_field='merchant_id', db_constraint=True, to_field='id', related_name='deposit_payments', on_delete=OnDelete.CASCADE)),
@@ -35,12 +35,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='BrandRegistration',
             name='evidence',
-            field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=list, db_default=[], encoder=JSON_DUMPS, decoder=loads),
         ),
         ops.AddField(
             model_name='BrandRegistration',
             name='review_note',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
         ops.AddField(
             model_name='BrandRegistration',
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='BrandRegistration',
             name='state',
-            field=fields.CharEnumField(default=SubmissionState.SUBMITTED, description='SUBMITTED: SUBMITTED\nVERIFIED: VERIFIED\nREJECTED: REJECTED', enum_type=SubmissionState, max_length=10),
+            field=fields.CharEnumField(default=SubmissionState.SUBMITTED, db_default=SubmissionState.SUBMITTED, description='SUBMITTED: SUBMITTED\nVERIFIED: VERIFIED\nREJECTED: REJECTED', enum_type=SubmissionState, max_length=10),
         ),
         ops.AddField(
             model_name='BrandRegistration',
@@ -69,12 +69,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='MerchantLicence',
             name='evidence',
-            field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=list, db_default=[], encoder=JSON_DUMPS, decoder=loads),
         ),
         ops.AddField(
             model_name='MerchantLicence',
             name='review_note',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
         ops.AddField(
             model_name='MerchantLicence',
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='MerchantLicence',
             name='state',
-            field=fields.CharEnumField(default=SubmissionState.SUBMITTED, description='SUBMITTED: SUBMITTED\nVERIFIED: VERIFIED\nREJECTED: REJECTED', enum_type=SubmissionState, max_length=10),
+            field=fields.CharEnumField(default=SubmissionState.SUBMITTED, db_default=SubmissionState.SUBMITTED, description='SUBMITTED: SUBMITTED\nVERIFIED: VERIFIED\nREJECTED: REJECTED', enum_type=SubmissionState, max_length=10),
         ),
         ops.AddField(
             model_name='MerchantLicence',

@@ -20,7 +20,10 @@ class ServiceProvider(Model):
 
 class Account(Model):
     id = fields.IntField(primary_key=True)
-    email = fields.CharField(max_length=254, unique=True)
+    # The login e-mail is personal data (QS 9.4.1): encrypted at rest, found at login by a
+    # keyed hash of its normalised form (auth/crypto.py). Set for every account.
+    email_enc = fields.TextField(default="", db_default="")
+    email_hash = fields.CharField(max_length=64, unique=True, null=True)
     password_hash = fields.CharField(max_length=200)
     role = fields.CharEnumField(Role, max_length=20)
     # Comma-separated StaffDuty values; empty for other roles.

@@ -17,9 +17,15 @@ class Submission(Model):
     """A record a merchant submits with evidence and compliance staff verify or reject
     (QS 6.1.1): until verified it counts for nothing, and every step is traced."""
 
-    state = fields.CharEnumField(SubmissionState, max_length=10, default=SubmissionState.SUBMITTED)
+    # Database defaults too: the columns were added to tables that had rows.
+    state = fields.CharEnumField(
+        SubmissionState,
+        max_length=10,
+        default=SubmissionState.SUBMITTED,
+        db_default=SubmissionState.SUBMITTED,
+    )
     # [{"description": ..., "url": ...}], as for violation cases.
-    evidence = fields.JSONField(default=list)
+    evidence = fields.JSONField(default=list, db_default=[])
     submitted_by = fields.ForeignKeyField(
         "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -27,7 +33,7 @@ class Submission(Model):
         "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     reviewed_at = fields.DatetimeField(null=True)
-    review_note = fields.TextField(default="")
+    review_note = fields.TextField(default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

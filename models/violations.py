@@ -30,7 +30,7 @@ class ViolationCase(Model):
     closed_at = fields.DatetimeField(null=True)
     # What the penalty did to the shop (services/penalties.py): the products it delisted,
     # the rank penalty; and when that was undone (its period ended, or an appeal won).
-    effects = fields.JSONField(default=dict)
+    effects = fields.JSONField(default=dict, db_default={})
     effects_lifted_at = fields.DatetimeField(null=True)
 
     class Meta:

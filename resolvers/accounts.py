@@ -27,7 +27,7 @@ from pinzhi.services.errors import ErrorCode, ServiceError
 
 
 async def _account(info: Info, row: models.Account) -> Account:
-    return Account.from_row(row, await info.context.prepare_disclosure())
+    return Account.from_row(row)
 
 
 async def me(info: Info) -> Account | None:

@@ -46,18 +46,23 @@ class Context:
         records, self.disclosure.records = self.disclosure.records, []
         if not records or self.viewer.account_id is None:
             return
-        unique = dict.fromkeys(records)
+        # One row per person and entity read, with every field read of it.
+        read: dict[tuple[int, str, int], set[str]] = {}
+        for r in records:
+            read.setdefault((r.subject_account_id, r.entity_type, r.entity_id), set()).update(
+                r.fields_read
+            )
         await PiiAccessLog.bulk_create(
             [
                 PiiAccessLog(
                     viewer_id=self.viewer.account_id,
                     viewer_role=str(self.viewer.role),
-                    subject_account_id=r.subject_account_id,
-                    entity_type=r.entity_type,
-                    entity_id=r.entity_id,
-                    fields_read=",".join(r.fields_read),
+                    subject_account_id=subject,
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                    fields_read=",".join(sorted(fields)),
                 )
-                for r in unique
+                for (subject, entity_type, entity_id), fields in read.items()
             ]
         )
 

@@ -43,7 +43,7 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
     if row is None:
         return None
     if type_name == "Account":
-        return Account.from_row(row, await info.context.prepare_disclosure())
+        return Account.from_row(row)
     simple = {
         "Order": Order,
         "Merchant": Merchant,

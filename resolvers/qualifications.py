@@ -190,8 +190,6 @@ async def onboard_merchant(info: Info, input: OnboardMerchantInput) -> OnboardMe
     )
     if done is None:
         return OnboardMerchantPayload(errors=errors)
-    disclosure = await info.context.prepare_disclosure()
     return OnboardMerchantPayload(
-        merchant=Merchant.from_row(done.merchant),
-        account=Account.from_row(done.account, disclosure),
+        merchant=Merchant.from_row(done.merchant), account=Account.from_row(done.account)
     )

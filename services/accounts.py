@@ -8,7 +8,7 @@ import re
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pinzhi.auth.crypto import encrypt
+from pinzhi.auth.crypto import decrypt, email_lookup, encrypt
 from pinzhi.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Account, Role
@@ -20,6 +20,15 @@ EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def email_of(account: Account) -> str:
+    """The account's login e-mail, decrypted (QS 9.4.1: who may see it is masking's call)."""
+    return decrypt(account.email_enc)
+
+
+async def find_by_email(email: str, **filters: object) -> Account | None:
+    return await Account.get_or_none(email_hash=email_lookup(normalise_email(email)), **filters)
 
 
 async def create_account(
@@ -49,7 +58,8 @@ async def create_account(
     try:
         async with in_transaction():
             account = await Account.create(
-                email=email,
+                email_enc=encrypt(email),
+                email_hash=email_lookup(email),
                 password_hash=password_hash,
                 role=role,
                 duties=duties,
@@ -79,13 +89,13 @@ async def create_account(
 async def register_consumer(email: str, password: str, name: str, phone: str) -> Account:
     name = validation.text(name, "name", max_len=50)
     phone = validation.phone(phone, "phone")
-    if await Account.filter(email=normalise_email(email)).exists():
+    if await find_by_email(email) is not None:
         raise ServiceError(ErrorCode.EMAIL_TAKEN, ("email",))
     return await create_account(email, password, Role.CONSUMER, name=name, phone=phone)
 
 
 async def authenticate(email: str, password: str) -> Account:
-    account = await Account.get_or_none(email=normalise_email(email), is_active=True)
+    account = await find_by_email(email, is_active=True)
     # Argon2 is deliberately slow: verify off the event loop so other requests go on.
     known = account.password_hash if account else None
     if not await asyncio.to_thread(verify_password, known, password or ""):

@@ -111,7 +111,7 @@ def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
 
 
 async def _account(email: str, role: Role, **kwargs: object) -> Account:
-    existing = await Account.get_or_none(email=email)
+    existing = await accounts.find_by_email(email)
     if existing is not None:
         return existing
     return await accounts.create_account(email, DEMO_PASSWORD, role, **kwargs)  # type: ignore[arg-type]

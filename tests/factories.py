@@ -44,6 +44,10 @@ class Actor:
     def gid(self) -> str:
         return to_global_id("Account", self.account.id)
 
+    @property
+    def email(self) -> str:
+        return accounts.email_of(self.account)
+
 
 def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
     return viewer_of(account, kind, "jwt")

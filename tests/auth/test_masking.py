@@ -13,10 +13,10 @@ import pytest
 from tortoise import Tortoise
 
 from pinzhi.auth.crypto import decrypt
-from pinzhi.auth.masking import mask_address, mask_name, mask_phone
+from pinzhi.auth.masking import mask_address, mask_email, mask_name, mask_phone
 from pinzhi.auth.tokens import issue_access_token
 from pinzhi.models import Order, PiiAccessLog, Role, Shipment, StaffDuty
-from pinzhi.services import accounts
+from pinzhi.services import accounts, complaints
 from tests import factories as f
 
 WHOLE = {"name": "张三", "phone": "13812345678", "address": "北京市朝阳区建国路 88 号"}
@@ -389,3 +389,71 @@ async def test_every_account_holder_sees_own_account_whole_unlogged(
     me = (await api("{ me { name phone } }", token=token)).data["me"]
     assert me == {"name": "赵六", "phone": "13600001111"}
     assert await log_rows() == []
+
+
+# --- E-mail addresses (QS 9.4.1) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "masked"),
+    [
+        ("consumer1@demo.pinzhi", "c***@demo.pinzhi"),
+        ("a@b.cn", "a***@b.cn"),
+        ("nodomain", "********"),
+    ],
+)
+def test_mask_email_keeps_the_first_character_and_the_domain(email: str, masked: str) -> None:
+    assert mask_email(email) == masked
+
+
+async def test_emails_are_encrypted_at_rest_and_found_by_a_keyed_hash(api, scene: Scene) -> None:
+    """QS 9.4.1: the stored account holds no e-mail in the clear: cipher text that decrypts
+    to it, and a keyed hash (not a plain hash anyone could recompute) to find it at login."""
+    import hashlib
+
+    w = scene.w
+    conn = Tortoise.get_connection("default")
+    row = (
+        await conn.execute_query_dict(f"SELECT * FROM account WHERE id = {int(w.buyer.account.id)}")
+    )[0]
+    email = w.buyer.email
+    assert "email" not in row
+    assert all(email not in str(value) for value in row.values())
+    assert decrypt(row["email_enc"]) == email
+    assert row["email_hash"] != hashlib.sha256(email.encode()).hexdigest()
+    logged_in = await api(
+        "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) "
+        "{ accessToken } }",
+        {"e": email.upper(), "p": f.PASSWORD},
+    )
+    assert logged_in.data["login"]["accessToken"]
+
+
+ACCOUNT_EMAIL = "query($id: ID!) { node(id: $id) { ... on Account { email } } }"
+
+
+async def test_emails_are_masked_by_role_and_whole_reads_by_others_logged(
+    api, scene: Scene
+) -> None:
+    """QS 9.4.1: the owner reads its e-mail whole (not logged); the regulator masked; the
+    customer-service agent masked until it takes the consumer's complaint, then whole and
+    logged; staff of other duties cannot reach the account at all."""
+    w = scene.w
+    buyer = f.gid("Account", w.buyer.account.id)
+    email, masked = w.buyer.email, mask_email(w.buyer.email)
+
+    async def seen(token: str) -> str | None:
+        node = (await api(ACCOUNT_EMAIL, {"id": buyer}, token=token)).data["node"]
+        return node["email"] if node else None
+
+    complaint = await f.complaint(w.buyer, scene.order)
+    assert await seen(w.buyer.token) == email
+    assert await seen(w.regulator.token) == masked
+    assert await seen(w.agent.token) == masked
+    assert await seen((await f.staff(StaffDuty.COMPLIANCE)).token) is None
+    assert await log_rows() == []
+    await complaints.take_complaint(w.agent.viewer, complaint.id)
+    assert await seen(w.agent.token) == email
+    assert await log_rows() == [
+        (w.agent.account.id, "STAFF", w.buyer.account.id, "Account", w.buyer.account.id, "email")
+    ]

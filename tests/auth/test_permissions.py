@@ -160,7 +160,7 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
     ),
     "login": (
         "mutation($i: LoginInput!) { login(input: $i) { accessToken errors { code } } }",
-        lambda s: {"i": {"email": s.w.regulator.account.email, "password": f.PASSWORD}},
+        lambda s: {"i": {"email": s.w.regulator.email, "password": f.PASSWORD}},
     ),
     "refreshAccessToken": (
         "mutation($t: String!) { refreshAccessToken(refreshToken: $t) { errors { code } } }",

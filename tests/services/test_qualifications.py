@@ -274,7 +274,7 @@ async def test_a_taken_email_leaves_no_shop_behind(db) -> None:
     admin = await f.staff(StaffDuty.ADMIN)
     existing = await f.consumer()
     with pytest.raises(ServiceError) as raised:
-        await merchants.onboard_merchant(admin.viewer, **_shop(email=existing.account.email))
+        await merchants.onboard_merchant(admin.viewer, **_shop(email=existing.email))
     assert raised.value.code == ErrorCode.EMAIL_TAKEN
     assert not await Merchant.filter(name="青禾母婴旗舰店").exists()
     assert await Account.filter(role="MERCHANT").count() == 0

@@ -61,7 +61,8 @@ async def test_registration_with_a_trailing_newline_in_the_phone_stores_nothing(
             "nl@test.pinzhi", "long enough password", "王五", "13812345678\n"
         )
     assert refused.value.field == ["phone"]
-    assert not await Account.filter(email="nl@test.pinzhi").exists()
+    assert await accounts.find_by_email("nl@test.pinzhi") is None
+    assert await Account.all().count() == 0
 
 
 async def test_an_order_with_a_newline_in_the_recipient_phone_is_refused(db) -> None:
