@@ -21,6 +21,7 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from pinzhi.auth import standing
 from pinzhi.auth.api_keys import looks_like_api_key, viewer_from_api_key
 from pinzhi.auth.tokens import InvalidCredential, viewer_from_access_token
 from pinzhi.auth.viewer import ANONYMOUS, Viewer
@@ -153,6 +154,11 @@ class PinzhiGraphQL(GraphQL):
 
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         viewer, credential_error = await viewer_for(request.headers.get("authorization"))
+        if viewer.credential == "jwt" and viewer.account_id is not None:
+            # A valid token of an account deactivated since, or gone, stops at once.
+            account = await standing.standing_of(self.cache, viewer.account_id)
+            if account != standing.ACTIVE:
+                viewer, credential_error = ANONYMOUS, f"account {account}"
         return Context(
             request=request,
             viewer=viewer,

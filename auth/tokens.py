@@ -141,34 +141,52 @@ async def rotate_refresh_token(token: str) -> TokenPair:
             if row is None or row.revoked_at is not None or row.expires_at <= now:
                 raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
             if row.used_at is not None:
-                raise _Replayed(row.family)
+                raise _Replayed(row.family, row.account_id)
             account = await Account.get_or_none(id=row.account_id, is_active=True)
             if account is None:
                 raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
             claimed = await RefreshToken.filter(id=row.id, used_at=None).update(used_at=now)
             if claimed != 1:
-                raise _Replayed(row.family)
+                raise _Replayed(row.family, row.account_id)
             access, expires = issue_access_token(account, await _provider_kind(account), now=now)
             refresh = await _new_refresh_token(account.id, row.family, now)
     except _Replayed as replay:
         # Revoke after the refused transaction has rolled back, so that the revocation stays.
         await RefreshToken.filter(family=replay.family, revoked_at=None).update(revoked_at=now)
-        raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",), "reused") from None
+        raise TokenReplayed(replay.account_id) from None
     return TokenPair(access, refresh, expires)
 
 
+class TokenReplayed(ServiceError):
+    """A used refresh token was presented again: its login's tokens are all revoked now."""
+
+    def __init__(self, account_id: int):
+        super().__init__(ErrorCode.INVALID_TOKEN, ("refreshToken",), "reused")
+        self.account_id = account_id
+
+
 class _Replayed(Exception):
-    def __init__(self, family: str):
+    def __init__(self, family: str, account_id: int):
         super().__init__(family)
         self.family = family
+        self.account_id = account_id
 
 
-async def revoke_refresh_family(token: str, account_id: int | None = None) -> bool:
+async def revoke_refresh_family(token: str, account_id: int | None = None) -> int | None:
+    """Revoke the login ``token`` belongs to; the account it belongs to, or None if it is
+    unknown (or, given ``account_id``, someone else's)."""
     row = await RefreshToken.get_or_none(token_hash=_hash(token))
     if row is None or (account_id is not None and row.account_id != account_id):
-        return False
+        return None
     await RefreshToken.filter(family=row.family, revoked_at=None).update(revoked_at=_now())
-    return True
+    return row.account_id
+
+
+async def revoke_all(account_id: int) -> int:
+    """Revoke every refresh token of an account (it was deactivated)."""
+    return await RefreshToken.filter(account_id=account_id, revoked_at=None).update(
+        revoked_at=_now()
+    )
 
 
 async def _provider_kind(account: Account) -> ProviderKind | None:

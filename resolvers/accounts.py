@@ -8,22 +8,22 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth import throttle
-from pinzhi.auth.api_keys import create_api_key, revoke_api_key
-from pinzhi.auth.tokens import issue_token_pair, revoke_refresh_family, rotate_refresh_token
+from pinzhi.auth.tokens import issue_token_pair
 from pinzhi.resolvers.common import attempt
 from pinzhi.schema.accounts import (
     Account,
+    AccountPayload,
     ApiKey,
     AuthPayload,
     CreateApiKeyPayload,
     LogoutPayload,
     RegisterPayload,
     RevokeApiKeyPayload,
+    SetAccountActiveInput,
 )
-from pinzhi.schema.base import UserError, pk_of
+from pinzhi.schema.base import pk_of
 from pinzhi.schema.inputs import LoginInput, RegisterConsumerInput
-from pinzhi.services import accounts
-from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.services import accounts, credentials
 
 
 async def _account(info: Info, row: models.Account) -> Account:
@@ -76,7 +76,7 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
 
 
 async def refresh_access_token(info: Info, refresh_token: str) -> AuthPayload:
-    pair, errors = await attempt(info, rotate_refresh_token(refresh_token))
+    pair, errors = await attempt(info, credentials.refresh(refresh_token))
     if pair is None:
         return AuthPayload(errors=errors)
     return AuthPayload(
@@ -87,11 +87,8 @@ async def refresh_access_token(info: Info, refresh_token: str) -> AuthPayload:
 
 
 async def logout(info: Info, refresh_token: str) -> LogoutPayload:
-    revoked = await revoke_refresh_family(refresh_token, info.context.viewer.account_id)
-    if not revoked:
-        error = ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
-        return LogoutPayload(errors=[UserError.of(error, info.context.language)])
-    return LogoutPayload(revoked=True)
+    _, errors = await attempt(info, credentials.log_out(info.context.viewer, refresh_token))
+    return LogoutPayload(revoked=not errors, errors=errors)
 
 
 async def api_keys(info: Info) -> list[ApiKey]:
@@ -101,16 +98,29 @@ async def api_keys(info: Info) -> list[ApiKey]:
 
 
 async def create_key(info: Info, label: str = "") -> CreateApiKeyPayload:
-    viewer = info.context.viewer
-    account = await models.Account.get(id=viewer.account_id)
-    row, secret = await create_api_key(account, label.strip()[:100])
+    issued, errors = await attempt(info, credentials.issue_api_key(info.context.viewer, label))
+    if issued is None:
+        return CreateApiKeyPayload(errors=errors)
+    row, secret = issued
     return CreateApiKeyPayload(api_key=ApiKey.from_row(row), secret=secret)
 
 
 async def revoke_key(info: Info, api_key_id: strawberry.ID) -> RevokeApiKeyPayload:
-    viewer = info.context.viewer
-    pk = pk_of(api_key_id, "ApiKey") or 0
-    if not await revoke_api_key(pk, viewer.provider_id or 0):
-        error = ServiceError(ErrorCode.NOT_FOUND, ("apiKeyId",))
-        return RevokeApiKeyPayload(errors=[UserError.of(error, info.context.language)])
-    return RevokeApiKeyPayload(revoked=True)
+    _, errors = await attempt(
+        info, credentials.withdraw_api_key(info.context.viewer, pk_of(api_key_id, "ApiKey"))
+    )
+    return RevokeApiKeyPayload(revoked=not errors, errors=errors)
+
+
+async def set_account_active(info: Info, input: SetAccountActiveInput) -> AccountPayload:
+    row, errors = await attempt(
+        info,
+        credentials.set_active(
+            info.context.viewer,
+            pk_of(input.account_id, "Account"),
+            input.active,
+            input.reason,
+            info.context.cache,
+        ),
+    )
+    return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)

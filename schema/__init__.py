@@ -98,6 +98,11 @@ class CoreMutation:
     logout = mutation(account_resolvers.logout)
     create_api_key = mutation(account_resolvers.create_key, p.PROVIDER)
     revoke_api_key = mutation(account_resolvers.revoke_key, p.PROVIDER)
+    set_account_active = mutation(
+        account_resolvers.set_account_active,
+        RULE_ADMINS,
+        description="Deactivate or reactivate an account (admin duty); takes effect at once.",
+    )
     place_order = mutation(order_resolvers.place_order, p.CONSUMER)
     pay_order = mutation(order_resolvers.pay_order, p.CONSUMER)
     confirm_payment = mutation(order_resolvers.confirm_payment, PAYMENT_PROVIDER)

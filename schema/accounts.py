@@ -75,6 +75,21 @@ class Account(Node):
         return ServiceProvider.from_row(row) if row else None
 
 
+@strawberry.input
+class SetAccountActiveInput:
+    account_id: strawberry.ID
+    active: bool = strawberry.field(
+        description="False ends every session and key at once; true lets it log in again."
+    )
+    reason: str = strawberry.field(description="Why, 2–500 characters; on the trail.")
+
+
+@strawberry.type
+class AccountPayload:
+    account: Account | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class AuthPayload:
     access_token: str | None = None

@@ -360,3 +360,9 @@ async def stamp_trail_in(hour_start: datetime) -> None:
     chains = await AuditEvent.all().distinct().values_list("entity_type", "entity_id")
     for entity_type, entity_id in chains:
         await rechain(entity_type, entity_id, at=hour_start)
+
+
+def far_future() -> datetime:
+    from datetime import timedelta
+
+    return datetime.now(UTC) + timedelta(days=3650)

@@ -37,6 +37,11 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient):
         self.http = http
 
+    async def warm(self, token: str) -> None:
+        """One request with ``token``, so that the credential's check (the account's
+        standing, remembered a minute in the cache) is not counted in the next ones."""
+        await self("{ __typename }", token=token)
+
     async def __call__(
         self,
         query: str,

@@ -424,6 +424,13 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
             }
         },
     ),
+    "setAccountActive": (
+        "mutation($i: SetAccountActiveInput!) { setAccountActive(input: $i) "
+        "{ account { id } errors { code field } } }",
+        lambda s: {
+            "i": {"accountId": s.w.buyer.gid, "active": False, "reason": "探针 probe reason"}
+        },
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -447,7 +454,8 @@ async def assert_refused_at_top_level(api, scene: Scene, who: str, name: str, co
 FORBIDDEN_FOR = {
     "consumer": "shipOrder confirmPayment recordTrackingEvent takeComplaint handleComplaint "
     "createApiKey revokeApiKey recordProductCertificate submitMerchantLicence "
-    "submitBrandRegistration submitDepositPayment reviewSubmission onboardMerchant",
+    "submitBrandRegistration submitDepositPayment reviewSubmission onboardMerchant "
+    "setAccountActive",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
     "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview "
     "reviewSubmission onboardMerchant",
@@ -706,7 +714,8 @@ async def test_regulator_is_refused_every_mutation_before_any_resolver_runs(
 ) -> None:
     """Decision 4 (QS 10.2 supervision is read-only): a regulator's mutation, even login,
     placeOrder or cancelOrder, is refused with top-level FORBIDDEN and null data before any
-    resolver runs: not one SQL statement is executed, and the database is unchanged."""
+    resolver runs: no SQL statement is executed but the credential's check (the account is
+    still active), and the database is unchanged."""
     before = await snapshot()
     orders, events = await Order.all().count(), await AuditEvent.all().count()
     with count_sql() as sql:
@@ -714,7 +723,8 @@ async def test_regulator_is_refused_every_mutation_before_any_resolver_runs(
     assert response.status == 200
     assert response.body["data"] is None
     assert response.error_codes == ["FORBIDDEN"]
-    assert sql.statements == [], sql.statements
+    standing_reads = [q for q in sql.statements if q.startswith('SELECT "is_active" "0" FROM')]
+    assert sql.statements == standing_reads and len(standing_reads) <= 1, sql.statements
     assert await snapshot() == before
     assert (await Order.all().count(), await AuditEvent.all().count()) == (orders, events)
 

@@ -100,6 +100,7 @@ async def test_nested_orders_cost_the_same_sql_for_1_10_and_100_orders(api, view
     w = await f.world()
     await _orders_in_bulk(w, 100)
     token = w.buyer.token if viewer == "consumer" else w.seller.token
+    await api.warm(token)
     counts = {}
     for page in (1, 10, 100):
         returned, statements = await _count_for(api, w, token, page)

@@ -525,6 +525,7 @@ async def test_merchant_governance_fields_cost_a_fixed_number_of_statements(api)
             await training.enrol(seller.viewer, course.id)
 
     await shops(2)
+    await api.warm(officer.token)
     with count_sql() as small:
         first = (await api(query, token=officer.token)).data
     await shops(4)
