@@ -176,7 +176,7 @@ def create_app(
     cache = cache or make_cache(settings.cache_url)
     graphql = PinzhiGraphQL(
         cache,
-        schema=build_schema(debug=settings.debug, plans=plans),
+        schema=build_schema(settings, plans=plans),
         graphql_ide="graphiql",
     )
 
