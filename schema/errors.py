@@ -13,7 +13,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from graphql.language import VariableDefinitionNode
+from graphql.language import ArgumentNode, ValueNode, VariableDefinitionNode
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
@@ -26,6 +26,9 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
 
 INTERNAL_MESSAGE = "Internal error"
+
+# What an error about the client's input points at (a variable is a value node too).
+INPUT_NODES = (VariableDefinitionNode, ArgumentNode, ValueNode)
 
 log = logging.getLogger("pinzhi.graphql")
 
@@ -51,15 +54,17 @@ def classify(error: GraphQLError) -> str:
     """The code of an error that reached the end of execution without one.
 
     Parse and validation errors are coded where they are made (schema/documents.py).
-    What graphql-core reports without a path before running any resolver concerns the
-    request: a variable that does not coerce (its nodes are the variable's definition)
-    or the operation to run. Anything else is an internal error.
+    graphql-core's own errors point at what they are about: a variable's definition
+    (its value does not coerce) or an argument's value (a null where the argument needs
+    one) is the client's input; without a path and about nothing else, the request's
+    operation. Anything else, a field's result included, is an internal error.
     """
     if is_unexpected(error):
         return INTERNAL
+    nodes = error.nodes or ()
+    if nodes and all(isinstance(n, INPUT_NODES) for n in nodes):
+        return BAD_USER_INPUT
     if error.path is None:
-        if error.nodes and all(isinstance(n, VariableDefinitionNode) for n in error.nodes):
-            return BAD_USER_INPUT
         return BAD_REQUEST
     return INTERNAL
 

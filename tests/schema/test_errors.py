@@ -96,3 +96,23 @@ async def test_debug_mode_shows_the_message_and_keeps_the_code(db, cache, monkey
     (error,) = response.json()["errors"]
     assert error["message"] == "the real cause"
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (
+            "query($o: ProductOrder = RANK) { products(orderBy: $o) { nodes { id } } }",
+            {"o": None},
+        ),
+        ('query($i: ID = "x") { node(id: $i) { id } }', {"i": None}),
+    ],
+    ids=["enum", "id"],
+)
+async def test_a_null_for_a_required_argument_is_the_clients_input(
+    api, query: str, variables: dict
+) -> None:
+    """graphql-core reports it during execution, with a path: still bad input, not ours."""
+    result = await api(query, variables)
+    assert result.error_codes == ["BAD_USER_INPUT"]
+    assert "not to be None" in result.errors[0]["message"]
