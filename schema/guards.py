@@ -65,7 +65,13 @@ def literal_refusal(
     document: DocumentNode, operation: OperationDefinitionNode, max_length: int
 ) -> GraphQLError | None:
     """The first literal string (or input-object key) of the operation's field arguments
-    that is too long or holds a NUL, with the path from the root field to it."""
+    or variable defaults that is too long or holds a NUL, with the path to it."""
+    for definition in operation.variable_definitions or ():
+        if definition.default_value is not None:
+            path: Path = [f"${definition.variable.name.value}"]
+            found = _value_refusal(definition.default_value, path, max_length)
+            if found is not None:
+                return found
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }

@@ -162,6 +162,11 @@ async def test_literals_are_found_through_fragments_and_aliases(api) -> None:
     refused(await api(query), ["hits", "search"])
 
 
+async def test_a_nul_in_a_variables_default_is_refused(api) -> None:
+    query = 'query($s: String = "tea\\u0000") { products(search: $s) { nodes { id } } }'
+    refused(await api(query), ["$s"])
+
+
 async def test_an_undeclared_variable_is_not_looked_at(api) -> None:
     result = await api("{ __typename }", {"unused": "x\x00"})
     assert result.data == {"__typename": "Query"}
