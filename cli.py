@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -58,16 +61,38 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(host: str, port: int, database_url: str) -> None:
-    import os
+def log_config() -> dict:
+    """uvicorn's logging without its access log, which prints the query string (a GET's
+    variables); the app writes its own (``pinzhi.access``, app.py). Our loggers, one line
+    per event with a timestamp, go to standard error."""
+    import uvicorn.config
 
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["pinzhi"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["pinzhi"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "pinzhi",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["pinzhi"] = {"handlers": ["pinzhi"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _serve(host: str, port: int, database_url: str) -> None:
     import uvicorn
 
     os.environ["DATABASE_URL"] = database_url
     get_settings.cache_clear()
     from pinzhi.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(get_settings()),
+        host=host,
+        port=port,
+        log_config=log_config(),
+        log_level="info",
+        access_log=False,
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -75,15 +100,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_database_url(flag: str | None, env: dict[str, str] | os._Environ[str]) -> str:
+    """``--database-url``, else ``DATABASE_URL``, else the demo's own SQLite file."""
+    return flag or env.get("DATABASE_URL") or DEMO_DATABASE_URL
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pinzhi.services import demo
 
-    url = args.database_url or DEMO_DATABASE_URL
+    url = demo_database_url(args.database_url, os.environ)
+    # Refuse a bad environment or URL before touching any database.
+    dataclasses.replace(get_settings(), database_url=url).validate()
     started = time.monotonic()
     holder: dict[str, demo.Credentials] = {}
 
     async def work() -> None:
-        _say("1/3 Migrating the embedded database")
+        where = "the embedded database" if url.startswith("sqlite") else url.split("@")[-1]
+        _say(f"1/3 Migrating {where}")
         await _migrate(url)
         _say("2/3 Seeding the demo world")
         holder["creds"] = await demo.seed(progress=_say)
@@ -156,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="migrate, seed a demo world and serve GraphiQL")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--database-url", default=None, help=f"default {DEMO_DATABASE_URL}")
+    demo.add_argument(
+        "--database-url", default=None, help=f"default: $DATABASE_URL, else {DEMO_DATABASE_URL}"
+    )
     demo.add_argument("--credentials", default="demo-credentials.json")
     demo.add_argument("--no-serve", action="store_true", help="seed and exit")
     demo.set_defaults(func=cmd_demo)

@@ -39,8 +39,20 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
+    # Bounds checked before validation, without recursion: graphql-core's rules and
+    # strawberry's depth limiter recurse through fragments and nested values.
+    max_fragments: int = 100
+    max_fragment_depth: int = 16
+    max_selection_nesting: int = 32
+    max_input_depth: int = 16
+    # Every string input, literal or variable, at any depth (services keep tighter limits).
+    max_string_length: int = 10_000
     max_page_size: int = 100
     debug: bool = False
+    # Off in production unless switched on: they show the schema to anyone who asks.
+    introspection: bool = True
+    field_suggestions: bool = True
+    graphiql: bool = True
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -67,7 +79,12 @@ class Settings:
                 raise SettingsError("production mode refuses the demo secrets; set your own")
             if self.debug:
                 raise SettingsError("PINZHI_DEBUG must be off in production")
-        for name in ("access_token_minutes", "refresh_token_days", "max_body_bytes"):
+        for name in (
+            "access_token_minutes",
+            "refresh_token_days",
+            "max_body_bytes",
+            "max_string_length",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         return self
@@ -83,13 +100,32 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be on or off (1/0, true/false, yes/no), got {raw!r}")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
     origins = tuple(
         o.strip() for o in env.get("PINZHI_ALLOWED_ORIGINS", "").split(",") if o.strip()
     )
+    mode = env.get("PINZHI_ENV", "development")
+    # What shows the schema to strangers is on while developing, off in production.
+    developing = mode != "production"
     return Settings(
-        env=env.get("PINZHI_ENV", "development"),
+        env=mode,
         database_url=env.get("DATABASE_URL") or "sqlite://pinzhi.sqlite3",
         cache_url=env.get("CACHE_URL") or "memory://",
         token_secret=env.get("PINZHI_TOKEN_SECRET") or DEMO_TOKEN_SECRET,
@@ -97,7 +133,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         access_token_minutes=_int(env, "PINZHI_ACCESS_TOKEN_MINUTES", 15),
         refresh_token_days=_int(env, "PINZHI_REFRESH_TOKEN_DAYS", 30),
         max_body_bytes=_int(env, "PINZHI_MAX_BODY_BYTES", 256 * 1024),
-        debug=env.get("PINZHI_DEBUG", "") in {"1", "true", "yes"},
+        max_string_length=_int(env, "PINZHI_MAX_STRING_LENGTH", 10_000),
+        debug=_bool(env, "PINZHI_DEBUG", False),
+        introspection=_bool(env, "PINZHI_INTROSPECTION", developing),
+        field_suggestions=_bool(env, "PINZHI_FIELD_SUGGESTIONS", developing),
+        graphiql=_bool(env, "PINZHI_GRAPHIQL", developing),
         allowed_origins=origins,
     ).validate()
 

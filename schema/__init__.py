@@ -7,15 +7,8 @@ static role sets that may use them (architecture decision 13).
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from pinzhi.auth import permissions as p
@@ -29,8 +22,10 @@ from pinzhi.resolvers import qualifications as qualification_resolvers
 from pinzhi.resolvers import service as service_resolvers
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.documents import DocumentCache, DocumentLimits
+from pinzhi.schema.errors import MaskInternalErrors, PinzhiSchema
 from pinzhi.schema.execution import PlanExecutor
-from pinzhi.schema.extensions import FlushAccessLog, RequestGuard, should_mask
+from pinzhi.schema.extensions import CheckedDocuments, FlushAccessLog, RequestGuard
 from pinzhi.schema.fields import (
     AUDIT_VERIFIERS,
     COMPLIANCE_STAFF,
@@ -49,7 +44,7 @@ from pinzhi.schema.products import ProductMutation, ProductQuery
 from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
 from pinzhi.schema.service import Complaint, Feedback
 from pinzhi.schema.violations import ViolationMutation, ViolationQuery
-from pinzhi.settings import get_settings
+from pinzhi.settings import Settings, get_settings
 
 
 @strawberry.type
@@ -202,29 +197,40 @@ Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)
 
 
-def build_schema(debug: bool = False, *, plans: bool = True) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, *, plans: bool = True, debug: bool | None = None
+) -> strawberry.Schema:
     """The schema; ``plans=False`` gives graphql-core's stock executor, which the
     differential tests hold the planning executor against (schema/execution.py)."""
-    settings = get_settings()
-    # The limit rules are built once: ValidationCache keys on the rule classes, and the
+    settings = settings or get_settings()
+    debug = settings.debug if debug is None else debug
+    # The limit rules are built once: validation results are cached per rule set, and the
     # limiters would make new classes on every request, so nothing would ever be cached.
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+    if not settings.introspection:
+        limit_rules.append(NoSchemaIntrospectionCustomRule)
+    documents = DocumentCache(
+        DocumentLimits(
+            max_tokens=settings.max_tokens,
+            max_fragments=settings.max_fragments,
+            max_fragment_depth=settings.max_fragment_depth,
+            max_selection_nesting=settings.max_selection_nesting,
+            max_input_depth=settings.max_input_depth,
+            hide_suggestions=not settings.field_suggestions,
+        )
+    )
     extensions = [
         lambda: AddValidationRules(limit_rules),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        ParserCache,
-        ValidationCache,
         RequestGuard,
+        lambda: CheckedDocuments(documents, settings.max_string_length, settings.max_input_depth),
         FlushAccessLog,
     ]
     if not debug:
-        extensions.append(
-            lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal error")
-        )
-    return strawberry.Schema(
+        extensions.append(MaskInternalErrors)
+    return PinzhiSchema(
         query=Query,
         mutation=Mutation,
         types=[
@@ -244,6 +250,7 @@ def build_schema(debug: bool = False, *, plans: bool = True) -> strawberry.Schem
         ],
         extensions=extensions,
         execution_context_class=PlanExecutor if plans else None,
+        hide_suggestions=not settings.field_suggestions,
     )
 
 

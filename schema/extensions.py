@@ -10,6 +10,8 @@ from strawberry.types.graphql import OperationType
 
 from pinzhi.auth.permissions import forbidden
 from pinzhi.models import Role
+from pinzhi.schema.documents import DocumentCache, PreparedDocument
+from pinzhi.schema.guards import find_operation, literal_refusal, variables_refusal
 
 
 class RequestGuard(SchemaExtension):
@@ -42,10 +44,62 @@ class FlushAccessLog(SchemaExtension):
         await self.execution_context.context.flush_access_log()
 
 
-def should_mask(error: GraphQLError) -> bool:
-    """Mask what we did not raise on purpose: coded errors and GraphQL's own validation
-    messages reach the client, internal exceptions do not."""
-    if error.extensions and "code" in error.extensions:
-        return False
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+class CheckedDocuments(SchemaExtension):
+    """Parse and validate through the schema's document cache (schema/documents.py), then,
+    after validation and before any resolver, refuse input text the guard of
+    schema/guards.py does not let through: nothing is executed then."""
+
+    def __init__(self, documents: DocumentCache, max_string_length: int, max_input_depth: int):
+        self.documents = documents
+        self.max_string_length = max_string_length
+        self.max_input_depth = max_input_depth
+        self.prepared: PreparedDocument | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            # A syntax error propagates as strawberry's ParserCache lets it.
+            self.prepared = self.documents.prepare(context.query)
+            context.graphql_document = self.prepared.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.prepared is not None:
+            context.pre_execution_errors = list(
+                self.documents.validate(
+                    self.prepared, context.schema._schema, context.validation_rules
+                )
+            )
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.result is None and self.prepared is not None:
+            error = self._input_refusal()
+            if error is not None:
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+    def _input_refusal(self) -> GraphQLError | None:
+        context, prepared = self.execution_context, self.prepared
+        assert prepared is not None
+        name = context.operation_name
+        if name in prepared.literal_checks:
+            found = prepared.literal_checks[name]
+        else:
+            operation = find_operation(prepared.document, name)
+            found = (
+                None
+                if operation is None
+                else literal_refusal(prepared.document, operation, self.max_string_length)
+            )
+            prepared.literal_checks[name] = found
+        if found is not None or not context.variables:
+            return found
+        operation = find_operation(prepared.document, name)
+        if operation is None or not operation.variable_definitions:
+            return None
+        return variables_refusal(
+            operation, context.variables, self.max_string_length, self.max_input_depth
+        )

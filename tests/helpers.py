@@ -91,3 +91,19 @@ def count_sql() -> Iterator[SqlCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous)
+
+
+def make_app(cache: Any, **changes: Any) -> Any:
+    """The app on the test database with some settings changed."""
+    import dataclasses
+
+    from pinzhi.app import create_app
+    from pinzhi.settings import get_settings
+
+    settings = dataclasses.replace(get_settings(), **changes)
+    return create_app(settings, manage_database=False, cache=cache)
+
+
+def client_for(app: Any) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50003))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 
@@ -382,3 +383,105 @@ async def test_responses_are_utf8_json_without_escapes(api) -> None:
     assert response.headers["content-type"].startswith("application/json")
     assert "杭州小店".encode() in response.content  # not \u676d\u5dde...
     assert json.loads(response.content)["data"]["merchants"]["nodes"] == [{"name": shop.name}]
+
+
+@pytest.mark.parametrize("sent", ["with space", "new\nline", "tab\there", "é-accent", "a\x00b"])
+async def test_a_request_id_with_invisible_or_foreign_characters_is_replaced(
+    api, sent: str
+) -> None:
+    scope_headers = [(b"x-request-id", sent.encode())]
+    sent_headers = httpx.Headers(scope_headers)
+    response = await api.http.get("/healthz", headers=sent_headers)
+    assert HEX32.match(response.headers["x-request-id"])
+
+
+# --- access log ----------------------------------------------------------------------------
+
+
+def _access_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "pinzhi.access"]
+
+
+async def test_the_access_log_has_one_line_without_the_query_string(api, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="pinzhi")
+    secret = "zhang.san@example.com"
+    response = await api.http.get(
+        "/graphql",
+        params={
+            "query": "query($e: String) { products(search: $e) { nodes { id } } }",
+            "variables": json.dumps({"e": secret}),
+        },
+        headers={"X-Request-Id": "req-42"},
+    )
+    assert response.status_code == 200
+    (line,) = _access_lines(caplog)
+    method, path, status, duration, request_id = line.split(" ")
+    assert (method, path, status, request_id) == ("GET", "/graphql", "200", "req-42")
+    assert re.fullmatch(r"\d+\.\dms", duration)
+    assert secret not in caplog.text and "query" not in caplog.text
+
+
+async def test_refusals_and_failures_are_in_the_access_log(api, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="pinzhi")
+    limit = get_settings().max_body_bytes
+    await api.http.post(
+        "/graphql", content=_body_of_size(limit + 1), headers={"content-type": "application/json"}
+    )
+    await api.http.get("/no/such/page")
+    await api.http.post("/graphql", content=b"[]", headers={"content-type": "application/json"})
+    statuses = [line.split(" ")[:3] for line in _access_lines(caplog)]
+    assert statuses == [
+        ["POST", "/graphql", "413"],
+        ["GET", "/no/such/page", "404"],
+        ["POST", "/graphql", "400"],
+    ]
+
+
+async def test_an_unprintable_path_is_escaped_in_the_access_log(api, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="pinzhi")
+    await api.http.get("/a%0Afake%20line")
+    (line,) = _access_lines(caplog)
+    assert "\n" not in line
+    assert "\\n" in line
+
+
+async def test_production_shows_no_schema_unless_asked(db, cache) -> None:
+    """Introspection, suggestions and GraphiQL are off in production by default, and
+    each can be switched back on."""
+    from pinzhi.app import create_app
+    from pinzhi.settings import load_settings
+
+    secrets = {
+        "PINZHI_ENV": "production",
+        "PINZHI_TOKEN_SECRET": "an-operator-chosen-token-secret-of-some-length",
+        "PINZHI_DATA_KEY": base64.urlsafe_b64encode(b"o" * 32).decode(),
+    }
+    browser = {"accept": "text/html,*/*;q=0.8"}
+
+    async def probe(env: dict[str, str]) -> tuple[list[str], str, int]:
+        app = create_app(load_settings(env), manage_database=False, cache=cache)
+        async with _client(app) as http:
+            schema = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+            typo = await http.post("/graphql", json={"query": "{ produts { nodes { id } } }"})
+            page = await http.get("/graphql", headers=browser)
+        return (
+            [e["extensions"]["code"] for e in schema.json().get("errors", [])],
+            typo.json()["errors"][0]["message"],
+            page.status_code,
+        )
+
+    introspection, typo, page = await probe(secrets)
+    assert introspection and set(introspection) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert "Did you mean" not in typo
+    assert page == 400
+
+    switched_on = {
+        **secrets,
+        "PINZHI_INTROSPECTION": "on",
+        "PINZHI_FIELD_SUGGESTIONS": "on",
+        "PINZHI_GRAPHIQL": "on",
+    }
+    introspection, typo, page = await probe(switched_on)
+    assert introspection == []
+    assert "Did you mean 'products'?" in typo
+    assert page == 200

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tortoise.cli.cli import tortoise_cli_context
 
-from pinzhi import models
+from pinzhi import cli, models
 from pinzhi.auth.api_keys import viewer_from_api_key
 from pinzhi.models import ProviderKind, Role
 from pinzhi.services import accounts
@@ -23,9 +23,12 @@ from pinzhi.settings import tortoise_config
 COUNTED_TABLES = ["order", "merchant", "account", "product", "feedback"]
 
 
-def pinzhi(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def pinzhi(
+    *args: str, cwd: Path, env_vars: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PINZHI_ENV"] = "development"
+    env.update(env_vars or {})
     return subprocess.run(
         [sys.executable, "-m", "pinzhi.cli", *args],
         cwd=cwd,
@@ -181,3 +184,65 @@ def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     result = pinzhi("frobnicate", cwd=tmp_path)
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "chosen"),
+    [
+        (
+            "sqlite://flag.sqlite3",
+            {"DATABASE_URL": "sqlite://env.sqlite3"},
+            "sqlite://flag.sqlite3",
+        ),
+        (None, {"DATABASE_URL": "postgres://u@db:5432/demo"}, "postgres://u@db:5432/demo"),
+        (None, {"DATABASE_URL": ""}, cli.DEMO_DATABASE_URL),
+        (None, {}, cli.DEMO_DATABASE_URL),
+    ],
+)
+def test_the_demo_database_is_the_flag_then_the_environment_then_its_own(
+    flag: str | None, env: dict[str, str], chosen: str
+) -> None:
+    assert cli.demo_database_url(flag, env) == chosen
+
+
+def test_demo_seeds_the_database_of_database_url(tmp_path: Path) -> None:
+    database = tmp_path / "from-env.sqlite3"
+    result = pinzhi(
+        "demo",
+        "--no-serve",
+        "--credentials",
+        str(tmp_path / "creds.json"),
+        cwd=tmp_path,
+        env_vars={"DATABASE_URL": f"sqlite://{database}"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert row_counts(database, ["account"])["account"] > 0
+    assert not (tmp_path / "pinzhi-demo.sqlite3").exists()
+    assert f"Serve it with: pinzhi serve --database-url sqlite://{database}" in result.stdout
+
+
+def test_demo_refuses_a_bad_database_url_from_the_environment(tmp_path: Path) -> None:
+    result = pinzhi(
+        "demo", "--no-serve", cwd=tmp_path, env_vars={"DATABASE_URL": "mysql://root@db/pinzhi"}
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr
+    assert not (tmp_path / "pinzhi-demo.sqlite3").exists()
+
+
+def test_serve_replaces_uvicorns_access_log_with_its_own(monkeypatch, tmp_path: Path) -> None:
+    import uvicorn
+
+    started: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: started.update(kwargs))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite://{tmp_path / 'x.sqlite3'}")
+    try:
+        assert cli.main(["serve", "--port", "8123"]) == 0
+    finally:
+        from pinzhi.settings import get_settings
+
+        get_settings.cache_clear()
+    assert started["access_log"] is False
+    config = started["log_config"]
+    assert config["loggers"]["pinzhi"]["level"] == "INFO"
+    assert config["loggers"]["pinzhi"]["handlers"] == ["pinzhi"]

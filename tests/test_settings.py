@@ -34,6 +34,12 @@ def test_defaults_are_valid() -> None:
     assert (settings.max_query_depth, settings.max_aliases, settings.max_tokens) == (12, 30, 4000)
     assert settings.debug is False
     assert settings.allowed_origins == ()
+    assert settings.max_string_length == 10_000
+    assert (settings.introspection, settings.field_suggestions, settings.graphiql) == (
+        True,
+        True,
+        True,
+    )
 
 
 def test_values_are_read_from_the_environment() -> None:
@@ -118,11 +124,46 @@ def test_production_refuses_debug() -> None:
         ({"PINZHI_MAX_BODY_BYTES": "0"}, "max_body_bytes"),
         ({"PINZHI_ACCESS_TOKEN_MINUTES": "-5"}, "access_token_minutes"),
         ({"PINZHI_REFRESH_TOKEN_DAYS": "soon"}, "PINZHI_REFRESH_TOKEN_DAYS"),
+        ({"PINZHI_MAX_STRING_LENGTH": "long"}, "PINZHI_MAX_STRING_LENGTH"),
+        ({"PINZHI_MAX_STRING_LENGTH": "0"}, "max_string_length"),
+        ({"PINZHI_INTROSPECTION": "maybe"}, "PINZHI_INTROSPECTION"),
+        ({"PINZHI_FIELD_SUGGESTIONS": "2"}, "PINZHI_FIELD_SUGGESTIONS"),
+        ({"PINZHI_GRAPHIQL": "enabled"}, "PINZHI_GRAPHIQL"),
+        ({"PINZHI_DEBUG": "sometimes"}, "PINZHI_DEBUG"),
     ],
 )
 def test_bad_values_are_refused(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+PRODUCTION = {
+    "PINZHI_ENV": "production",
+    "PINZHI_TOKEN_SECRET": OWN_SECRET,
+    "PINZHI_DATA_KEY": OWN_KEY,
+}
+SCHEMA_SHOWING = {
+    "introspection": "PINZHI_INTROSPECTION",
+    "field_suggestions": "PINZHI_FIELD_SUGGESTIONS",
+    "graphiql": "PINZHI_GRAPHIQL",
+}
+
+
+@pytest.mark.parametrize(("name", "variable"), SCHEMA_SHOWING.items())
+def test_what_shows_the_schema_is_off_in_production_unless_switched_on(
+    name: str, variable: str
+) -> None:
+    assert getattr(load_settings({"PINZHI_ENV": "test"}), name) is True
+    assert getattr(load_settings(PRODUCTION), name) is False
+    for word in ("1", "true", "YES", "on"):
+        assert getattr(load_settings({**PRODUCTION, variable: word}), name) is True
+    for word in ("0", "false", "No", "off"):
+        assert getattr(load_settings({variable: word}), name) is False
+    assert getattr(load_settings({**PRODUCTION, variable: ""}), name) is False
+
+
+def test_the_string_limit_is_read_from_the_environment() -> None:
+    assert load_settings({"PINZHI_MAX_STRING_LENGTH": "500"}).max_string_length == 500
 
 
 def test_a_token_secret_of_32_characters_is_enough() -> None:
