@@ -17,6 +17,7 @@ from tortoise.queryset import QuerySet
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Account,
+    ApiKey,
     AuditEvent,
     BrandRegistration,
     Complaint,
@@ -36,6 +37,7 @@ from pinzhi.models import (
     PlatformRule,
     Product,
     ProductCertificate,
+    ProductReview,
     Role,
     ServiceProvider,
     Shipment,
@@ -201,6 +203,7 @@ RULES: dict[type[Model], Rule] = {
     PlatformRule: _public,
     Product: _listing_rule(),
     ProductCertificate: _listing_rule("product__"),
+    ProductReview: _listing_rule("product__"),
     Order: _order_rule(),
     OrderLine: _order_rule("order__", "order_id"),
     Payment: _payment_rule,
@@ -236,6 +239,76 @@ def scope(viewer: Viewer, model: type[M]) -> QuerySet[M]:
 
 async def can_see(viewer: Viewer, model: type[Model], pk: int) -> bool:
     return await scope(viewer, model).filter(id=pk).exists()
+
+
+# --- Who may read an entity's audit trail (QS 9.1.2) -------------------------------------------
+# As a rule, whoever may read the entity. A merchant's and an account's trails record their
+# standing (grades, key control, deposits, penalties; sessions, keys, deactivation), which is
+# not public like the merchant itself is: they have rules of their own.
+
+
+def _merchant_trail_rule(viewer: Viewer) -> Q:
+    if _regulator(viewer) or _compliance(viewer):
+        return ALL
+    if viewer.role == Role.MERCHANT:
+        return Q(id=viewer.merchant_id)
+    return NOTHING
+
+
+def _account_trail_rule(viewer: Viewer) -> Q:
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.ADMIN) or _compliance(viewer):
+        return ALL
+    if viewer.is_authenticated:
+        return Q(id=viewer.account_id)
+    return NOTHING
+
+
+def _api_key_trail_rule(viewer: Viewer) -> Q:
+    if _regulator(viewer):
+        return ALL
+    if viewer.role == Role.SERVICE_PROVIDER:
+        return Q(provider_id=viewer.provider_id)
+    return NOTHING
+
+
+# Every entity with a trail, by the type name in its global id (and in audit_event).
+TRACED: dict[str, type[Model]] = {
+    model.__name__: model
+    for model in (
+        Account,
+        ApiKey,
+        BrandRegistration,
+        Complaint,
+        Course,
+        DepositPayment,
+        Enrolment,
+        Feedback,
+        Merchant,
+        MerchantLicence,
+        MerchantWarning,
+        Order,
+        Payment,
+        PlatformRule,
+        Product,
+        ProductCertificate,
+        ProductReview,
+        Shipment,
+        ViolationCase,
+    )
+}
+
+TRAIL_RULES: dict[type[Model], Rule] = {
+    Merchant: _merchant_trail_rule,
+    Account: _account_trail_rule,
+    ApiKey: _api_key_trail_rule,
+}
+
+
+async def can_see_trail(viewer: Viewer, model: type[Model], pk: int) -> bool:
+    rule = TRAIL_RULES.get(model) or RULES.get(model)
+    if rule is None:
+        raise LookupError(f"no trail rule for {model.__name__}")
+    return await model.filter(rule(viewer)).filter(id=pk).exists()
 
 
 def sees_merchant_internals(

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth.scopes import can_see, scope
+from pinzhi.auth.scopes import TRACED, can_see_trail, scope
 from pinzhi.resolvers.pagination import bad_input, paginate
 from pinzhi.schema.base import Connection, from_global_id, pk_of
 from pinzhi.schema.governance import (
@@ -22,16 +22,6 @@ from pinzhi.schema.governance import (
 from pinzhi.services import audit, audit_checks, rules
 from pinzhi.services.errors import ServiceError
 
-# The entities whose transitions are traced, by the type name in their global ids.
-TRACED: dict[str, type[models.Model]] = {
-    "Order": models.Order,
-    "Payment": models.Payment,
-    "Shipment": models.Shipment,
-    "Complaint": models.Complaint,
-    "ViolationCase": models.ViolationCase,
-    "Enrolment": models.Enrolment,
-}
-
 RULES_TTL_SECONDS = 60
 
 
@@ -43,6 +33,7 @@ async def platform_rules(info: Info) -> list[PlatformRule]:
         rows = await rules.current_rules()
         cached = [
             {
+                "id": r.id,
                 "key": r.key,
                 "version": r.version,
                 "title_zh": r.title_zh,
@@ -63,7 +54,7 @@ async def _traced_entity(info: Info, entity_id: str) -> tuple[str, int] | None:
     if decoded is None or decoded[0] not in TRACED:
         return None
     type_name, pk = decoded
-    if not await can_see(info.context.viewer, TRACED[type_name], pk):
+    if not await can_see_trail(info.context.viewer, TRACED[type_name], pk):
         return None
     return type_name, pk
 

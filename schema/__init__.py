@@ -65,9 +65,15 @@ class CoreQuery:
     complaints = field(service_resolvers.complaint_list, READERS)
     feedback = field(service_resolvers.feedback_list, READERS)
     feedback_summary = field(service_resolvers.feedback_summary, READERS)
-    audit_trail = field(governance_resolvers.audit_trail, READERS, description="QS 9.1.2.")
+    audit_trail = field(
+        governance_resolvers.audit_trail,
+        description="QS 9.1.2: the traced key nodes of any entity the viewer may see (a rule's "
+        "or a product's without login); empty otherwise.",
+    )
     verify_audit_trail = field(
-        governance_resolvers.verify_audit_trail, READERS, description="QS 9.1.2."
+        governance_resolvers.verify_audit_trail,
+        description="QS 9.1.2: the entity's chain recomputed and held to the anchors; null "
+        "when the viewer may not see the entity.",
     )
     verify_audit_period = field(
         governance_resolvers.verify_audit_period,

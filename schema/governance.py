@@ -18,6 +18,9 @@ AuditProblem = strawberry.enum(
 
 @strawberry.type(description="One version of a published platform rule (QS 5.2).")
 class PlatformRule:
+    id: strawberry.ID = strawberry.field(
+        description="This version's id: its publication is on its audit trail (QS 9.1.2)."
+    )
     key: str
     version: int
     title: str
@@ -29,6 +32,7 @@ class PlatformRule:
     @classmethod
     def from_row(cls, row: models.PlatformRule, language: str) -> PlatformRule:
         return cls(
+            id=to_global_id("PlatformRule", row.id),
             key=row.key,
             version=row.version,
             title=row.title_en if language == "en" else row.title_zh,

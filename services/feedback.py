@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
+from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
@@ -19,7 +20,7 @@ from pinzhi.models import (
     Role,
     StaffDuty,
 )
-from pinzhi.services import monitoring, rules, validation
+from pinzhi.services import audit, monitoring, rules, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 
@@ -88,16 +89,26 @@ async def submit_feedback(
     ).exists():
         raise ServiceError(ErrorCode.FEEDBACK_EXISTS, ("subjectId",))
     try:
-        row = await Feedback.create(
-            author_id=viewer.account_id,
-            author_role=viewer.role,
-            subject_type=subject_type,
-            subject_id=sid,
-            rated_merchant_id=merchant_id,
-            consumer_id=consumer_id,
-            score=score,
-            comment=comment,
-        )
+        async with in_transaction():
+            row = await Feedback.create(
+                author_id=viewer.account_id,
+                author_role=viewer.role,
+                subject_type=subject_type,
+                subject_id=sid,
+                rated_merchant_id=merchant_id,
+                consumer_id=consumer_id,
+                score=score,
+                comment=comment,
+            )
+            # QS 9.1.2, 10.2: a rating moves the rated merchant's satisfaction.
+            await audit.append(
+                "Feedback",
+                row.id,
+                "submitted",
+                actor=viewer,
+                new=True,
+                data={"subject_type": str(subject_type), "subject_id": sid, "score": score},
+            )
     except IntegrityError as exc:  # a second submission racing the first
         raise ServiceError(ErrorCode.FEEDBACK_EXISTS, ("subjectId",)) from exc
     if merchant_id is not None and subject_type == FeedbackSubject.ORDER and score <= 2:

@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.models import Merchant, MerchantGrade
-from pinzhi.services import bulk, rules
+from pinzhi.services import audit, bulk, rules
 from pinzhi.services.merchant_indicators import MerchantFacts, load_facts
 from pinzhi.services.scoring import level_for, level_rank, linear, mean, weighted_total
 
@@ -189,6 +189,7 @@ async def grade_merchants(period: str, now: datetime) -> dict[str, Any]:
         latest[row.merchant_id] = row
     grades: list[MerchantGrade] = []
     merchants: list[Merchant] = []
+    transitions: list[audit.Entry] = []
     by_level: dict[str, int] = {}
     for merchant_id, merchant_facts in facts.items():
         if merchant_id in done:
@@ -228,9 +229,21 @@ async def grade_merchants(period: str, now: datetime) -> dict[str, Any]:
             )
         )
         by_level[result.level] = by_level.get(result.level, 0) + 1
+        if previous_level != result.level:
+            # QS 9.1.2: a merchant's grade moving from level to level is a traced key node.
+            transitions.append(
+                (
+                    merchant_id,
+                    "graded",
+                    previous_level or "",
+                    result.level,
+                    {"period": period, "score": result.score, "rule_version": rule.version},
+                )
+            )
     try:
         async with in_transaction():
             await MerchantGrade.bulk_create(grades, batch_size=1000)
+            await audit.append_many("Merchant", transitions, actor=None)
             await bulk.update_fields(
                 Merchant,
                 merchants,

@@ -12,9 +12,11 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Merchant, MerchantWarning, StaffDuty, WarningLevel, WarningState
-from pinzhi.services import rules
+from pinzhi.services import audit, rules, state
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.merchant_indicators import operation_counts
 from pinzhi.services.state import now as utc_now
@@ -97,7 +99,24 @@ async def check(merchant_ids: list[int] | None = None, now: datetime | None = No
                 )
             )
     if created:
-        await MerchantWarning.bulk_create(created)
+        async with in_transaction():
+            for warning in created:
+                await warning.save()
+                # QS 9.1.2: a warning raised is a traced key node of the warning.
+                await audit.append(
+                    "MerchantWarning",
+                    warning.id,
+                    "raised",
+                    actor=None,
+                    new=True,
+                    to_state=str(WarningState.OPEN),
+                    data={
+                        "merchant_id": warning.merchant_id,
+                        "indicator": warning.indicator,
+                        "value": warning.value,
+                        "level": str(warning.level),
+                    },
+                )
     return len(created)
 
 
@@ -108,16 +127,22 @@ async def check_quietly(merchant_id: int) -> None:
 
 
 async def acknowledge(viewer: Viewer, warning_id: int) -> MerchantWarning:
+    """Staff acknowledge an open warning, once: a traced key node (QS 9.1.2)."""
     if not (viewer.has_duty(StaffDuty.COMPLIANCE) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE)):
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
-    changed = await MerchantWarning.filter(id=warning_id, state=WarningState.OPEN).update(
-        state=WarningState.ACKNOWLEDGED,
-        acknowledged_by_id=viewer.account_id,
-        acknowledged_at=utc_now(),
-    )
-    warning = await MerchantWarning.get_or_none(id=warning_id)
-    if warning is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, ("warningId",))
-    if changed != 1:
-        raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("warningId",), "already acknowledged")
+    async with in_transaction():
+        warning = await MerchantWarning.filter(id=warning_id).select_for_update().first()
+        if warning is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, ("warningId",))
+        if warning.state != WarningState.OPEN:
+            raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("warningId",), "already acknowledged")
+        await state.move(
+            warning,
+            WarningState.ACKNOWLEDGED,
+            actor=viewer,
+            action="acknowledged",
+            field="warningId",
+            acknowledged_by_id=viewer.account_id,
+            acknowledged_at=utc_now(),
+        )
     return warning

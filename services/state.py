@@ -20,6 +20,7 @@ from pinzhi.models import (
     ComplaintState,
     DepositPayment,
     MerchantLicence,
+    MerchantWarning,
     Order,
     OrderState,
     Payment,
@@ -29,6 +30,7 @@ from pinzhi.models import (
     SubmissionState,
     ViolationCase,
     ViolationState,
+    WarningState,
 )
 from pinzhi.services import audit
 from pinzhi.services.errors import ErrorCode, ServiceError
@@ -97,6 +99,11 @@ _SUBMISSION = {
 TRANSITIONS.update(
     {MerchantLicence: _SUBMISSION, BrandRegistration: _SUBMISSION, DepositPayment: _SUBMISSION}
 )
+# QS 6.1.2: staff acknowledge a warning once.
+TRANSITIONS[MerchantWarning] = {
+    WarningState.OPEN: frozenset({WarningState.ACKNOWLEDGED}),
+    WarningState.ACKNOWLEDGED: frozenset(),
+}
 
 
 def allowed(model: type[Model], current: StrEnum, target: StrEnum) -> bool:

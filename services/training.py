@@ -42,9 +42,18 @@ async def create_course(
         raise ServiceError(ErrorCode.COURSE_CODE_TAKEN, ("code",))
     try:
         async with in_transaction():
-            return await Course.create(
+            course = await Course.create(
                 code=code, title=title, topic=CourseTopic(topic), pass_mark=pass_mark
             )
+            await audit.append(
+                "Course",
+                course.id,
+                "created",
+                actor=viewer,
+                new=True,
+                data={"code": code, "topic": str(topic), "pass_mark": pass_mark},
+            )
+            return course
     except IntegrityError as exc:  # created concurrently with the same code
         raise ServiceError(ErrorCode.COURSE_CODE_TAKEN, ("code",)) from exc
 

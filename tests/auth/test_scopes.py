@@ -265,8 +265,6 @@ async def test_admin_staff_and_staff_without_a_duty_read_nothing_private(
         "{ complaints { nodes { id } } }",
         "{ feedback { nodes { id } } }",
         "{ feedbackSummary(subjectType: ORDER) { count } }",
-        '{ auditTrail(entityId: "T3JkZXI6MQ==") { seq } }',
-        '{ verifyAuditTrail(entityId: "T3JkZXI6MQ==") { valid } }',
         '{ verifyAuditPeriod(period: "2026-12-01T18") { valid } }',
         "{ auditAnchors { nodes { hash } } }",
         "{ piiAccessLog { nodes { id } } }",
@@ -534,3 +532,16 @@ async def test_parties_and_regulators_read_and_verify_the_trail_they_may_see(
         assert [e["seq"] for e in data["auditTrail"]] == list(range(1, stored + 1)), (role, ref)
         assert data["verifyAuditTrail"] == {"valid": True, "checked": stored}, (role, ref)
         assert stored >= 1
+
+
+async def test_anonymous_reads_public_trails_and_nothing_else(api, scene: Scene) -> None:
+    """QS 5.2, 9.1.2: a rule version's publication is public like the rule; an order's
+    trail, to anonymous viewers, is as empty as a missing id's."""
+    from pinzhi.services import rules
+
+    rule = await rules.current("order.limits")
+    public = await api(TRAIL, {"id": f.gid("PlatformRule", rule.id)})
+    assert [e["action"] for e in public.data["auditTrail"]] == ["published"]
+    assert public.data["verifyAuditTrail"]["valid"] is True
+    hidden = await api(TRAIL, {"id": f.gid("Order", scene.order.id)})
+    assert hidden.body == {"data": {"auditTrail": [], "verifyAuditTrail": None}}
