@@ -38,6 +38,7 @@ from pinzhi.models import (
     Product,
     ProductCertificate,
     ProductReview,
+    RegulatorRead,
     Role,
     ServiceProvider,
     Shipment,
@@ -170,6 +171,10 @@ def _pii_log_rule(viewer: Viewer) -> Q:
     return NOTHING
 
 
+def _compliance_only(viewer: Viewer) -> Q:
+    return ALL if _compliance(viewer) else NOTHING
+
+
 def _public(_: Viewer) -> Q:
     return ALL
 
@@ -213,6 +218,7 @@ RULES: dict[type[Model], Rule] = {
     Feedback: _feedback_rule,
     Account: _account_rule,
     PiiAccessLog: _pii_log_rule,
+    RegulatorRead: _compliance_only,
     AuditEvent: _audit_rule,
     ViolationCase: _merchant_governance_rule,
     # Assessors hold the admin or the compliance duty (QS 6.3).

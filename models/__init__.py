@@ -31,6 +31,7 @@ from pinzhi.models.governance import (
     AuditEvent,
     PiiAccessLog,
     PlatformRule,
+    RegulatorRead,
 )
 from pinzhi.models.grading import JobRun, MerchantGrade, MerchantWarning, ProductGrade
 from pinzhi.models.orders import Order, OrderLine, Payment, Shipment, TrackingEvent
@@ -72,6 +73,7 @@ __models__ = [
     PlatformRule,
     Product,
     RefreshToken,
+    RegulatorRead,
     ServiceProvider,
     Shipment,
     TrackingEvent,
@@ -117,6 +119,7 @@ __all__ = [
     "ProductReview",
     "ProviderKind",
     "RefreshToken",
+    "RegulatorRead",
     "Role",
     "ServiceProvider",
     "Shipment",

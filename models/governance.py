@@ -86,6 +86,26 @@ class AuditAnchorHead(Model):
         indexes = (("entity_type", "entity_id"),)
 
 
+class RegulatorRead(Model):
+    """What a regulator looked at (QS 9.4.1, 10.2): who, when, which operation and fields,
+    and which entities the answer held, so the platform can show it."""
+
+    id = fields.IntField(primary_key=True)
+    regulator = fields.ForeignKeyField("models.Account", related_name="regulator_reads")
+    operation_name = fields.CharField(max_length=100, default="")
+    # The root fields asked for, e.g. ["orders", "node"].
+    fields_read = fields.JSONField(default=list)
+    # The global ids in the answer (the first MAX_RECORDED_IDS) and how many there were.
+    entity_ids = fields.JSONField(default=list)
+    entity_count = fields.IntField(default=0)
+    document_hash = fields.CharField(max_length=64)
+    read_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "regulator_read"
+        indexes = (("regulator_id", "id"),)
+
+
 class PiiAccessLog(Model):
     """Every unmasked read of personal information by someone other than its owner."""
 

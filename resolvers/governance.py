@@ -18,6 +18,7 @@ from pinzhi.schema.governance import (
     AuditVerification,
     PiiAccess,
     PlatformRule,
+    RegulatorRead,
 )
 from pinzhi.services import audit, audit_checks, rules
 from pinzhi.services.errors import ServiceError
@@ -92,6 +93,21 @@ async def audit_anchors(
     """Every hourly anchor, newest first, so their hashes can be kept outside."""
     return await paginate(
         models.AuditAnchor.all(), first, after, lambda rows: [AuditAnchor.from_row(r) for r in rows]
+    )
+
+
+async def regulator_reads(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    regulator_id: strawberry.ID | None = None,
+) -> Connection[RegulatorRead]:
+    """What regulators looked at, newest first: for compliance staff (QS 9.4.1)."""
+    query = scope(info.context.viewer, models.RegulatorRead)
+    if regulator_id is not None:
+        query = query.filter(regulator_id=pk_of(regulator_id, "Account") or 0)
+    return await paginate(
+        query, first, after, lambda rows: [RegulatorRead.from_row(r) for r in rows]
     )
 
 

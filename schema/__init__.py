@@ -25,7 +25,12 @@ from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.documents import DocumentCache, DocumentLimits
 from pinzhi.schema.errors import MaskInternalErrors, PinzhiSchema
 from pinzhi.schema.execution import PlanExecutor
-from pinzhi.schema.extensions import CheckedDocuments, FlushAccessLog, RequestGuard
+from pinzhi.schema.extensions import (
+    CheckedDocuments,
+    FlushAccessLog,
+    RecordRegulatorReads,
+    RequestGuard,
+)
 from pinzhi.schema.fields import (
     AUDIT_VERIFIERS,
     COMPLIANCE_STAFF,
@@ -84,6 +89,11 @@ class CoreQuery:
         governance_resolvers.audit_anchors,
         AUDIT_VERIFIERS,
         description="The hourly anchors, newest first, to keep outside (QS 9.1.2).",
+    )
+    regulator_reads = field(
+        governance_resolvers.regulator_reads,
+        COMPLIANCE_STAFF,
+        description="What regulators looked at (QS 9.4.1): compliance staff.",
     )
     pii_access_log = field(
         governance_resolvers.pii_access_log, PII_LOG_READERS, description="QS 9.4.1."
@@ -233,6 +243,7 @@ def build_schema(
         RequestGuard,
         lambda: CheckedDocuments(documents, settings.max_string_length, settings.max_input_depth),
         FlushAccessLog,
+        RecordRegulatorReads,
     ]
     if not debug:
         extensions.append(MaskInternalErrors)

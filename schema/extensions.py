@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -12,6 +12,7 @@ from pinzhi.auth.permissions import forbidden
 from pinzhi.models import Role
 from pinzhi.schema.documents import DocumentCache, PreparedDocument
 from pinzhi.schema.guards import find_operation, literal_refusal, variables_refusal
+from pinzhi.services import regulator_reads
 
 
 class RequestGuard(SchemaExtension):
@@ -42,6 +43,35 @@ class FlushAccessLog(SchemaExtension):
     async def on_execute(self):  # type: ignore[override]
         yield
         await self.execution_context.context.flush_access_log()
+
+
+class RecordRegulatorReads(SchemaExtension):
+    """After a regulator's query, record what it asked for and which entities the answer
+    held (services/regulator_reads.py, QS 9.4.1)."""
+
+    async def on_execute(self):  # type: ignore[override]
+        yield
+        context = self.execution_context
+        viewer = context.context.viewer
+        if viewer.role != Role.REGULATOR or context.result is None or not context.result.data:
+            return
+        operation = (
+            find_operation(context.graphql_document, context.operation_name)
+            if context.graphql_document is not None
+            else None
+        )
+        fields_read = (
+            [
+                s.name.value
+                for s in operation.selection_set.selections
+                if isinstance(s, FieldNode) and s.name.value != "__typename"
+            ]
+            if operation is not None
+            else []
+        )
+        await regulator_reads.record(
+            viewer, context.query or "", context.operation_name, fields_read, context.result.data
+        )
 
 
 class CheckedDocuments(SchemaExtension):

@@ -203,6 +203,32 @@ class AuditPeriodVerification:
         )
 
 
+@strawberry.type(description="What a regulator looked at: one request (QS 9.4.1, 10.2).")
+class RegulatorRead(Node):
+    regulator_id: strawberry.ID
+    operation_name: str = strawberry.field(description="As the client named it; may be empty.")
+    fields: list[str] = strawberry.field(description="The root fields asked for.")
+    entity_ids: list[strawberry.ID] = strawberry.field(
+        description="The ids the answer held (the first 1,000)."
+    )
+    entity_count: int
+    document_hash: str = strawberry.field(description="SHA-256 of the query text.")
+    read_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.RegulatorRead) -> RegulatorRead:
+        return cls(
+            id=to_global_id("RegulatorRead", row.id),
+            regulator_id=to_global_id("Account", row.regulator_id),
+            operation_name=row.operation_name,
+            fields=list(row.fields_read),
+            entity_ids=[strawberry.ID(i) for i in row.entity_ids],
+            entity_count=row.entity_count,
+            document_hash=row.document_hash,
+            read_at=row.read_at,
+        )
+
+
 @strawberry.type(description="A whole read of someone's personal information (QS 9.4.1).")
 class PiiAccess(Node):
     viewer_id: strawberry.ID
