@@ -12,6 +12,7 @@ from pinzhi.auth.viewer import Viewer
 from pinzhi.models import Account, ApiKey, Role, ServiceProvider
 
 KEY_PREFIX = "pzk_"
+HEX = frozenset("0123456789abcdef")
 
 
 def _hash(secret: str) -> str:
@@ -51,7 +52,8 @@ async def revoke_api_key(key_id: int, provider_id: int) -> bool:
 async def viewer_from_api_key(credential: str) -> Viewer:
     body = credential.removeprefix(KEY_PREFIX)
     prefix, sep, secret = body.partition("_")
-    if not sep or not prefix or not secret:
+    # Keys are issued with a 12-hex-digit prefix: anything else was never one of ours.
+    if not sep or not secret or len(prefix) != 12 or not all(c in HEX for c in prefix):
         raise InvalidCredential("malformed API key")
     row = await ApiKey.get_or_none(prefix=prefix).select_related("provider", "account")
     if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):

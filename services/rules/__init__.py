@@ -15,11 +15,12 @@ from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import PlatformRule, StaffDuty
-from pinzhi.services import audit
+from pinzhi.services import audit, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.rules.defaults import DEFAULT_RULES
 
 CACHE_KEY = "rules:current"
+KEY_LENGTH = PlatformRule._meta.fields_map["key"].max_length
 # Version 1 of the defaults was in force from the platform's start.
 DEFAULTS_EFFECTIVE_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -155,6 +156,7 @@ async def publish_checked(
     """Staff with the admin duty publish a new version of an existing rule (QS 5.2)."""
     if not viewer.has_duty(StaffDuty.ADMIN):
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    key = validation.text(key, "key", max_len=KEY_LENGTH)
     latest = await PlatformRule.filter(key=key).order_by("-version").first()
     if latest is None:
         raise ServiceError(ErrorCode.NOT_FOUND, ("key",))
@@ -180,4 +182,7 @@ async def publish_checked(
 
 
 async def history(key: str) -> list[PlatformRule]:
+    """Every version of rule ``key``, newest first (none for a key that cannot exist)."""
+    if not isinstance(key, str) or len(key) > KEY_LENGTH:
+        return []
     return await PlatformRule.filter(key=key).order_by("-version")

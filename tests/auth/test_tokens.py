@@ -529,3 +529,14 @@ def test_remembered_tokens_are_bounded(monkeypatch) -> None:
     for subject in range(1, 8):
         tokens.viewer_from_access_token(_token(get_settings().token_secret, sub=str(subject)))
         assert len(tokens._verified) <= 3
+
+
+@pytest.mark.parametrize(
+    "credential",
+    ["pzk_" + "a" * 300 + "_secret", "pzk_abc_secret", "pzk_ZZZZZZZZZZZZ_secret", "pzk__x", "pzk_"],
+)
+async def test_a_malformed_api_key_is_unauthenticated_not_an_error(api, credential: str) -> None:
+    """A bearer credential shaped like an API key but not one of ours (a 300-character
+    prefix used to reach the database and fail there) is refused as UNAUTHENTICATED."""
+    result = await api("{ __typename }", token=credential)
+    assert result.error_codes == ["UNAUTHENTICATED"]
