@@ -1,21 +1,10 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+
+from pinzhi.migrations._sqlite import sqlite_foreign_keys_off, sqlite_foreign_keys_on
 from tortoise.migrations.constraints import UniqueConstraint
 
-
-async def sqlite_foreign_keys_off(apps, schema_editor) -> None:
-    """SQLite adds a constraint or drops a column by rebuilding the table: with foreign keys
-    enforced, dropping the old table would delete (cascade) or refuse the rows that refer to
-    it. SQLite's own procedure turns them off around the rebuild; it can only be done
-    outside a transaction, hence this migration is not atomic."""
-    if schema_editor.client.capabilities.dialect == "sqlite":
-        await schema_editor.client.execute_script("PRAGMA foreign_keys=OFF")
-
-
-async def sqlite_foreign_keys_on(apps, schema_editor) -> None:
-    if schema_editor.client.capabilities.dialect == "sqlite":
-        await schema_editor.client.execute_script("PRAGMA foreign_keys=ON")
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0003_indexes')]
