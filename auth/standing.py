@@ -30,7 +30,12 @@ async def standing_of(cache: BaseCache, account_id: int) -> str:
         return known
     rows = await Account.filter(id=account_id).values_list("is_active", flat=True)
     found = MISSING if not rows else ACTIVE if rows[0] else INACTIVE
-    await cache.set(_key(account_id), found, ttl=REMEMBER_SECONDS)
+    try:
+        # Only if nobody wrote it meanwhile: a deactivation that landed after this read
+        # must not be overwritten by the "active" read before it.
+        await cache.add(_key(account_id), found, ttl=REMEMBER_SECONDS)
+    except ValueError:
+        return await standing_of(cache, account_id)
     return found
 
 

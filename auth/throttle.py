@@ -52,10 +52,12 @@ class Reservation:
 async def reserve(
     cache: BaseCache, email: str, client: str, now: float | None = None
 ) -> Reservation:
-    """Count this attempt, or refuse it (``Throttled``) while the back-off of the failures
+    """Count this attempt, or refuse it (``Throttled``) while the back-off of the attempts
     before it runs. The count is an atomic increment, so concurrent attempts each see
-    their own position; one past the free attempts waits from the last failure (or from
-    now, when the failures before it are still being checked)."""
+    their own position; one past the free attempts waits from the last attempt let
+    through (or from now, when it is still being stamped). An attempt let through stamps
+    the time at once: one that never reports back (a crash, a client gone) still times
+    its successors' back-off, instead of holding the email locked."""
     now = time.time() if now is None else now
     taken: list[str] = []
     try:
@@ -73,6 +75,8 @@ async def reserve(
         for key in taken:
             await cache.increment(f"{key}:n", -1)
         raise
+    for key in taken:
+        await cache.set(f"{key}:last", now, ttl=WINDOW_SECONDS)
     return Reservation(tuple(taken))
 
 

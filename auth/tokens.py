@@ -178,8 +178,11 @@ async def revoke_refresh_family(token: str, account_id: int | None = None) -> in
     row = await RefreshToken.get_or_none(token_hash=_hash(token))
     if row is None or (account_id is not None and row.account_id != account_id):
         return None
-    await RefreshToken.filter(family=row.family, revoked_at=None).update(revoked_at=_now())
-    return row.account_id
+    revoked = await RefreshToken.filter(family=row.family, revoked_at=None).update(
+        revoked_at=_now()
+    )
+    # A login already ended (or a token long revoked) ends nothing more.
+    return row.account_id if revoked else None
 
 
 async def revoke_all(account_id: int) -> int:

@@ -14,7 +14,10 @@ READERS = p.allow(*Role)
 PII_LOG_READERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 AUDIT_VERIFIERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 FEEDBACK_AUTHORS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER)
-ORDER_CANCELLERS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.STAFF)
+# Staff cancel orders as customer service, on a consumer's behalf (QS 9.3.1).
+ORDER_CANCELLERS = p.allow(
+    Role.CONSUMER, Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
+)
 PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
 WARNING_HANDLERS = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE, StaffDuty.CUSTOMER_SERVICE))
 RULE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))

@@ -25,15 +25,14 @@ from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 
 
-def _dates(issued_at: datetime | None, valid_until: datetime | None) -> None:
-    if issued_at is None or issued_at.tzinfo is None:
-        raise ServiceError(ErrorCode.INVALID_VALIDITY, ("issuedAt",), "a time with a timezone")
-    if valid_until is None or valid_until.tzinfo is None:
-        raise ServiceError(ErrorCode.INVALID_VALIDITY, ("validUntil",), "a time with a timezone")
+def _dates(issued_at: datetime | None, valid_until: datetime | None) -> tuple[datetime, datetime]:
+    issued_at = validation.moment(issued_at, "issuedAt", ErrorCode.INVALID_VALIDITY)
+    valid_until = validation.moment(valid_until, "validUntil", ErrorCode.INVALID_VALIDITY)
     if issued_at > state.now():
         raise ServiceError(ErrorCode.INVALID_VALIDITY, ("issuedAt",), "in the future")
     if valid_until <= issued_at:
         raise ServiceError(ErrorCode.INVALID_VALIDITY, ("validUntil",), "not after issuedAt")
+    return issued_at, valid_until
 
 
 async def record_certificate(
@@ -55,7 +54,7 @@ async def record_certificate(
         kind, result = CertificateKind(kind), CertificateResult(result)
     except ValueError as exc:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("kind",)) from exc
-    _dates(issued_at, valid_until)
+    issued_at, valid_until = _dates(issued_at, valid_until)
     product = await get_visible(viewer, Product, product_id, "productId")
     if is_merchant and product.merchant_id != viewer.merchant_id:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("productId",), "not your product")

@@ -173,8 +173,7 @@ async def _promise(
     reason = validation.text(delay_reason, "delayReason", min_len=2, max_len=1000, multiline=True)
     limit = timedelta(days=rule.content["max_promise_days"])
     now = state.now()
-    if promised_by is None or promised_by.tzinfo is None:
-        raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
+    promised_by = validation.moment(promised_by, "promisedBy", ErrorCode.PROMISE_OUT_OF_RANGE)
     if not now < promised_by <= now + limit:
         raise ServiceError(ErrorCode.PROMISE_OUT_OF_RANGE, ("promisedBy",))
     await state.move(

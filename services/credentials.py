@@ -20,10 +20,11 @@ from pinzhi.services.errors import ErrorCode, ServiceError
 
 async def log_out(viewer: Viewer, refresh_token: str) -> None:
     """Revoke the login the refresh token belongs to (the viewer's own, if signed in)."""
-    account_id = await tokens.revoke_refresh_family(refresh_token, viewer.account_id)
-    if account_id is None:
-        raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
-    await audit.append("Account", account_id, "logged_out", actor=viewer, data={})
+    async with in_transaction():
+        account_id = await tokens.revoke_refresh_family(refresh_token, viewer.account_id)
+        if account_id is None:
+            raise ServiceError(ErrorCode.INVALID_TOKEN, ("refreshToken",))
+        await _append_to_account(account_id, "logged_out", viewer, {})
 
 
 async def refresh(refresh_token: str) -> tokens.TokenPair:
@@ -31,20 +32,30 @@ async def refresh(refresh_token: str) -> tokens.TokenPair:
     try:
         return await tokens.rotate_refresh_token(refresh_token)
     except tokens.TokenReplayed as replay:
-        await audit.append(
-            "Account",
-            replay.account_id,
-            "login_revoked",
-            actor=None,
-            data={"reason": "refresh token replayed"},
-        )
+        async with in_transaction():
+            await _append_to_account(
+                replay.account_id, "login_revoked", None, {"reason": "refresh token replayed"}
+            )
         raise
+
+
+async def _append_to_account(
+    account_id: int, action: str, actor: Viewer | None, data: dict[str, object]
+) -> None:
+    """Append to the account's trail under its row lock, as every writer of it does: two
+    logouts (or a logout and a deactivation) at once never take the same place in it."""
+    await Account.filter(id=account_id).select_for_update().first()
+    await audit.append("Account", account_id, action, actor=actor, data=data)
 
 
 async def issue_api_key(viewer: Viewer, label: str) -> tuple[ApiKey, str]:
     """A new API key for the viewer's provider account; the full key is returned once."""
     if viewer.account_id is None or viewer.provider_id is None:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    # Keys are issued to the provider's people, logged in: a key cannot mint more keys, or
+    # revoking a leaked one would not end the access it gave.
+    if viewer.credential != "jwt":
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE, (), "log in to issue a key")
     clean = validation.text(label, "label", min_len=0, max_len=100)
     account = await Account.get(id=viewer.account_id)
     async with in_transaction():

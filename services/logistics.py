@@ -93,8 +93,7 @@ async def record_tracking_event(
     if not viewer.is_logistics:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     external_id = validation.text(event_id, "eventId", max_len=100)
-    if occurred_at.tzinfo is None:
-        raise ServiceError(ErrorCode.INVALID_INPUT, ("occurredAt",), "needs a time zone")
+    occurred_at = validation.moment(occurred_at, "occurredAt")
     if occurred_at > state.now() + CLOCK_SKEW:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("occurredAt",), "in the future")
     location = validation.text(location, "location", min_len=0, max_len=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeVar
 
 from tortoise.models import Model
@@ -18,6 +19,24 @@ async def get_visible(viewer: Viewer, model: type[M], pk: int | None, field: str
     if row is None:
         raise ServiceError(ErrorCode.NOT_FOUND, (field,))
     return row
+
+
+LOCK_BATCH = 5000
+
+
+async def lock_rows(model: type[Model], ids: Iterable[int]) -> None:
+    """Take the row locks of ``ids`` in id order inside the caller's transaction (no-op on
+    SQLite, which has one writer): a job that writes many rows then waits for, or excludes,
+    the requests that change one of them, and two such never lock in crossing orders."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), LOCK_BATCH):
+        batch = ordered[start : start + LOCK_BATCH]
+        await (
+            model.filter(id__in=batch)
+            .order_by("id")
+            .select_for_update()
+            .values_list("id", flat=True)
+        )
 
 
 async def lock_visible(viewer: Viewer, model: type[M], pk: int, field: str) -> M:

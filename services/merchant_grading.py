@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from pinzhi.models import Merchant, MerchantGrade
 from pinzhi.services import audit, bulk, rules
+from pinzhi.services.lookup import lock_rows
 from pinzhi.services.merchant_indicators import MerchantFacts, load_facts
 from pinzhi.services.scoring import level_for, level_rank, linear, mean, weighted_total
 
@@ -242,6 +243,9 @@ async def grade_merchants(period: str, now: datetime) -> dict[str, Any]:
             )
     try:
         async with in_transaction():
+            # Every request that appends to a merchant's trail holds its row lock: holding
+            # them too, the job reads the chains' heads with nobody appending meanwhile.
+            await lock_rows(Merchant, [t[0] for t in transitions])
             await MerchantGrade.bulk_create(grades, batch_size=1000)
             await audit.append_many("Merchant", transitions, actor=None)
             await bulk.update_fields(

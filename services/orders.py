@@ -19,6 +19,7 @@ from pinzhi.models import (
     PaymentState,
     Product,
     Role,
+    StaffDuty,
 )
 from pinzhi.services import audit, incentives, monitoring, penalties, rules, state, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
@@ -105,8 +106,9 @@ async def place_order(
             return earlier
     try:
         order = await _create(viewer, lines, name, phone, address, key, request_hash)
-    except IntegrityError:
+    except (IntegrityError, ServiceError):
         # The same key raced in from a second request, whose order won: answer with it.
+        # Waiting on its stock reservation, this one may even have found the stock gone.
         if key is None or request_hash is None:
             raise
         if (earlier := await _earlier(viewer, key, request_hash)) is None:
@@ -200,8 +202,11 @@ async def _create(
 @retry_on_conflict
 async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order:
     """Cancel before shipment: stock goes back, a pending payment fails, a paid one is
-    refunded. Consumers cancel their own orders, merchants their shop's, staff any."""
+    refunded. Consumers cancel their own orders, merchants their shop's, customer-service
+    staff those in their scope (the orders complained about)."""
     _require(viewer, Role.CONSUMER, Role.MERCHANT, Role.STAFF)
+    if viewer.role == Role.STAFF and not viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     reason = validation.text(reason, "reason", min_len=0, max_len=500, multiline=True)
     async with in_transaction():
         order = await lock_visible(viewer, Order, order_id, "orderId")
@@ -225,7 +230,13 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
                 else PaymentState.REFUNDED
             )
             await state.move(
-                payment, target, actor=viewer, action="order_cancelled", data={"reason": reason}
+                # The consumer's reason stays on the order's trail: the payment provider, who
+                # reads the payment's, has no business with it.
+                payment,
+                target,
+                actor=viewer,
+                action="order_cancelled",
+                data={},
             )
     if order.paid_at is not None:
         # A cancellation after payment moves the merchant's cancellation rate.

@@ -48,7 +48,7 @@ async def apply(
         )
         if ids:
             await Product.filter(id__in=ids).update(is_listed=False)
-            await _trace_products(actor, ids, "delisted", case)
+            await _trace_products(actor, ids, "delisted")
         effects["delisted_product_ids"] = ids
         await audit.append(
             "Merchant",
@@ -79,10 +79,15 @@ async def lift(actor: Viewer | None, merchant: Merchant, case: ViolationCase, wh
     relisted: list[int] = []
     delisted = list(case.effects.get("delisted_product_ids", []))
     if delisted:
-        still_blocked = (
-            await key_control.penalties_in_force([merchant.id], now, exclude_case=case.id)
-        ).get(merchant.id, set()) & DELISTING
-        if not still_blocked:
+        holder = await _longest_other_delisting(merchant.id, case.id, now)
+        if holder is not None:
+            # Another freeze or suspension still holds the shop: it takes these products
+            # over, to put back when it ends (it found them delisted already and did not
+            # record them itself).
+            kept = sorted(set(holder.effects.get("delisted_product_ids", [])) | set(delisted))
+            holder.effects = {**holder.effects, "delisted_product_ids": kept}
+            await ViolationCase.filter(id=holder.id).update(effects=holder.effects)
+        else:
             relisted = list(
                 await Product.filter(
                     id__in=delisted, merchant_id=merchant.id, is_listed=False
@@ -90,7 +95,7 @@ async def lift(actor: Viewer | None, merchant: Merchant, case: ViolationCase, wh
             )
             if relisted:
                 await Product.filter(id__in=relisted).update(is_listed=True)
-                await _trace_products(actor, relisted, "relisted", case)
+                await _trace_products(actor, relisted, "relisted")
     case.effects_lifted_at = now
     await ViolationCase.filter(id=case.id).update(effects_lifted_at=now)
     await audit.append(
@@ -104,12 +109,34 @@ async def lift(actor: Viewer | None, merchant: Merchant, case: ViolationCase, wh
     return True
 
 
-async def _trace_products(
-    actor: Viewer | None, product_ids: list[int], action: str, case: ViolationCase
-) -> None:
+async def _longest_other_delisting(
+    merchant_id: int, case_id: int, now: datetime
+) -> ViolationCase | None:
+    """The merchant's other freeze or suspension in force that ends last, if any."""
+    cases = await ViolationCase.filter(
+        merchant_id=merchant_id,
+        state__in=key_control.STANDING,
+        penalty__in=list(DELISTING),
+        effects_lifted_at__isnull=True,
+    ).exclude(id=case_id)
+    contents = await key_control.rule_contents(c.rule_version for c in cases)
+    ends = [
+        (end, c)
+        for c in cases
+        if (content := contents.get(c.rule_version or 0))
+        and (end := key_control.penalty_end(c, content)) is not None
+        and end > now
+    ]
+    return max(ends, key=lambda pair: (pair[0], pair[1].id))[1] if ends else None
+
+
+async def _trace_products(actor: Viewer | None, product_ids: list[int], action: str) -> None:
+    # A product's trail is as public as the product: it says the platform delisted or
+    # relisted it, not for which case (a merchant's sanctions are not public; the case is
+    # on the merchant's trail).
     listed = action != "delisted"
     entries = [
-        (pid, action, "", "", {"case_id": case.id, "is_listed": listed}) for pid in product_ids
+        (pid, action, "", "", {"by": "platform", "is_listed": listed}) for pid in product_ids
     ]
     await audit.append_many("Product", entries, actor=actor)
 

@@ -21,6 +21,7 @@ from pinzhi.models import (
     CertificateResult,
     Complaint,
     ComplaintCategory,
+    Merchant,
     OrderLine,
     OrderState,
     Product,
@@ -29,6 +30,7 @@ from pinzhi.models import (
     ProductReview,
 )
 from pinzhi.services import audit, bulk, key_control, rules
+from pinzhi.services.lookup import lock_rows
 from pinzhi.services.scoring import (
     cap,
     current_period,
@@ -392,12 +394,10 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
     done = set(await done_query.values_list("product_id", flat=True)) if store else set()
     facts = await load_facts(now, content, product_ids)
     previous = await latest_grades(product_ids, before_period=period)
-    # QS 6.4: a traffic restriction in force lowers the published rank score.
-    restricted = await key_control.rank_penalties(
-        {f.product.merchant_id for f in facts.values()}, now
-    )
     run = _Run([], 0, {}, 0, rule.version)
     changed: list[Product] = []
+    # The rank score of each product's new grade, before any traffic restriction.
+    base_rank: dict[int, float] = {}
     transitions: list[tuple[int, str, str, str, dict[str, Any]]] = []
     for product_id, product_facts in facts.items():
         if product_id in done:
@@ -424,7 +424,8 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
         product.grade_score = result.score
         product.grade_rule_version = rule.version
         product.graded_at = now
-        product.rank_score = round(result.rank_score - restricted.get(product.merchant_id, 0.0), 2)
+        base_rank[product_id] = result.rank_score
+        product.rank_score = result.rank_score
         changed.append(product)
         if last is None or last.level != result.level:
             transitions.append(
@@ -439,6 +440,13 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
     if store and run.grades:
         try:
             async with in_transaction():
+                # Under the merchants' locks (the ones every decision, listing change and
+                # penalty takes first), a restriction decided or lifted meanwhile lands
+                # wholly before or after this write, and no request appends to a product's
+                # trail between the heads read and the events written.
+                merchant_ids = {p.merchant_id for p in changed}
+                await lock_rows(Merchant, merchant_ids)
+                await _restrict(changed, base_rank, merchant_ids, now)
                 await ProductGrade.bulk_create(run.grades, batch_size=1000)
                 await bulk.update_fields(Product, changed, PRODUCT_GRADE_FIELDS)
                 # Traced key nodes (decision 9): a product's grade moving from level to level.
@@ -447,7 +455,19 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
             # Another run graded some of these products for this period first: all is
             # rolled back, and those grades stand.
             return _Run([], run.skipped + len(run.grades), {}, 0, rule.version)
+    elif changed:
+        await _restrict(changed, base_rank, {p.merchant_id for p in changed}, now)
     return run
+
+
+async def _restrict(
+    products: list[Product], base_rank: dict[int, float], merchant_ids: set[int], now: datetime
+) -> None:
+    """QS 6.4, 7.2: a traffic restriction in force lowers the published rank score."""
+    restricted = await key_control.rank_penalties(merchant_ids, now)
+    for product in products:
+        penalty = restricted.get(product.merchant_id, 0.0)
+        product.rank_score = round(base_rank[product.id] - penalty, 2)
 
 
 async def grade_products(period: str, now: datetime) -> dict[str, Any]:

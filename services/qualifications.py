@@ -64,8 +64,7 @@ def _merchant_of(viewer: Viewer) -> int:
 
 
 def _expiry(valid_until: datetime | None) -> datetime:
-    if valid_until is None or valid_until.tzinfo is None:
-        raise ServiceError(ErrorCode.INVALID_VALIDITY, ("validUntil",), "a time with a timezone")
+    valid_until = validation.moment(valid_until, "validUntil", ErrorCode.INVALID_VALIDITY)
     if valid_until <= state.now():
         raise ServiceError(ErrorCode.INVALID_VALIDITY, ("validUntil",), "already expired")
     return valid_until

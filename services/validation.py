@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 
 from pinzhi.services.errors import ErrorCode, ServiceError
 
@@ -49,6 +50,26 @@ def text(
             ErrorCode.INVALID_INPUT, _path(field), f"length must be {min_len}–{max_len}"
         )
     return cleaned
+
+
+# Times the platform can mean: before the first is not a business event, after the last a
+# typo; outside them a time may not even convert to UTC (year 9999 at -05:00 overflows).
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+
+
+def moment(
+    value: datetime | None, field: str, code: ErrorCode = ErrorCode.INVALID_INPUT
+) -> datetime:
+    """``value`` as an aware UTC time between 1970 and 2200, or ``code`` for ``field``."""
+    if value is None or value.tzinfo is None or value.utcoffset() is None:
+        raise ServiceError(code, (field,), "a time with a timezone")
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ServiceError(code, (field,), "out of range") from None
+    if not EARLIEST_YEAR <= utc.year < LATEST_YEAR:
+        raise ServiceError(code, (field,), f"between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return utc
 
 
 def phone(value: str | None, field: str) -> str:

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
-from pinzhi.models import AuditEvent, Order, Product
+import pytest
+from tortoise.transactions import in_transaction
+
+from pinzhi.models import AuditEvent, Merchant, Order, Product, ProductGrade
+from pinzhi.services import audit, product_grading
 from tests import factories as f
+from tests.conftest import DATABASE_URL
 
 PLACE = """
 mutation($input: PlaceOrderInput!) {
@@ -90,3 +96,37 @@ async def test_a_double_submit_over_http_reserves_stock_once(api) -> None:
     assert payloads[0]["order"]["id"] == payloads[1]["order"]["id"]
     assert sorted(p["replayed"] for p in payloads) == [False, True]
     assert (await Product.get(id=item.id)).stock == 7
+
+
+ON_POSTGRES = DATABASE_URL.split("://", 1)[0] in {"postgres", "asyncpg", "psycopg"}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks contend on PostgreSQL; CI's second pass")
+async def test_the_regrade_waits_for_a_penalty_writing_the_same_products_trail(db) -> None:
+    """QS 7.1.1, 9.1.2: a listing freeze delisting a shop's products (their trails written
+    under the merchant's lock) while the monthly product grading runs: were the job to read
+    the chains' heads before the freeze commits, its trail insert would collide and roll
+    back the whole period's grading. The job takes the merchants' locks first: it waits,
+    grades every product, and every product's chain verifies."""
+    shop, _ = await f.merchant()
+    item = await f.product(shop)
+    holding = asyncio.Event()
+
+    async def freeze_slowly() -> None:
+        async with in_transaction():
+            await Merchant.filter(id=shop.id).select_for_update().get()
+            await Product.filter(id=item.id).update(is_listed=False)
+            await audit.append("Product", item.id, "delisted", actor=None, data={})
+            holding.set()
+            await asyncio.sleep(0.3)  # committed while the job runs
+
+    async def regrade() -> dict:
+        await holding.wait()
+        return await product_grading.grade_products("2026-12", datetime.now(UTC))
+
+    _, summary = await asyncio.gather(freeze_slowly(), regrade())
+
+    assert summary["graded"] == await Product.all().count()
+    assert await ProductGrade.filter(product_id=item.id, period="2026-12").exists()
+    assert (await audit.verify("Product", item.id)).valid
+    assert [e.action for e in await audit.trail("Product", item.id)] == ["delisted", "graded"]

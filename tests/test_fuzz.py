@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import UTC
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -90,9 +90,13 @@ ids = st.one_of(
 )
 ints = st.one_of(st.integers(-(2**31), 2**31 - 1), st.sampled_from([0, -1, 2**31 - 1, -(2**31)]))
 floats = st.floats(allow_nan=False, allow_infinity=False, width=32)
+ZONES = [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=14)), timezone.min]
 datetimes = st.one_of(
-    st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()),
+    st.datetimes(timezones=st.sampled_from(ZONES)).map(lambda d: d.isoformat()),
     st.datetimes().map(lambda d: d.isoformat()),
+    st.sampled_from(
+        ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00", "2026-02-30T00:00:00Z"]
+    ),
     texts,
 )
 json_values = st.recursive(

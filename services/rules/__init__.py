@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
-from pinzhi.models import PlatformRule, StaffDuty
+from pinzhi.models import Penalty, PlatformRule, StaffDuty
 from pinzhi.services import audit, validation
 from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.rules.defaults import DEFAULT_RULES
@@ -127,14 +127,25 @@ async def ensure_defaults() -> int:
     return published
 
 
+# A period longer than this is a typo, and past it a date computed from it can overflow.
+MAX_DAYS = 3650
+PERIOD_LIMITS = {"_days": MAX_DAYS, "_hours": MAX_DAYS * 24}
+MAX_NUMBER = 10**15
+
+
 def _same_shape(old: Any, new: Any, path: list[str]) -> None:
     """A new version keeps every key of the old one with a value of the same kind; it may
-    add keys (a new indicator joins a list of inputs by being added)."""
+    add keys (a new indicator joins a list of inputs by being added). Numbers are finite
+    and not negative; a period (a key ending in _days or _hours) is at most ten years."""
     numbers = (int, float)
     if isinstance(old, bool) or isinstance(new, bool):
         same = isinstance(old, bool) and isinstance(new, bool)
     elif isinstance(old, numbers):
-        same = isinstance(new, numbers) and new >= 0
+        same = isinstance(new, numbers) and 0 <= new <= MAX_NUMBER
+        limit = next(
+            (v for end, v in PERIOD_LIMITS.items() if path and path[-1].endswith(end)), None
+        )
+        same = same and (limit is None or new <= limit)
     else:
         same = type(old) is type(new)
     if not same:
@@ -144,6 +155,20 @@ def _same_shape(old: Any, new: Any, path: list[str]) -> None:
             if key not in new:
                 raise ServiceError(ErrorCode.INVALID_INPUT, ("content", *path, key), "missing")
             _same_shape(value, new[key], [*path, key])
+
+
+def _penalty_ladders(content: dict[str, Any]) -> None:
+    """Every violation type's ladder is a non-empty list of penalties (QS 6.4): a decision
+    takes a step of it, so a misspelt or empty one would fail every decision."""
+    for kind, ladder in content["ladder"].items():
+        if not ladder or not all(step in Penalty.__members__ for step in ladder):
+            raise ServiceError(
+                ErrorCode.INVALID_INPUT, ("content", "ladder", kind), "non-empty, of penalties"
+            )
+
+
+# What a rule's content must also satisfy, beyond keeping its shape.
+CONTENT_CHECKS: dict[str, tuple[Any, ...]] = {"violation.penalties": (_penalty_ladders,)}
 
 
 async def publish_checked(
@@ -163,11 +188,13 @@ async def publish_checked(
     if not isinstance(content, dict):
         raise ServiceError(ErrorCode.INVALID_INPUT, ("content",), "an object")
     _same_shape(latest.content, content, [])
+    for check in CONTENT_CHECKS.get(key, ()):
+        check(content)
     now = datetime.now(UTC)
-    if effective_from is not None and (
-        effective_from.tzinfo is None or effective_from < now - timedelta(minutes=5)
-    ):
-        raise ServiceError(ErrorCode.INVALID_INPUT, ("effectiveFrom",), "not in the past")
+    if effective_from is not None:
+        effective_from = validation.moment(effective_from, "effectiveFrom")
+        if effective_from < now - timedelta(minutes=5):
+            raise ServiceError(ErrorCode.INVALID_INPUT, ("effectiveFrom",), "not in the past")
     row = await publish(
         key,
         content,

@@ -746,3 +746,25 @@ async def test_regulator_still_reads_after_a_refused_mutation(api, scene: Scene)
     assert data["complaints"]["nodes"] == [
         {"id": f.gid("Complaint", scene.complaint.id), "state": "OPEN"}
     ]
+
+
+@pytest.mark.parametrize("duty", [StaffDuty.COMPLIANCE, StaffDuty.ADMIN])
+async def test_only_customer_service_staff_cancel_orders(api, scene: Scene, duty) -> None:
+    """QS 9.3.1: staff cancel an order on a consumer's behalf as customer service; staff of
+    other duties are FORBIDDEN, and the order stays as it was."""
+    scene.w.agent = await f.staff(duty)
+    await assert_refused_at_top_level(api, scene, "staff", "cancelOrder", "FORBIDDEN")
+
+
+async def test_an_api_key_cannot_issue_more_keys(api, scene: Scene) -> None:
+    """A provider's people issue keys, logged in; a key itself cannot mint another (revoking
+    a leaked key would not end its access otherwise)."""
+    from pinzhi.models import ApiKey
+
+    keys = await ApiKey.all().count()
+    result = await api(
+        'mutation { createApiKey(label: "from a key") { secret errors { code } } }',
+        token=scene.w.carrier_key,
+    )
+    assert result.data["createApiKey"] == {"secret": None, "errors": [{"code": "NOT_ELIGIBLE"}]}
+    assert await ApiKey.all().count() == keys

@@ -136,3 +136,41 @@ async def test_logout_replay_and_api_keys_are_traced(api) -> None:
     assert revoked.data["revokeApiKey"]["revoked"] is True
     events = await AuditEvent.filter(entity_type="ApiKey").order_by("id")
     assert [e.action for e in events][-2:] == ["issued", "revoked"]
+
+
+async def test_a_standing_read_before_a_deactivation_does_not_overwrite_it(cache, db) -> None:
+    """A request read "active" from the database just before an admin deactivated the
+    account and wrote "inactive" to the cache: its late write must not bring "active"
+    back for a minute."""
+    from pinzhi.auth import standing
+
+    w = await f.world()
+    admin = await f.staff(StaffDuty.ADMIN)
+    real_filter = Account.filter
+    calls = {"n": 0}
+
+    def filter_then_deactivate(*args, **kwargs):  # type: ignore[no-untyped-def]
+        query = real_filter(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] > 1:
+            return query
+
+        class Racing:
+            def values_list(self, *a, **k):  # type: ignore[no-untyped-def]
+                async def run():  # type: ignore[no-untyped-def]
+                    rows = await query.values_list(*a, **k)
+                    await credentials.set_active(
+                        admin.viewer, w.buyer.account.id, False, "盗号", cache
+                    )
+                    return rows
+
+                return run()
+
+        return Racing()
+
+    Account.filter = filter_then_deactivate  # type: ignore[method-assign]
+    try:
+        assert await standing.standing_of(cache, w.buyer.account.id) == standing.INACTIVE
+    finally:
+        Account.filter = real_filter  # type: ignore[method-assign]
+    assert await standing.standing_of(cache, w.buyer.account.id) == standing.INACTIVE

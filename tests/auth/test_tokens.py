@@ -540,3 +540,15 @@ async def test_a_malformed_api_key_is_unauthenticated_not_an_error(api, credenti
     prefix used to reach the database and fail there) is refused as UNAUTHENTICATED."""
     result = await api("{ __typename }", token=credential)
     assert result.error_codes == ["UNAUTHENTICATED"]
+
+
+async def test_attempts_that_never_report_back_do_not_lock_the_email_for_good(cache) -> None:
+    """Five attempts let through whose checks never finished (the process or client went
+    away mid-check) still count, but the back-off runs from them: the next attempt waits
+    its second, then gets through; it is not refused forever."""
+    email, client = "gone@example.com", "203.0.113.50"
+    for n in range(throttle.FREE_ATTEMPTS):
+        await throttle.reserve(cache, email, client, now=100.0 + n)
+    with pytest.raises(throttle.Throttled):
+        await throttle.reserve(cache, email, client, now=104.5)
+    await throttle.reserve(cache, email, client, now=106.0)

@@ -463,3 +463,28 @@ async def _refused_key(buyer, item, key) -> ServiceError:  # type: ignore[no-unt
         await orders.place_order(buyer.viewer, [LineInput(item.id, 1)], f.RECIPIENT, key)
     assert await Order.all().count() == 0
     return raised.value
+
+
+async def test_a_retry_that_finds_the_last_item_taken_by_its_first_submission_is_a_replay(
+    db, monkeypatch
+) -> None:
+    """The first submission takes the last item; its retry, which waited on the stock row
+    while the first was uncommitted, then finds no stock: it is answered with the first's
+    order (a replay), not INSUFFICIENT_STOCK, since that order exists."""
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await f.product(shop, stock=1)
+    lines = [LineInput(item.id, 1)]
+    first = await orders.place_order(buyer.viewer, lines, f.RECIPIENT, "order-key-last")
+    # Simulate the interleaving: the retry did not see the first order before reserving.
+    real = orders._earlier
+    calls = {"n": 0}
+
+    async def not_yet_then_real(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        return None if calls["n"] == 1 else await real(*args, **kwargs)
+
+    monkeypatch.setattr(orders, "_earlier", not_yet_then_real)
+    again = await orders.place_order(buyer.viewer, lines, f.RECIPIENT, "order-key-last")
+    assert again.replayed and again.order.id == first.order.id
+    assert (await Product.get(id=item.id)).stock == 0

@@ -175,3 +175,41 @@ async def test_a_warning_changes_nothing_for_consumers(db) -> None:
     placed = await orders.place_order(w.buyer.viewer, [LineInput(w.item.id, 1)], f.RECIPIENT)
     assert placed.order.id
     assert not await AuditEvent.filter(entity_type="Merchant", action="penalty_lifted").exists()
+
+
+async def test_products_held_by_two_freezes_come_back_when_the_last_one_ends(db) -> None:
+    """The first freeze delists the product; a second freeze, decided meanwhile, finds it
+    delisted already. When the first is overturned the second still holds the shop, and
+    takes the product over: when the second ends, the product is listed again (it used to
+    stay delisted for good)."""
+    w = await f.world()
+    officer = await f.compliance_officer()
+    first = await f.decided_case(officer, w.shop, "UNSAFE_PRODUCT")
+    second = await f.decided_case(officer, w.shop, "COUNTERFEIT")
+    assert w.item.id in first.effects["delisted_product_ids"]
+    assert w.item.id not in second.effects["delisted_product_ids"]
+
+    await violations.appeal_case(w.seller.viewer, first.id, "误判 wrongly decided")
+    await violations.decide_appeal(officer.viewer, first.id, violations.AppealOutcome.OVERTURNED)
+    assert not (await Product.get(id=w.item.id)).is_listed
+
+    assert await penalties.sweep(now() + await _period_end(second)) == 1
+    assert (await Product.get(id=w.item.id)).is_listed
+
+
+async def test_a_products_public_trail_does_not_name_the_case(api) -> None:
+    """A product's trail is public like the product; the sanction behind a delisting is on
+    the merchant's trail only."""
+    w = await f.world()
+    officer = await f.compliance_officer()
+    case = await f.decided_case(officer, w.shop, "COUNTERFEIT")
+    await penalties.sweep(now() + await _period_end(case))
+    trail = await api(
+        "query($id: ID!) { auditTrail(entityId: $id) { action data } }",
+        {"id": f.gid("Product", w.item.id)},
+        token=w.buyer.token,
+    )
+    assert [e for e in trail.data["auditTrail"] if e["action"] in {"delisted", "relisted"}] == [
+        {"action": "delisted", "data": {"by": "platform", "is_listed": False}},
+        {"action": "relisted", "data": {"by": "platform", "is_listed": True}},
+    ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pinzhi.models import PlatformRule
+from pinzhi.models import PlatformRule, StaffDuty
 from pinzhi.services import rules
 from pinzhi.services.errors import ErrorCode, ServiceError
 
@@ -200,3 +200,29 @@ def test_missing_keys_merge_through_objects_and_keep_lists() -> None:
         {"a": {"x": 1}, "words": ["好"]}, {"a": {"x": 9, "y": 2}, "words": ["好", "棒"], "b": 3}
     )
     assert merged == {"a": {"x": 1, "y": 2}, "words": ["好"], "b": 3}
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"ladder": {"OTHER": ["WARNNG"]}}, ["content", "ladder", "OTHER"]),
+        ({"ladder": {"OTHER": []}}, ["content", "ladder", "OTHER"]),
+        ({"key_control_days": 10**9}, ["content", "key_control_days"]),
+        ({"appeal_days": 1e300}, ["content", "appeal_days"]),
+    ],
+)
+async def test_content_that_would_break_later_decisions_is_refused(db, change, path) -> None:
+    """QS 5.2, 6.4: a rule version that keeps its shape but names no real penalty, or a
+    period of millions of days, would make every later decision fail: refused at publishing,
+    nothing published."""
+    from tests import factories as f
+
+    admin = await f.staff(StaffDuty.ADMIN)
+    latest = await rules.current("violation.penalties")
+    content = dict(latest.content)
+    for key, value in change.items():
+        content[key] = {**content[key], **value} if isinstance(value, dict) else value
+    with pytest.raises(ServiceError) as raised:
+        await rules.publish_checked(admin.viewer, "violation.penalties", content, None)
+    assert raised.value.field == path
+    assert (await rules.current("violation.penalties")).version == latest.version

@@ -3,6 +3,8 @@ with a coded error and never stored as sent)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
 from pinzhi.models import Account, Order
@@ -72,3 +74,24 @@ async def test_an_order_with_a_newline_in_the_recipient_phone_is_refused(db) -> 
         await orders.place_order(w.buyer.viewer, [LineInput(w.item.id, 1)], recipient)
     assert refused.value.field == ["recipient.phone"]
     assert await Order.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),  # overflows to UTC
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        datetime(1969, 12, 31, tzinfo=UTC),
+        datetime(2200, 1, 1, tzinfo=UTC),
+        datetime(2030, 1, 1),  # no timezone
+    ],
+)
+def test_times_outside_what_the_platform_can_mean_are_refused(value: datetime) -> None:
+    with pytest.raises(ServiceError) as refused:
+        validation.moment(value, "validUntil")
+    assert refused.value.field == ["validUntil"]
+
+
+def test_a_time_is_kept_in_utc() -> None:
+    local = datetime(2030, 6, 1, 8, tzinfo=timezone(timedelta(hours=8)))
+    assert validation.moment(local, "at") == datetime(2030, 6, 1, 0, tzinfo=UTC)
