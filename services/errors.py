@@ -105,8 +105,9 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "You have already reviewed this product of this order",
     ),
     ErrorCode.INVALID_VALIDITY: (
-        "有效期无效：签发日期不能晚于今天，有效期须晚于签发日期",
-        "Invalid dates: the issue date cannot be in the future and the expiry must follow it",
+        "日期无效：须带时区，签发不晚于今天，到期须晚于签发与今天",
+        "Invalid dates: with a timezone, issued no later than today, expiring after issue and "
+        "after today",
     ),
     ErrorCode.NAME_TAKEN: ("该名称已被使用", "This name is already in use"),
     ErrorCode.CONCURRENT_CHANGE: (
