@@ -13,9 +13,9 @@ import jwt
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer, parse_duties
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, RefreshToken, Role, ServiceProvider
 from pinzhi.models.enums import ProviderKind
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.settings import get_settings
 
 ALGORITHM = "HS256"

@@ -7,8 +7,8 @@ from typing import TypeVar
 
 from strawberry.types import Info
 
+from pinzhi.errors import ServiceError
 from pinzhi.schema.base import UserError
-from pinzhi.services.errors import ServiceError
 from pinzhi.services.transactions import conflict_error, is_conflict
 
 R = TypeVar("R")

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import TRACED, can_see_trail, scope
+from pinzhi.errors import ServiceError
 from pinzhi.resolvers.pagination import bad_input, paginate
 from pinzhi.schema.base import Connection, from_global_id, pk_of
 from pinzhi.schema.governance import (
@@ -21,7 +22,6 @@ from pinzhi.schema.governance import (
     RegulatorRead,
 )
 from pinzhi.services import audit, audit_checks, rules
-from pinzhi.services.errors import ServiceError
 
 RULES_TTL_SECONDS = 60
 

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import sees_merchant_internals
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.resolvers.common import attempt
 from pinzhi.resolvers.pagination import connection_of, decode_cursor, page_size
 from pinzhi.schema.base import Connection, pk_of
@@ -24,7 +25,6 @@ from pinzhi.schema.products import (
 )
 from pinzhi.services import certificates as certificate_service
 from pinzhi.services import product_grading, reviews
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.state import now
 
 

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import scope, sees_merchant_internals
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.resolvers.common import attempt
 from pinzhi.resolvers.pagination import paginate
 from pinzhi.schema.accounts import Account
@@ -33,7 +34,6 @@ from pinzhi.schema.qualifications import (
     SubmitMerchantLicenceInput,
 )
 from pinzhi.services import merchants, qualifications
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.evidence import Evidence
 
 

@@ -10,8 +10,8 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
-from pinzhi.services.errors import ErrorCode as ServiceErrorCode
-from pinzhi.services.errors import ServiceError
+from pinzhi.errors import ErrorCode as ServiceErrorCode
+from pinzhi.errors import ServiceError
 
 ErrorCode = strawberry.enum(ServiceErrorCode, name="ErrorCode", description="Stable error codes.")
 

@@ -11,9 +11,9 @@ from tortoise.transactions import in_transaction
 from pinzhi.auth.crypto import decrypt, email_lookup, encrypt
 from pinzhi.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, Role
 from pinzhi.services import audit, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 

@@ -32,9 +32,9 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import AuditAnchor, AuditAnchorHead, AuditEvent
 from pinzhi.services.audit import GENESIS_HASH
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 PERIOD_FORMAT = "%Y-%m-%dT%H"
 PERIOD_LENGTH = timedelta(hours=1)

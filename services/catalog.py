@@ -14,9 +14,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, Product, Role
 from pinzhi.services import audit, key_control, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 # Categories are lower-case slugs (food, mother_baby, ...), so that a key category cannot be
 # dodged by spelling it differently.

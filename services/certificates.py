@@ -12,6 +12,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     CertificateKind,
     CertificateResult,
@@ -21,7 +22,6 @@ from pinzhi.models import (
     StaffDuty,
 )
 from pinzhi.services import audit, state, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 
 

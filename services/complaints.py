@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Complaint,
     ComplaintCategory,
@@ -18,7 +19,6 @@ from pinzhi.models import (
     StaffDuty,
 )
 from pinzhi.services import audit, monitoring, rules, state, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible, lock_visible
 
 OPEN_STATES = (ComplaintState.OPEN, ComplaintState.IN_PROGRESS, ComplaintState.PROMISED)

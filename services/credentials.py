@@ -13,9 +13,9 @@ from tortoise.transactions import in_transaction
 from pinzhi.auth import standing, tokens
 from pinzhi.auth.api_keys import create_api_key, revoke_api_key
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, ApiKey, StaffDuty
 from pinzhi.services import audit, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 
 async def log_out(viewer: Viewer, refresh_token: str) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.services import validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 MAX_ITEMS = 20
 URL = re.compile(r"https?://[^\s/?#]+[^\s]*")

@@ -9,6 +9,7 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Complaint,
     ComplaintState,
@@ -21,7 +22,6 @@ from pinzhi.models import (
     StaffDuty,
 )
 from pinzhi.services import audit, monitoring, rules, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 
 RATEABLE_ORDER_STATES = (OrderState.DELIVERED, OrderState.COMPLETED)

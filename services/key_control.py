@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, Penalty, PlatformRule, ViolationCase, ViolationState
 from pinzhi.services import audit, rules, state
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 RULE_KEY = "violation.penalties"
 

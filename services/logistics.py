@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Order,
     OrderState,
@@ -20,7 +21,6 @@ from pinzhi.models import (
     TrackingEvent,
 )
 from pinzhi.services import audit, monitoring, state, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 

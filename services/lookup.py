@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 from pinzhi.auth.scopes import scope
 from pinzhi.auth.viewer import Viewer
-from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.errors import ErrorCode, ServiceError
 
 M = TypeVar("M", bound=Model)
 

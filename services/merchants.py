@@ -12,9 +12,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, Merchant, Role, StaffDuty
 from pinzhi.services import accounts, audit, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.qualifications import MAX_DEPOSIT_MINOR
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, MerchantWarning, StaffDuty, WarningLevel, WarningState
 from pinzhi.services import audit, rules, state
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.merchant_indicators import operation_counts
 from pinzhi.services.state import now as utc_now
 

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from pinzhi.auth.crypto import encrypt, keyed_hash
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Order,
     OrderLine,
@@ -22,7 +23,6 @@ from pinzhi.models import (
     StaffDuty,
 )
 from pinzhi.services import audit, incentives, monitoring, penalties, rules, state, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 

@@ -6,6 +6,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Order,
     OrderState,
@@ -16,7 +17,6 @@ from pinzhi.models import (
     ServiceProvider,
 )
 from pinzhi.services import audit, state, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible, lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 

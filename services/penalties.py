@@ -23,9 +23,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, Penalty, Product, ViolationCase
 from pinzhi.services import audit, bulk, key_control, rules, state
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.product_grading import RULE_KEY as GRADING_RULE
 from pinzhi.services.product_grading import rank_score
 

@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     BrandRegistration,
     BrandRelation,
@@ -31,7 +32,6 @@ from pinzhi.models import (
     SubmissionState,
 )
 from pinzhi.services import audit, state, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.evidence import Evidence
 from pinzhi.services.evidence import clean as evidence_items
 from pinzhi.services.lookup import get_visible, lock_visible

@@ -14,9 +14,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Order, OrderLine, OrderState, ProductReview, Role
 from pinzhi.services import audit, rules, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import get_visible
 from pinzhi.services.praise import praises_quality, praises_quality_by_rule
 from pinzhi.services.praise_rule import words

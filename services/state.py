@@ -14,6 +14,7 @@ from typing import Any
 from tortoise.models import Model
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     BrandRegistration,
     Complaint,
@@ -33,7 +34,6 @@ from pinzhi.models import (
     WarningState,
 )
 from pinzhi.services import audit
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 TRANSITIONS: dict[type[Model], dict[StrEnum, frozenset[StrEnum]]] = {
     Order: {

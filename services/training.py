@@ -10,9 +10,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Course, CourseTopic, Enrolment, Role, StaffDuty
 from pinzhi.services import audit, state, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.lookup import lock_visible
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,29}")

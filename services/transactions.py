@@ -15,7 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.errors import ErrorCode, ServiceError
 
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
 RETRIES = 1

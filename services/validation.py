@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from pinzhi.services.errors import ErrorCode, ServiceError
+from pinzhi.errors import ErrorCode, ServiceError
 
 PHONE = re.compile(r"\+?[0-9]{6,15}")
 # Separators people type inside phone numbers.

@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Merchant,
     Penalty,
@@ -36,7 +37,6 @@ from pinzhi.services import (
     state,
     validation,
 )
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.evidence import Evidence
 from pinzhi.services.evidence import clean as evidence_items
 from pinzhi.services.lookup import get_visible, lock_visible

@@ -14,9 +14,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Penalty, PlatformRule, StaffDuty
 from pinzhi.services import audit, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.rules.defaults import DEFAULT_RULES
 
 CACHE_KEY = "rules:current"

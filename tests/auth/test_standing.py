@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pinzhi.auth.tokens import issue_access_token
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, AuditEvent, RefreshToken, Role, StaffDuty
 from pinzhi.services import audit, credentials
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 PLACE = (

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import AuditAnchor, AuditAnchorHead, AuditEvent, Order
 from pinzhi.services import anchors, audit, audit_checks, jobs, orders
 from pinzhi.services.audit import GENESIS_HASH, Problem
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 from tests.helpers import count_sql
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, Product, ViolationCase
 from pinzhi.services import catalog, key_control, rules, state, violations
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 VALID = {

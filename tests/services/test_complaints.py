@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import AuditEvent, Complaint, ComplaintCategory, ComplaintState, StaffDuty
 from pinzhi.services import audit, complaints, merchant_grading, rules
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 

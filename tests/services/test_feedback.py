@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Feedback, FeedbackSubject, Order, OrderState, Role
 from pinzhi.services import complaints, feedback
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 SUMMARY = """

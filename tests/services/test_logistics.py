@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     AuditEvent,
     Order,
@@ -18,7 +19,6 @@ from pinzhi.models import (
     TrackingEvent,
 )
 from pinzhi.services import audit, logistics, orders
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, MerchantWarning, StaffDuty, WarningLevel, WarningState
 from pinzhi.services import monitoring, orders, rules
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 NOW = datetime.now(UTC)

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import AuditEvent, Order, OrderLine, OrderState, Product
 from pinzhi.services import audit, orders
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.orders import LineInput, Recipient
 from tests import factories as f
 

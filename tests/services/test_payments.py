@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     AuditEvent,
     Order,
@@ -16,7 +17,6 @@ from pinzhi.models import (
     ProviderKind,
 )
 from pinzhi.services import audit, orders, payments
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import AuditEvent, Penalty, Product, ViolationCase
 from pinzhi.services import audit, catalog, orders, penalties, rules, violations
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.orders import LineInput
 from pinzhi.services.state import now
 from tests import factories as f

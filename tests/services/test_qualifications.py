@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Account,
     AuditEvent,
@@ -19,7 +20,6 @@ from pinzhi.models import (
     SubmissionState,
 )
 from pinzhi.services import audit, merchant_grading, merchants, qualifications
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.evidence import Evidence
 from pinzhi.services.qualifications import Review
 from tests import factories as f

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import ProductReview
 from pinzhi.services import reviews, rules
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 # The wording of reviews is measured in test_praise.py on the labelled set (review_cases.py).

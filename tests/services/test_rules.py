@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import PlatformRule, StaffDuty
 from pinzhi.services import rules
-from pinzhi.services.errors import ErrorCode, ServiceError
 
 RULES = """
 query { platformRules { key version title titleZh titleEn content effectiveFrom } }"""

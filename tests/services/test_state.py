@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     AuditEvent,
     Complaint,
@@ -18,7 +19,6 @@ from pinzhi.models import (
     ShipmentState,
 )
 from pinzhi.services import audit, state
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 ORDER_TABLE = state.TRANSITIONS[Order]

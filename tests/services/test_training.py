@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Course, CourseTopic, Enrolment, StaffDuty
 from pinzhi.services import audit, training
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, Order
 from pinzhi.services import accounts, orders, validation
-from pinzhi.services.errors import ErrorCode, ServiceError
 from pinzhi.services.orders import LineInput, Recipient
 from tests import factories as f
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     AuditEvent,
     Merchant,
@@ -18,7 +19,6 @@ from pinzhi.models import (
     ViolationType,
 )
 from pinzhi.services import audit, key_control, rules, state, violations
-from pinzhi.services.errors import ErrorCode, ServiceError
 from tests import factories as f
 
 Decision = violations.Decision

@@ -1,4 +1,5 @@
-"""Coded business errors. Services raise them; resolvers turn them into payload errors.
+"""Coded business errors, a leaf module every layer may import (auth and services raise
+them; the schema turns them into payload errors).
 
 Every code has a message in Chinese and English; the schema exposes the codes as an enum,
 so a client can branch on the code and show the message in the user's language.
