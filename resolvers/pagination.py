@@ -1,26 +1,53 @@
-"""Keyset pagination, newest first, for every connection."""
+"""Keyset pagination, newest first, for every list: pages of rows, with their cursors.
+
+The schema turns a ``Page`` into a Relay connection (``schema/base.Connection.of``). Lists
+ordered by id page both ways (``first``/``after`` and ``last``/``before``); the ranked
+products list pages forwards (``first``/``after``).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import math
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from graphql import GraphQLError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from pinzhi.schema.base import Connection, Edge, PageInfo
+from pinzhi.resolvers.ids import MAX_PK
 
-T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-# Primary keys are 32-bit integers: a cursor beyond them was never issued, and reaching the
-# database with it fails there instead of here.
-MAX_PK = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Page(Generic[R]):
+    """Rows in list order (newest first) with the cursor of each."""
+
+    rows: list[R]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a client asked for: ``first`` after a cursor, or ``last`` before one."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None or self.before is not None
 
 
 def bad_input(message: str) -> GraphQLError:
@@ -36,6 +63,8 @@ def _invalid_cursor() -> GraphQLError:
 
 
 def _cursor_pk(text: str) -> int:
+    # Primary keys are 32-bit integers: a cursor beyond them was never issued, and reaching
+    # the database with it fails there instead of here.
     if not text.isascii() or not text.isdigit():
         raise ValueError(text)
     pk = int(text)
@@ -55,47 +84,52 @@ def decode_cursor(cursor: str) -> int:
         raise _invalid_cursor() from None
 
 
-def page_size(first: int | None) -> int:
+def page_size(first: int | None, name: str = "first") -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
     if not 0 <= first <= MAX_PAGE_SIZE:
-        raise bad_input(f"first 须在 0 到 {MAX_PAGE_SIZE} 之间 / first must be 0–{MAX_PAGE_SIZE}")
+        raise bad_input(f"{name} 须在 0 到 {MAX_PAGE_SIZE} 之间 / {name} must be 0–{MAX_PAGE_SIZE}")
     return first
 
 
-async def paginate(
-    query: QuerySet[Any],
-    first: int | None,
-    after: str | None,
-    to_nodes: Callable[[Sequence[Any]], Awaitable[list[T]] | list[T]],
-) -> Connection[T]:
-    size = page_size(first)
-    if after:
-        query = query.filter(id__lt=decode_cursor(after))
-    rows = await query.order_by("-id").limit(size + 1)
-    return await connection_of(rows, size, to_nodes)
-
-
-async def connection_of(
-    rows: Sequence[Any],
+def page_of(
+    rows: Sequence[R],
     size: int,
-    to_nodes: Callable[[Sequence[Any]], Awaitable[list[T]] | list[T]],
-    key: Callable[[Any], int] = lambda row: row.id,
-) -> Connection[T]:
-    """A page from up to ``size + 1`` rows newest first (the extra one says there is more);
-    ``key`` gives a row's id for its cursor."""
-    page = list(rows[:size])
-    nodes = to_nodes(page)
-    if not isinstance(nodes, list):
-        nodes = await nodes
-    edges = [
-        Edge(cursor=encode_cursor(key(row)), node=n) for row, n in zip(page, nodes, strict=True)
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
-        ),
+    cursor: Callable[[R], str] = lambda row: encode_cursor(row.id),  # type: ignore[attr-defined]
+    *,
+    has_previous_page: bool = False,
+) -> Page[R]:
+    """A page from up to ``size + 1`` rows newest first (the extra one says there is more)."""
+    kept = list(rows[:size])
+    return Page(kept, [cursor(r) for r in kept], len(rows) > size, has_previous_page)
+
+
+async def page(query: QuerySet[Any], window: Window) -> Page[Any]:
+    """The window of ``query``'s rows, newest (highest id) first."""
+    if window.backwards:
+        if window.first is not None or window.after is not None:
+            raise bad_input("first/after 与 last/before 不能同用 / Use first/after or last/before")
+        return await _page_backwards(query, window)
+    size = page_size(window.first)
+    if window.after:
+        query = query.filter(id__lt=decode_cursor(window.after))
+    rows = await query.order_by("-id").limit(size + 1)
+    return page_of(rows, size, has_previous_page=window.after is not None)
+
+
+async def _page_backwards(query: QuerySet[Any], window: Window) -> Page[Any]:
+    """The ``last`` rows just before the ``before`` cursor in list order, i.e. the oldest of
+    the rows newer than it, still listed newest first."""
+    size = page_size(window.last, "last")
+    if window.before:
+        query = query.filter(id__gt=decode_cursor(window.before))
+    rows = await query.order_by("id").limit(size + 1)
+    kept = list(reversed(rows[:size]))
+    return Page(
+        kept,
+        [encode_cursor(r.id) for r in kept],
+        has_next_page=window.before is not None,
+        has_previous_page=len(rows) > size,
     )
 
 
@@ -120,31 +154,19 @@ def decode_ranked_cursor(cursor: str) -> tuple[float, int]:
         raise _invalid_cursor() from None
 
 
-async def paginate_ranked(
-    query: QuerySet[Any],
-    column: str,
-    first: int | None,
-    after: str | None,
-    to_nodes: Callable[[Sequence[Any]], Awaitable[list[T]] | list[T]],
-) -> Connection[T]:
-    """Like ``paginate``, ordered by ``column`` then id, both descending; the cursor holds
-    both, so rows that tie on ``column`` still page exactly once each."""
+async def ranked_page(
+    query: QuerySet[Any], column: str, first: int | None, after: str | None
+) -> Page[Any]:
+    """Ordered by ``column`` then id, both descending; the cursor holds both, so rows that
+    tie on ``column`` still page exactly once each."""
     size = page_size(first)
     if after:
         value, pk = decode_ranked_cursor(after)
         query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
     rows = await query.order_by(f"-{column}", "-id").limit(size + 1)
-    page = list(rows[:size])
-    nodes = to_nodes(page)
-    if not isinstance(nodes, list):
-        nodes = await nodes
-    edges = [
-        Edge(cursor=encode_ranked_cursor(getattr(row, column), row.id), node=n)
-        for row, n in zip(page, nodes, strict=True)
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
-        ),
+    return page_of(
+        rows,
+        size,
+        lambda row: encode_ranked_cursor(getattr(row, column), row.id),
+        has_previous_page=after is not None,
     )

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
+from tortoise.queryset import QuerySet
 
 from pinzhi.errors import ErrorCode as ServiceErrorCode
 from pinzhi.errors import ServiceError
+from pinzhi.resolvers.common import outcome
+from pinzhi.resolvers.ids import from_global_id, pk_of, pk_or_missing, to_global_id
+from pinzhi.resolvers.pagination import Page, Window, page
 
 ErrorCode = strawberry.enum(ServiceErrorCode, name="ErrorCode", description="Stable error codes.")
 
 T = TypeVar("T")
+R = TypeVar("R")
 
-__all__ = ["JSON"]
+__all__ = ["JSON", "from_global_id", "pk_of", "pk_or_missing", "to_global_id"]
 
 
 class Preloadable:
@@ -45,40 +49,16 @@ def relation(description: str | None = None) -> Any:
     return strawberry.field(description=description, metadata={PRELOADED: True})
 
 
-def to_global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
-
-
-def from_global_id(global_id: str | None) -> tuple[str, int] | None:
-    """Decode an opaque id; None when it is not one of ours (treated like a missing id)."""
-    if not global_id or len(global_id) > 100:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(global_id.encode()).decode()
-        type_name, _, pk = raw.partition(":")
-        value = int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    if not type_name or value <= 0 or value > 2**31 - 1:
-        return None
-    return type_name, value
-
-
-def pk_of(global_id: str | None, type_name: str) -> int | None:
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != type_name:
-        return None
-    return decoded[1]
-
-
 @strawberry.interface(description="An object with an opaque global id (Relay).")
 class Node:
     id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(description="Where a page stands in its list (Relay).")
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
     end_cursor: str | None
 
 
@@ -88,7 +68,10 @@ class Edge(Generic[T]):
     node: T
 
 
-@strawberry.type(description="A page of a list, newest first; pass endCursor as `after`.")
+@strawberry.type(
+    description="A page of a list, newest first: pass endCursor as `after` for the next page, "
+    "or startCursor as `before` (with `last`) for the previous one where the list has them."
+)
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
@@ -96,6 +79,20 @@ class Connection(Generic[T]):
     @strawberry.field(description="The nodes of the edges, for clients that need no cursors.")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
+
+    @classmethod
+    def of(cls, page: Page[Any], nodes: list[T]) -> Connection[T]:
+        """The connection of a page of rows, given the nodes built from them (in order)."""
+        edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+        )
 
 
 @strawberry.type(description="Money in integer minor units (分) of an ISO 4217 currency.")
@@ -113,3 +110,29 @@ class UserError:
     @classmethod
     def of(cls, error: ServiceError, language: str) -> UserError:
         return cls(code=error.code, field=error.field, message=error.message(language))
+
+
+Nodes = Callable[[list[Any]], Awaitable[list[Any]] | list[Any]]
+
+
+async def connection_of(found: Page[Any], to_nodes: Nodes) -> Connection[Any]:
+    nodes = to_nodes(found.rows)
+    if not isinstance(nodes, list):
+        nodes = await nodes
+    return Connection.of(found, nodes)
+
+
+async def listing(query: QuerySet[Any], window: Window, to_nodes: Nodes) -> Connection[Any]:
+    """A connection over ``query``'s rows (already scoped by the caller), newest first."""
+    return await connection_of(await page(query, window), to_nodes)
+
+
+async def attempt(info: Info, action: Awaitable[R]) -> tuple[R | None, list[UserError]]:
+    """Await a service call; a refusal becomes the payload's ``errors`` in the request's
+    language (the service changed nothing then)."""
+    result, refusals = await outcome(action)
+    return result, [UserError.of(e, info.context.language) for e in refusals]
+
+
+def refused(info: Info, error: ServiceError) -> list[UserError]:
+    return [UserError.of(error, info.context.language)]

@@ -11,16 +11,22 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import sees_merchant_internals
+
+# Modules, not names: they import this one back, so their names are read at call time and
+# their types through strawberry.lazy.
+from pinzhi.schema import feedback, grading, products, qualifications, training, violations
 from pinzhi.schema.base import Connection, Money, Node, Preloadable, relation, to_global_id
 from pinzhi.schema.enums import ProviderKind
 from pinzhi.schema.reviews import ProductReview
+from pinzhi.services.key_control import is_under_key_control
 
 if TYPE_CHECKING:
+    from pinzhi.schema.feedback import FeedbackSummary
     from pinzhi.schema.grading import Incentives, LiveGrade, MerchantGradeDetail
     from pinzhi.schema.products import ProductCertificate, ProductGradeDetail
     from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
-    from pinzhi.schema.service import FeedbackSummary
-    from pinzhi.schema.violations import Enrolment, KeyControl
+    from pinzhi.schema.training import Enrolment
+    from pinzhi.schema.violations import KeyControl
 
 
 @strawberry.type(description="A grade level, visible to everyone (QS 6.1.1, 7.2).")
@@ -76,17 +82,15 @@ class Merchant(Node):
     async def grade_detail(
         self, info: Info
     ) -> Annotated[MerchantGradeDetail, strawberry.lazy("pinzhi.schema.grading")] | None:
-        from pinzhi.resolvers.grading import grade_detail
 
-        return await grade_detail(info, self.pk)
+        return await grading.grade_detail(info, self.pk)
 
     @strawberry.field(description="Every grading, newest first; same audience as gradeDetail.")
     async def grade_history(
         self, info: Info
     ) -> list[Annotated[MerchantGradeDetail, strawberry.lazy("pinzhi.schema.grading")]] | None:
-        from pinzhi.resolvers.grading import grade_history
 
-        return await grade_history(info, self.pk)
+        return await grading.grade_history(info, self.pk)
 
     @strawberry.field(
         description="The grade recomputed from live data now (QS 6.1.2); same audience."
@@ -94,17 +98,15 @@ class Merchant(Node):
     async def live_grade(
         self, info: Info
     ) -> Annotated[LiveGrade, strawberry.lazy("pinzhi.schema.grading")] | None:
-        from pinzhi.resolvers.grading import live_grade
 
-        return await live_grade(info, self.pk)
+        return await grading.live_grade(info, self.pk)
 
     @strawberry.field(description="Commission and financing in force (QS 6.2); same audience.")
     async def incentives(
         self, info: Info
     ) -> Annotated[Incentives, strawberry.lazy("pinzhi.schema.grading")] | None:
-        from pinzhi.resolvers.grading import merchant_incentives
 
-        return await merchant_incentives(info, self.row)
+        return await grading.merchant_incentives(info, self.row)
 
     @strawberry.field(
         description="Satisfaction with this merchant (QS 10.2): for the merchant itself, "
@@ -112,14 +114,12 @@ class Merchant(Node):
     )
     async def feedback_summary(
         self, info: Info
-    ) -> Annotated[FeedbackSummary, strawberry.lazy("pinzhi.schema.service")] | None:
-        from pinzhi.resolvers.service import merchant_summary
+    ) -> Annotated[FeedbackSummary, strawberry.lazy("pinzhi.schema.feedback")] | None:
 
-        return await merchant_summary(info, self.pk)
+        return await feedback.merchant_summary(info, self.pk)
 
     @strawberry.field(description="Whether the merchant is under key control (QS 6.4); public.")
     def under_key_control(self) -> bool:
-        from pinzhi.services.key_control import is_under_key_control
 
         return is_under_key_control(self.row)
 
@@ -130,9 +130,8 @@ class Merchant(Node):
     async def key_control(
         self, info: Info
     ) -> Annotated[KeyControl, strawberry.lazy("pinzhi.schema.violations")] | None:
-        from pinzhi.resolvers.violations import merchant_key_control
 
-        return await merchant_key_control(info, self.row)
+        return await violations.merchant_key_control(info, self.pk)
 
     @strawberry.field(
         description="Licences and permits submitted, with their review (QS 6.1.1): for the "
@@ -141,19 +140,19 @@ class Merchant(Node):
     async def licences(
         self, info: Info
     ) -> list[Annotated[MerchantLicence, strawberry.lazy("pinzhi.schema.qualifications")]] | None:
-        from pinzhi.resolvers.qualifications import merchant_records
-        from pinzhi.schema.qualifications import MerchantLicence
 
-        return await merchant_records(info, self.pk, "licences_by_merchant_id", MerchantLicence)
+        return await qualifications.merchant_records(
+            info, self.pk, "licences_by_merchant_id", qualifications.MerchantLicence
+        )
 
     @strawberry.field(description="Brands registered or authorised (QS 6.1.1); same audience.")
     async def brand_registrations(
         self, info: Info
     ) -> list[Annotated[BrandRegistration, strawberry.lazy("pinzhi.schema.qualifications")]] | None:
-        from pinzhi.resolvers.qualifications import merchant_records
-        from pinzhi.schema.qualifications import BrandRegistration
 
-        return await merchant_records(info, self.pk, "brands_by_merchant_id", BrandRegistration)
+        return await qualifications.merchant_records(
+            info, self.pk, "brands_by_merchant_id", qualifications.BrandRegistration
+        )
 
     @strawberry.field(
         description="Deposit payments (QS 6.1.1 credit) and the deposit held and required; "
@@ -162,10 +161,10 @@ class Merchant(Node):
     async def deposit_payments(
         self, info: Info
     ) -> list[Annotated[DepositPayment, strawberry.lazy("pinzhi.schema.qualifications")]] | None:
-        from pinzhi.resolvers.qualifications import merchant_records
-        from pinzhi.schema.qualifications import DepositPayment
 
-        return await merchant_records(info, self.pk, "deposits_by_merchant_id", DepositPayment)
+        return await qualifications.merchant_records(
+            info, self.pk, "deposits_by_merchant_id", qualifications.DepositPayment
+        )
 
     @strawberry.field(
         description="The security deposit held and required (QS 6.1.1 credit): for the "
@@ -185,10 +184,9 @@ class Merchant(Node):
     )
     async def training_records(
         self, info: Info
-    ) -> list[Annotated[Enrolment, strawberry.lazy("pinzhi.schema.violations")]] | None:
-        from pinzhi.resolvers.violations import merchant_training
+    ) -> list[Annotated[Enrolment, strawberry.lazy("pinzhi.schema.training")]] | None:
 
-        return await merchant_training(info, self.pk)
+        return await training.merchant_training(info, self.pk)
 
 
 @strawberry.type(description="A product's grade level and total score, public (QS 7.1.1, 7.2).")
@@ -255,26 +253,23 @@ class Product(Preloadable, Node):
         "whose grade needs a valid inspection (QS 7.1.2)."
     )
     async def is_key_category(self, info: Info) -> bool:
-        from pinzhi.resolvers.products import is_key_category
 
-        return await is_key_category(info, self.category)
+        return await products.is_key_category(info, self.category)
 
     @strawberry.field(
         description="The quality badge of traffic support (QS 7.2) by the published rule's "
         "badge levels, in the request's language; null below them."
     )
     async def badge(self, info: Info) -> str | None:
-        from pinzhi.resolvers.products import badge
 
-        return await badge(info, self.grade.level if self.grade else None)
+        return await products.badge(info, self.grade.level if self.grade else None)
 
     @strawberry.field(description="Inspection and certification records (QS 7.1.1, 7.1.2); public.")
     async def certificates(
         self, info: Info
     ) -> list[Annotated[ProductCertificate, strawberry.lazy("pinzhi.schema.products")]]:
-        from pinzhi.resolvers.products import certificates
 
-        return await certificates(info, self.pk)
+        return await products.certificates(info, self.pk)
 
     @strawberry.field(
         description="Consumers' reviews, newest first (QS 7.1.1): public, reviewers' names "
@@ -283,9 +278,8 @@ class Product(Preloadable, Node):
     async def reviews(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ProductReview]:
-        from pinzhi.resolvers.products import product_reviews
 
-        return await product_reviews(info, self.pk, self.merchant_pk, first, after)
+        return await products.product_reviews(info, self.pk, self.merchant_pk, first, after)
 
     @strawberry.field(
         description="Sub-scores, inputs and reasons of the latest grade: for the product's "
@@ -294,9 +288,8 @@ class Product(Preloadable, Node):
     async def grade_detail(
         self, info: Info
     ) -> Annotated[ProductGradeDetail, strawberry.lazy("pinzhi.schema.products")] | None:
-        from pinzhi.resolvers.products import grade_detail
 
-        return await grade_detail(info, self.pk, self.merchant_pk)
+        return await products.grade_detail(info, self.pk, self.merchant_pk)
 
 
 @strawberry.type(description="A logistics or payment company integrated with the platform.")

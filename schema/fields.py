@@ -22,6 +22,10 @@ PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
 WARNING_HANDLERS = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE, StaffDuty.CUSTOMER_SERVICE))
 RULE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
 COMPLIANCE_STAFF = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+COURSE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
+ASSESSORS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN, StaffDuty.COMPLIANCE))
+CERTIFICATE_RECORDERS = p.allow(Role.MERCHANT, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+GRADE_READERS = p.allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
 
 
 def field(resolver: Callable[..., Any], *permissions: type, description: str | None = None) -> Any:

@@ -7,11 +7,15 @@ from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from pinzhi import models
+from pinzhi.auth.scopes import sees_merchant_internals
 from pinzhi.schema.base import Node, UserError, to_global_id
 from pinzhi.schema.enums import WarningLevel, WarningState
 from pinzhi.schema.governance import PlatformRule
+from pinzhi.services import incentives, merchant_grading, rules
+from pinzhi.services.state import now
 
 
 @strawberry.type(description="One of the five dimensions of a grade, 0–100, with its inputs.")
@@ -145,3 +149,50 @@ class PublishRuleInput:
 class RulePayload:
     rule: PlatformRule | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# --- A merchant's grading, for the merchant itself, compliance staff and regulators ---------
+
+
+async def grade_detail(info: Info, merchant_pk: int) -> MerchantGradeDetail | None:
+    if not sees_merchant_internals(info.context.viewer, merchant_pk):
+        return None
+    row = await info.context.loaders.latest_grade_by_merchant_id.load(merchant_pk)
+    return MerchantGradeDetail.from_row(row) if row else None
+
+
+async def grade_history(info: Info, merchant_pk: int) -> list[MerchantGradeDetail] | None:
+    if not sees_merchant_internals(info.context.viewer, merchant_pk):
+        return None
+    rows = await info.context.loaders.grades_by_merchant_id.load(merchant_pk)
+    return [MerchantGradeDetail.from_row(r) for r in reversed(rows)]
+
+
+async def live_grade(info: Info, merchant_pk: int) -> LiveGrade | None:
+    """Recomputed from live data on request: for one merchant's own dashboard."""
+    if not sees_merchant_internals(info.context.viewer, merchant_pk):
+        return None
+    result = await merchant_grading.live_grade(merchant_pk, now())
+    if result is None:
+        return None
+    rule = await rules.current("merchant.grading")
+    return LiveGrade(
+        level=result.level,
+        score=result.score,
+        provisional=result.provisional,
+        dimensions=dimensions_of(result.dimensions),
+        reasons=result.reasons,
+        rule_version=rule.version,
+    )
+
+
+async def merchant_incentives(info: Info, merchant: models.Merchant) -> Incentives | None:
+    if not sees_merchant_internals(info.context.viewer, merchant.id):
+        return None
+    result = await incentives.for_merchant(merchant, now())
+    return Incentives(
+        commission_bps=result.commission_bps,
+        financing_eligible=result.financing_eligible,
+        reason=result.reason,
+        rule_version=result.rule_version,
+    )

@@ -8,8 +8,9 @@ import strawberry
 
 from pinzhi.schema.base import UserError
 from pinzhi.schema.enums import ComplaintCategory, FeedbackSubject, ShipmentState
+from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.orders import Order, Payment, Shipment, TrackingEvent
-from pinzhi.schema.service import Complaint, Feedback
+from pinzhi.schema.service import Complaint
 
 
 @strawberry.input

@@ -1,19 +1,29 @@
-"""Product grading, certificates and reviews (QS 7.1.1, 7.1.2, 7.2)."""
+"""Product graphs: grading, certificates and reviews (QS 7.1.1, 7.1.2, 7.2), and the
+merchant's own listing, which key control restricts (QS 6.4)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
-from pinzhi.models import Role, StaffDuty
-from pinzhi.schema.base import UserError, to_global_id
+from pinzhi.auth.scopes import sees_merchant_internals
+from pinzhi.errors import ErrorCode, ServiceError
+from pinzhi.resolvers.pagination import decode_cursor, encode_cursor, page_of, page_size
+from pinzhi.schema.base import Connection, UserError, to_global_id
 from pinzhi.schema.enums import CertificateKind, CertificateResult
 from pinzhi.schema.grading import GradeDimension, stored_grade
 from pinzhi.schema.reviews import ProductReview
+from pinzhi.services import certificates as certificate_service
+from pinzhi.services import product_grading
 from pinzhi.services.state import now
+
+if TYPE_CHECKING:
+    from pinzhi.schema.catalog import Product
 
 
 @strawberry.type(
@@ -42,7 +52,7 @@ class ProductCertificate:
             result=row.result,
             issued_at=row.issued_at,
             valid_until=row.valid_until,
-            valid=row.issued_at <= now() < row.valid_until,
+            valid=certificate_service.is_valid(row, now()),
         )
 
 
@@ -99,36 +109,87 @@ class ProductCertificatePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-# --- Root fields ------------------------------------------------------------------------------
+@strawberry.input
+class CreateProductInput:
+    title: str
+    category: str = strawberry.field(description="A lower-case slug, e.g. food, mother_baby.")
+    price_minor: int
+    currency: str = "CNY"
+    stock: int
+    attributes: JSON | None = strawberry.field(
+        default=None, description="At most 30 string attributes, e.g. {brand, origin}."
+    )
 
-# Imported here, after the types it returns: the resolvers import them from this module.
-from pinzhi.resolvers import products as resolvers  # noqa: E402
-from pinzhi.schema.fields import field, mutation  # noqa: E402
 
-CERTIFICATE_RECORDERS = p.allow(Role.MERCHANT, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
-GRADE_READERS = p.allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
+@strawberry.input
+class UpdateProductListingInput:
+    product_id: strawberry.ID
+    is_listed: bool
+    stock: int | None = None
+    price_minor: int | None = None
 
 
 @strawberry.type
-class ProductQuery:
-    product_grade_preview = field(
-        resolvers.grade_preview,
-        GRADE_READERS,
-        description="The grade a product would get now, from live data, not stored (QS 7.1.1): "
-        "for the product's merchant, staff and regulators; null for others.",
-    )
+class ProductPayload:
+    # Lazy: the catalog module imports this one for the product's nested fields.
+    product: Annotated[Product, strawberry.lazy("pinzhi.schema.catalog")] | None
+    errors: list[UserError]
 
 
-@strawberry.type
-class ProductMutation:
-    submit_product_review = mutation(
-        resolvers.submit_product_review,
-        p.CONSUMER,
-        description="A consumer reviews a product of its received order, once (QS 7.1.1).",
+# --- A product's nested fields ----------------------------------------------------------------
+
+
+async def _grading_rule(info: Info) -> dict[str, Any]:
+    rule = await info.context.loaders.current_rule_by_key.load(product_grading.RULE_KEY)
+    if rule is None:
+        raise ServiceError(ErrorCode.RULE_MISSING, (), product_grading.RULE_KEY)
+    return rule.content
+
+
+async def is_key_category(info: Info, category: str) -> bool:
+    return product_grading.is_key_category(category, await _grading_rule(info))
+
+
+async def badge(info: Info, level: str | None) -> str | None:
+    if level is None:
+        return None
+    return product_grading.badge_for(level, await _grading_rule(info), info.context.language)
+
+
+async def certificates(info: Info, product_pk: int) -> list[ProductCertificate]:
+    rows = await info.context.loaders.certificates_by_product_id.load(product_pk)
+    return [ProductCertificate.from_row(row) for row in rows]
+
+
+async def grade_detail(info: Info, product_pk: int, merchant_pk: int) -> ProductGradeDetail | None:
+    """Sub-scores and inputs: the product's merchant, staff and regulators only."""
+    if not sees_merchant_internals(info.context.viewer, merchant_pk):
+        return None
+    row = await info.context.loaders.latest_grade_by_product_id.load(product_pk)
+    return ProductGradeDetail.from_row(row) if row else None
+
+
+async def product_reviews(
+    info: Info, product_pk: int, merchant_pk: int, first: int | None, after: str | None
+) -> Connection[ProductReview]:
+    """A product's reviews, newest first, for everyone who can see the product: the parent
+    product was read through the viewer's scope, and its reviews are as public as it is."""
+    size = page_size(first)
+    before = decode_cursor(after) if after else None
+    rows = await info.context.loaders.reviews_by_product.load((product_pk, size + 1, before))
+    found = page_of(
+        rows, size, lambda item: encode_cursor(item[0].id), has_previous_page=after is not None
     )
-    record_product_certificate = mutation(
-        resolvers.record_product_certificate,
-        CERTIFICATE_RECORDERS,
-        description="The product's merchant or compliance staff record an inspection or "
-        "certification (QS 7.1.1, 7.1.2).",
-    )
+    viewer = info.context.viewer
+    merchant_side = sees_merchant_internals(viewer, merchant_pk)
+    disclosure = info.context.disclosure
+
+    def node(item: tuple[models.ProductReview, str]) -> ProductReview:
+        row, name = item
+        return ProductReview.from_row(
+            row,
+            disclosure.public_name(row.consumer_id, name),
+            show_order=merchant_side or viewer.account_id == row.consumer_id,
+        )
+
+    return Connection.of(found, [node(item) for item in found.rows])

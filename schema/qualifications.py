@@ -4,17 +4,23 @@ deposit payments, verified or rejected by compliance staff; and onboarding a mer
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.schema.accounts import Account
+from pinzhi.auth.scopes import sees_merchant_internals
+
+# The module, not its names: it imports this one back (see schema/catalog.py).
+from pinzhi.schema import catalog
 from pinzhi.schema.base import Money, Node, UserError, to_global_id
-from pinzhi.schema.catalog import Merchant, merchant_of
 from pinzhi.schema.evidence import Evidence, EvidenceInput
 from pinzhi.services import qualifications
 from pinzhi.services.state import now
+
+if TYPE_CHECKING:
+    from pinzhi.schema.catalog import Merchant
 
 SubmissionState = strawberry.enum(
     models.SubmissionState,
@@ -43,8 +49,10 @@ class MerchantSubmission(Node):
     merchant_pk: strawberry.Private[int]
 
     @strawberry.field
-    async def merchant(self, info: Info) -> Merchant | None:
-        return await merchant_of(info, self.merchant_pk)
+    async def merchant(
+        self, info: Info
+    ) -> Annotated[Merchant, strawberry.lazy("pinzhi.schema.catalog")] | None:
+        return await catalog.merchant_of(info, self.merchant_pk)
 
 
 def _common(type_name: str, row: qualifications.Submission) -> dict:
@@ -151,19 +159,6 @@ class ReviewSubmissionInput:
     note: str = ""
 
 
-@strawberry.input
-class OnboardMerchantInput:
-    name: str = strawberry.field(description="The shop's name, 2–100 characters, unique.")
-    description: str = ""
-    deposit_required_minor: int = strawberry.field(
-        default=0, description="The security deposit its agreement requires, CNY in fen."
-    )
-    email: str = strawberry.field(description="The login of the shop's first account.")
-    password: str
-    contact_name: str
-    contact_phone: str
-
-
 @strawberry.type
 class MerchantLicencePayload:
     licence: MerchantLicence | None = None
@@ -188,8 +183,9 @@ class ReviewSubmissionPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class OnboardMerchantPayload:
-    merchant: Merchant | None = None
-    account: Account | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+async def merchant_records(info: Info, merchant_pk: int, loader: str, node: Any) -> list | None:
+    """One merchant's records of a kind, for the merchant itself, staff and regulators."""
+    if not sees_merchant_internals(info.context.viewer, merchant_pk):
+        return None
+    rows = await getattr(info.context.loaders, loader).load(merchant_pk)
+    return [node.from_row(r) for r in rows]

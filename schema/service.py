@@ -10,7 +10,7 @@ from strawberry.types import Info
 from pinzhi import models
 from pinzhi.schema.base import Node, Preloadable, relation, to_global_id
 from pinzhi.schema.catalog import Merchant, merchant_of
-from pinzhi.schema.enums import ComplaintCategory, ComplaintState, FeedbackSubject, Role
+from pinzhi.schema.enums import ComplaintCategory, ComplaintState
 from pinzhi.schema.orders import Order
 from pinzhi.services.complaints import is_overdue
 
@@ -67,44 +67,3 @@ class Complaint(Preloadable, Node):
     @relation()
     def merchant(self, info: Info) -> Merchant | None:
         return self.preloaded_or("merchant", lambda: merchant_of(info, self.merchant_pk))
-
-
-SUBJECT_TYPE_NAMES = {
-    models.FeedbackSubject.ORDER: "Order",
-    models.FeedbackSubject.MERCHANT: "Merchant",
-    models.FeedbackSubject.SERVICE_CASE: "Complaint",
-}
-
-
-@strawberry.type(description="One party's satisfaction rating (QS 10.2).")
-class Feedback(Node):
-    subject_type: FeedbackSubject
-    subject_id: strawberry.ID | None = strawberry.field(
-        description="The rated order, merchant or complaint; null for the platform."
-    )
-    author_role: Role
-    score: int
-    comment: str
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: models.Feedback) -> Feedback:
-        type_name = SUBJECT_TYPE_NAMES.get(row.subject_type)
-        return cls(
-            id=to_global_id("Feedback", row.id),
-            subject_type=row.subject_type,
-            subject_id=to_global_id(type_name, row.subject_id) if type_name else None,
-            author_role=row.author_role,
-            score=row.score,
-            comment=row.comment,
-            created_at=row.created_at,
-        )
-
-
-@strawberry.type(description="Count, average and distribution of scores 1–5.")
-class FeedbackSummary:
-    count: int
-    average: float | None
-    distribution: list[int] = strawberry.field(
-        description="distribution[i] is the number of scores equal to i + 1."
-    )

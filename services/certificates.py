@@ -25,6 +25,11 @@ from pinzhi.services import audit, state, validation
 from pinzhi.services.lookup import get_visible
 
 
+def is_valid(certificate: ProductCertificate, at: datetime) -> bool:
+    """Issued and not yet expired at ``at``: the one test of a certificate's validity."""
+    return certificate.issued_at <= at < certificate.valid_until
+
+
 def _dates(issued_at: datetime | None, valid_until: datetime | None) -> tuple[datetime, datetime]:
     issued_at = validation.moment(issued_at, "issuedAt", ErrorCode.INVALID_VALIDITY)
     valid_until = validation.moment(valid_until, "validUntil", ErrorCode.INVALID_VALIDITY)

@@ -30,6 +30,7 @@ from pinzhi.models import (
     ProductReview,
 )
 from pinzhi.services import audit, bulk, key_control, rules
+from pinzhi.services.certificates import is_valid as certificate_is_valid
 from pinzhi.services.lookup import lock_rows
 from pinzhi.services.scoring import (
     cap,
@@ -67,10 +68,6 @@ def badge_for(level: str | None, content: dict[str, Any], language: str = "zh") 
 def rank_score(level: str, score: float, content: dict[str, Any]) -> float:
     """The published formula: rank_boost_by_level[level] + score / 10."""
     return round(float(content["rank_boost_by_level"].get(level, 0)) + score / 10, 2)
-
-
-def certificate_is_valid(cert: ProductCertificate, now: datetime) -> bool:
-    return cert.issued_at <= now < cert.valid_until
 
 
 # --- facts ------------------------------------------------------------------------------------

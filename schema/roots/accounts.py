@@ -7,9 +7,9 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from pinzhi import models
+from pinzhi.auth import permissions as p
 from pinzhi.auth import throttle
 from pinzhi.auth.tokens import issue_token_pair
-from pinzhi.resolvers.common import attempt
 from pinzhi.schema.accounts import (
     Account,
     AccountPayload,
@@ -21,7 +21,8 @@ from pinzhi.schema.accounts import (
     RevokeApiKeyPayload,
     SetAccountActiveInput,
 )
-from pinzhi.schema.base import pk_of
+from pinzhi.schema.base import attempt, pk_of
+from pinzhi.schema.fields import RULE_ADMINS, field, mutation
 from pinzhi.schema.inputs import LoginInput, RegisterConsumerInput
 from pinzhi.services import accounts, credentials
 
@@ -124,3 +125,24 @@ async def set_account_active(info: Info, input: SetAccountActiveInput) -> Accoun
         ),
     )
     return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
+
+
+@strawberry.type
+class AccountQuery:
+    me = field(me, description="The viewer's account; null when anonymous.")
+    api_keys = field(api_keys, p.PROVIDER)
+
+
+@strawberry.type
+class AccountMutation:
+    register_consumer = mutation(register_consumer)
+    login = mutation(login)
+    refresh_access_token = mutation(refresh_access_token)
+    logout = mutation(logout)
+    create_api_key = mutation(create_key, p.PROVIDER)
+    revoke_api_key = mutation(revoke_key, p.PROVIDER)
+    set_account_active = mutation(
+        set_account_active,
+        RULE_ADMINS,
+        description="Deactivate or reactivate an account (admin duty); takes effect at once.",
+    )

@@ -9,10 +9,13 @@ from pinzhi import models
 from pinzhi.schema.accounts import Account
 from pinzhi.schema.base import Node, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.feedback import Feedback
+from pinzhi.schema.fields import field
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import SUBMISSION_TYPES
-from pinzhi.schema.service import Complaint, Feedback
-from pinzhi.schema.violations import Course, Enrolment, ViolationCase
+from pinzhi.schema.service import Complaint
+from pinzhi.schema.training import Course, Enrolment
+from pinzhi.schema.violations import ViolationCase
 
 NODE_TYPES: dict[str, type[models.Model]] = {
     "Merchant": models.Merchant,
@@ -59,3 +62,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         **{name: node for name, (_, node) in SUBMISSION_TYPES.items()},
     }
     return simple[type_name].from_row(row)
+
+
+@strawberry.type
+class NodeQuery:
+    node = field(node, description="Any object by id; null if missing or out of scope.")

@@ -8,14 +8,16 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth.scopes import scope, sees_merchant_internals
+from pinzhi.auth import permissions as p
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.resolvers.common import attempt
-from pinzhi.resolvers.pagination import paginate
+from pinzhi.resolvers.lists import id_filter, scoped_page
+from pinzhi.resolvers.pagination import Window
 from pinzhi.schema.accounts import Account
-from pinzhi.schema.base import Connection, UserError, from_global_id, pk_of
+from pinzhi.schema.base import Connection, UserError, attempt, from_global_id
 from pinzhi.schema.catalog import Merchant
 from pinzhi.schema.evidence import EvidenceInput
+from pinzhi.schema.fields import COMPLIANCE_STAFF, READERS, RULE_ADMINS, field, mutation
+from pinzhi.schema.onboarding import OnboardMerchantInput, OnboardMerchantPayload
 from pinzhi.schema.qualifications import (
     SUBMISSION_TYPES,
     BrandRegistration,
@@ -24,8 +26,6 @@ from pinzhi.schema.qualifications import (
     DepositPaymentPayload,
     MerchantLicence,
     MerchantLicencePayload,
-    OnboardMerchantInput,
-    OnboardMerchantPayload,
     ReviewSubmissionInput,
     ReviewSubmissionPayload,
     SubmissionState,
@@ -45,29 +45,37 @@ async def _listing(
     info: Info,
     model: type[models.Model],
     node: Any,
-    first: int | None,
-    after: str | None,
+    window: Window,
     state: SubmissionState | None,
     merchant_id: strawberry.ID | None,
 ) -> Connection[Any]:
-    query = scope(info.context.viewer, model)
-    if state is not None:
-        query = query.filter(state=state)
-    if merchant_id is not None:
-        query = query.filter(merchant_id=pk_of(merchant_id, "Merchant") or 0)
-    return await paginate(query, first, after, lambda rows: [node.from_row(r) for r in rows])
+    found = await scoped_page(
+        info.context.viewer,
+        model,
+        window,
+        state=state,
+        merchant_id=id_filter(merchant_id, "Merchant"),
+    )
+    return Connection.of(found, [node.from_row(r) for r in found.rows])
 
 
 async def merchant_licences(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     state: SubmissionState | None = None,
     merchant_id: strawberry.ID | None = None,
 ) -> Connection[MerchantLicence]:
     """A merchant's own, or all for compliance staff and regulators (QS 6.1.1)."""
     return await _listing(
-        info, models.MerchantLicence, MerchantLicence, first, after, state, merchant_id
+        info,
+        models.MerchantLicence,
+        MerchantLicence,
+        Window(first, after, last, before),
+        state,
+        merchant_id,
     )
 
 
@@ -75,11 +83,18 @@ async def brand_registrations(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     state: SubmissionState | None = None,
     merchant_id: strawberry.ID | None = None,
 ) -> Connection[BrandRegistration]:
     return await _listing(
-        info, models.BrandRegistration, BrandRegistration, first, after, state, merchant_id
+        info,
+        models.BrandRegistration,
+        BrandRegistration,
+        Window(first, after, last, before),
+        state,
+        merchant_id,
     )
 
 
@@ -87,20 +102,19 @@ async def deposit_payments(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     state: SubmissionState | None = None,
     merchant_id: strawberry.ID | None = None,
 ) -> Connection[DepositPayment]:
     return await _listing(
-        info, models.DepositPayment, DepositPayment, first, after, state, merchant_id
+        info,
+        models.DepositPayment,
+        DepositPayment,
+        Window(first, after, last, before),
+        state,
+        merchant_id,
     )
-
-
-async def merchant_records(info: Info, merchant_pk: int, loader: str, node: Any) -> list | None:
-    """One merchant's records of a kind, for the merchant itself, staff and regulators."""
-    if not sees_merchant_internals(info.context.viewer, merchant_pk):
-        return None
-    rows = await getattr(info.context.loaders, loader).load(merchant_pk)
-    return [node.from_row(r) for r in rows]
 
 
 async def submit_merchant_licence(
@@ -192,4 +206,44 @@ async def onboard_merchant(info: Info, input: OnboardMerchantInput) -> OnboardMe
         return OnboardMerchantPayload(errors=errors)
     return OnboardMerchantPayload(
         merchant=Merchant.from_row(done.merchant), account=Account.from_row(done.account)
+    )
+
+
+@strawberry.type
+class QualificationQuery:
+    merchant_licences = field(
+        merchant_licences,
+        READERS,
+        description="QS 6.1.1: a merchant's own, or all for compliance staff and regulators.",
+    )
+    brand_registrations = field(brand_registrations, READERS, description="QS 6.1.1, in scope.")
+    deposit_payments = field(deposit_payments, READERS, description="QS 6.1.1, in scope.")
+
+
+@strawberry.type
+class QualificationMutation:
+    submit_merchant_licence = mutation(
+        submit_merchant_licence,
+        p.MERCHANT,
+        description="QS 6.1.1: counts once verified, until it expires.",
+    )
+    submit_brand_registration = mutation(
+        submit_brand_registration,
+        p.MERCHANT,
+        description="QS 6.1.1: counts once verified, until it expires.",
+    )
+    submit_deposit_payment = mutation(
+        submit_deposit_payment,
+        p.MERCHANT,
+        description="QS 6.1.1: held once verified.",
+    )
+    review_submission = mutation(
+        review_submission,
+        COMPLIANCE_STAFF,
+        description="QS 6.1.1: verify or reject a licence, brand registration or deposit.",
+    )
+    onboard_merchant = mutation(
+        onboard_merchant,
+        RULE_ADMINS,
+        description="Open a merchant's shop and its first account (admin duty).",
     )

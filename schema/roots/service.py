@@ -8,13 +8,16 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
+from pinzhi.auth import permissions as p
 from pinzhi.auth.permissions import forbidden
 from pinzhi.auth.scopes import scope
-from pinzhi.resolvers import preload
-from pinzhi.resolvers.common import attempt
-from pinzhi.resolvers.pagination import paginate
-from pinzhi.schema.base import Connection, pk_of
+from pinzhi.resolvers.lists import scoped_page
+from pinzhi.resolvers.pagination import Window
+from pinzhi.schema import preload
+from pinzhi.schema.base import Connection, attempt, listing, pk_of
 from pinzhi.schema.enums import ComplaintState, FeedbackSubject
+from pinzhi.schema.feedback import SUBJECT_TYPE_NAMES, Feedback, FeedbackSummary, summary_of
+from pinzhi.schema.fields import FEEDBACK_AUTHORS, READERS, field, mutation
 from pinzhi.schema.inputs import (
     ComplaintPayload,
     FeedbackPayload,
@@ -22,7 +25,7 @@ from pinzhi.schema.inputs import (
     HandleComplaintInput,
     SubmitFeedbackInput,
 )
-from pinzhi.schema.service import SUBJECT_TYPE_NAMES, Complaint, Feedback, FeedbackSummary
+from pinzhi.schema.service import Complaint
 from pinzhi.services import complaints, feedback
 from pinzhi.services.state import now
 
@@ -31,6 +34,8 @@ async def complaint_list(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     state: ComplaintState | None = None,
     overdue: bool | None = None,
 ) -> Connection[Complaint]:
@@ -45,19 +50,24 @@ async def complaint_list(
         await preload.complaints(info, found, preload.node_selection(info))
         return found
 
-    return await paginate(query, first, after, nodes)
+    return await listing(query, Window(first, after, last, before), nodes)
 
 
 async def feedback_list(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     subject_type: FeedbackSubject | None = None,
 ) -> Connection[Feedback]:
-    query = scope(info.context.viewer, models.Feedback)
-    if subject_type is not None:
-        query = query.filter(subject_type=subject_type)
-    return await paginate(query, first, after, lambda rows: [Feedback.from_row(r) for r in rows])
+    found = await scoped_page(
+        info.context.viewer,
+        models.Feedback,
+        Window(first, after, last, before),
+        subject_type=subject_type,
+    )
+    return Connection.of(found, [Feedback.from_row(r) for r in found.rows])
 
 
 def _complaint_payload(row: models.Complaint | None, errors: list) -> ComplaintPayload:
@@ -121,12 +131,6 @@ async def submit_feedback(info: Info, input: SubmitFeedbackInput) -> FeedbackPay
     return FeedbackPayload(feedback=Feedback.from_row(row) if row else None, errors=errors)
 
 
-def _summary(result: feedback.Summary) -> FeedbackSummary:
-    return FeedbackSummary(
-        count=result.count, average=result.average, distribution=result.distribution
-    )
-
-
 async def feedback_summary(
     info: Info, subject_type: FeedbackSubject, merchant_id: strawberry.ID | None = None
 ) -> FeedbackSummary:
@@ -135,11 +139,19 @@ async def feedback_summary(
     merchant_pk = pk_of(merchant_id, "Merchant") if merchant_id else None
     if not feedback.may_read_summary(info.context.viewer, subject, merchant_pk):
         raise forbidden()
-    return _summary(await feedback.summary(subject, merchant_pk))
+    return summary_of(await feedback.summary(subject, merchant_pk))
 
 
-async def merchant_summary(info: Info, merchant_pk: int) -> FeedbackSummary | None:
-    subject = models.FeedbackSubject.MERCHANT
-    if not feedback.may_read_summary(info.context.viewer, subject, merchant_pk):
-        return None
-    return _summary(await info.context.loaders.merchant_feedback_by_merchant_id.load(merchant_pk))
+@strawberry.type
+class ServiceQuery:
+    complaints = field(complaint_list, READERS)
+    feedback = field(feedback_list, READERS)
+    feedback_summary = field(feedback_summary, READERS)
+
+
+@strawberry.type
+class ServiceMutation:
+    file_complaint = mutation(file_complaint, p.CONSUMER)
+    take_complaint = mutation(take_complaint, p.CUSTOMER_SERVICE)
+    handle_complaint = mutation(handle_complaint, p.CUSTOMER_SERVICE, description="QS 9.2.4.")
+    submit_feedback = mutation(submit_feedback, FEEDBACK_AUTHORS, description="QS 10.2.")

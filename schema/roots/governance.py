@@ -8,10 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth.scopes import TRACED, can_see_trail, scope
+from pinzhi.auth.scopes import TRACED, can_see_trail
 from pinzhi.errors import ServiceError
-from pinzhi.resolvers.pagination import bad_input, paginate
-from pinzhi.schema.base import Connection, from_global_id, pk_of
+from pinzhi.resolvers.lists import id_filter, scoped_page
+from pinzhi.resolvers.pagination import Window, bad_input
+from pinzhi.schema.base import Connection, from_global_id, listing
+from pinzhi.schema.fields import AUDIT_VERIFIERS, COMPLIANCE_STAFF, PII_LOG_READERS, field
 from pinzhi.schema.governance import (
     AuditAnchor,
     AuditEvent,
@@ -88,11 +90,17 @@ async def verify_audit_period(
 
 
 async def audit_anchors(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Connection[AuditAnchor]:
     """Every hourly anchor, newest first, so their hashes can be kept outside."""
-    return await paginate(
-        models.AuditAnchor.all(), first, after, lambda rows: [AuditAnchor.from_row(r) for r in rows]
+    return await listing(
+        models.AuditAnchor.all(),
+        Window(first, after, last, before),
+        lambda rows: [AuditAnchor.from_row(r) for r in rows],
     )
 
 
@@ -100,24 +108,63 @@ async def regulator_reads(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     regulator_id: strawberry.ID | None = None,
 ) -> Connection[RegulatorRead]:
     """What regulators looked at, newest first: for compliance staff (QS 9.4.1)."""
-    query = scope(info.context.viewer, models.RegulatorRead)
-    if regulator_id is not None:
-        query = query.filter(regulator_id=pk_of(regulator_id, "Account") or 0)
-    return await paginate(
-        query, first, after, lambda rows: [RegulatorRead.from_row(r) for r in rows]
+    found = await scoped_page(
+        info.context.viewer,
+        models.RegulatorRead,
+        Window(first, after, last, before),
+        regulator_id=id_filter(regulator_id, "Account"),
     )
+    return Connection.of(found, [RegulatorRead.from_row(r) for r in found.rows])
 
 
 async def pii_access_log(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     subject_account_id: strawberry.ID | None = None,
 ) -> Connection[PiiAccess]:
-    query = scope(info.context.viewer, models.PiiAccessLog)
-    if subject_account_id is not None:
-        query = query.filter(subject_account_id=pk_of(subject_account_id, "Account") or 0)
-    return await paginate(query, first, after, lambda rows: [PiiAccess.from_row(r) for r in rows])
+    found = await scoped_page(
+        info.context.viewer,
+        models.PiiAccessLog,
+        Window(first, after, last, before),
+        subject_account_id=id_filter(subject_account_id, "Account"),
+    )
+    return Connection.of(found, [PiiAccess.from_row(r) for r in found.rows])
+
+
+@strawberry.type
+class GovernanceQuery:
+    platform_rules = field(platform_rules, description="Rules in force (QS 5.2).")
+    audit_trail = field(
+        audit_trail,
+        description="QS 9.1.2: the traced key nodes of any entity the viewer may see (a rule's "
+        "or a product's without login); empty otherwise.",
+    )
+    verify_audit_trail = field(
+        verify_audit_trail,
+        description="QS 9.1.2: the entity's chain recomputed and held to the anchors; null "
+        "when the viewer may not see the entity.",
+    )
+    verify_audit_period = field(
+        verify_audit_period,
+        AUDIT_VERIFIERS,
+        description="An hour of every trail held to its anchor (QS 9.1.2).",
+    )
+    audit_anchors = field(
+        audit_anchors,
+        AUDIT_VERIFIERS,
+        description="The hourly anchors, newest first, to keep outside (QS 9.1.2).",
+    )
+    regulator_reads = field(
+        regulator_reads,
+        COMPLIANCE_STAFF,
+        description="What regulators looked at (QS 9.4.1): compliance staff.",
+    )
+    pii_access_log = field(pii_access_log, PII_LOG_READERS, description="QS 9.4.1.")

@@ -8,12 +8,14 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
+from pinzhi.auth import permissions as p
 from pinzhi.auth.scopes import scope
-from pinzhi.resolvers import preload
-from pinzhi.resolvers.common import attempt
-from pinzhi.resolvers.pagination import paginate
-from pinzhi.schema.base import Connection, pk_of
+from pinzhi.resolvers.lists import scoped_page
+from pinzhi.resolvers.pagination import Window
+from pinzhi.schema import preload
+from pinzhi.schema.base import Connection, attempt, pk_of
 from pinzhi.schema.enums import OrderState, PaymentState, ShipmentState
+from pinzhi.schema.fields import ORDER_CANCELLERS, PAYMENT_PROVIDER, READERS, field, mutation
 from pinzhi.schema.inputs import (
     CancelOrderInput,
     ConfirmPaymentInput,
@@ -45,36 +47,42 @@ async def order_list(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     state: OrderState | None = None,
 ) -> Connection[Order]:
-    query = scope(info.context.viewer, models.Order)
-    if state is not None:
-        query = query.filter(state=state)
-    return await paginate(query, first, after, lambda rows: preloaded_orders(info, rows))
+    found = await scoped_page(
+        info.context.viewer, models.Order, Window(first, after, last, before), state=state
+    )
+    return Connection.of(found, await preloaded_orders(info, found.rows))
 
 
 async def payment_list(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     state: PaymentState | None = None,
 ) -> Connection[Payment]:
-    query = scope(info.context.viewer, models.Payment)
-    if state is not None:
-        query = query.filter(state=state)
-    return await paginate(query, first, after, lambda rows: [Payment.from_row(r) for r in rows])
+    found = await scoped_page(
+        info.context.viewer, models.Payment, Window(first, after, last, before), state=state
+    )
+    return Connection.of(found, [Payment.from_row(r) for r in found.rows])
 
 
 async def shipment_list(
     info: Info,
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     state: ShipmentState | None = None,
 ) -> Connection[Shipment]:
-    query = scope(info.context.viewer, models.Shipment)
-    if state is not None:
-        query = query.filter(state=state)
-    return await paginate(query, first, after, lambda rows: [Shipment.from_row(r) for r in rows])
+    found = await scoped_page(
+        info.context.viewer, models.Shipment, Window(first, after, last, before), state=state
+    )
+    return Connection.of(found, [Shipment.from_row(r) for r in found.rows])
 
 
 async def _order_payload(
@@ -182,3 +190,21 @@ async def record_tracking_event(
         replayed=not created,
         shipment=Shipment.from_row(shipment),
     )
+
+
+@strawberry.type
+class OrderQuery:
+    orders = field(order_list, READERS, description="Orders in the viewer's scope.")
+    payments = field(payment_list, READERS)
+    shipments = field(shipment_list, READERS)
+
+
+@strawberry.type
+class OrderMutation:
+    place_order = mutation(place_order, p.CONSUMER)
+    pay_order = mutation(pay_order, p.CONSUMER)
+    confirm_payment = mutation(confirm_payment, PAYMENT_PROVIDER)
+    ship_order = mutation(ship_order, p.MERCHANT)
+    record_tracking_event = mutation(record_tracking_event, p.PROVIDER)
+    confirm_receipt = mutation(confirm_receipt, p.CONSUMER)
+    cancel_order = mutation(cancel_order, ORDER_CANCELLERS)

@@ -9,20 +9,28 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.auth.scopes import scope
-from pinzhi.resolvers import preload
-from pinzhi.resolvers.pagination import paginate, paginate_ranked
-from pinzhi.schema.base import Connection, pk_of
+from pinzhi.resolvers.pagination import Window, ranked_page
+from pinzhi.schema import preload
+from pinzhi.schema.base import Connection, connection_of, listing, pk_of
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.enums import ProductOrder, ProviderKind
+from pinzhi.schema.fields import field
 
 
 async def merchants(
-    info: Info, first: int | None = None, after: str | None = None, search: str | None = None
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    search: str | None = None,
 ) -> Connection[Merchant]:
     query = scope(info.context.viewer, models.Merchant)
     if search:
         query = query.filter(name__icontains=search.strip()[:50])
-    return await paginate(query, first, after, lambda rows: [Merchant.from_row(r) for r in rows])
+    return await listing(
+        query, Window(first, after, last, before), lambda rows: [Merchant.from_row(r) for r in rows]
+    )
 
 
 async def products(
@@ -49,9 +57,9 @@ async def products(
         return found
 
     if order_by == ProductOrder.NEWEST:
-        return await paginate(query, first, after, nodes)
+        return await listing(query, Window(first, after), nodes)
     # Traffic support (QS 7.2): the published rank score first, then newest.
-    return await paginate_ranked(query, "rank_score", first, after, nodes)
+    return await connection_of(await ranked_page(query, "rank_score", first, after), nodes)
 
 
 async def service_providers(info: Info, kind: ProviderKind | None = None) -> list[ServiceProvider]:
@@ -59,3 +67,10 @@ async def service_providers(info: Info, kind: ProviderKind | None = None) -> lis
     if kind is not None:
         query = query.filter(kind=kind)
     return [ServiceProvider.from_row(r) for r in await query.order_by("id")]
+
+
+@strawberry.type
+class CatalogQuery:
+    merchants = field(merchants, description="Public.")
+    products = field(products, description="Public; listed products only.")
+    service_providers = field(service_providers, description="Public.")

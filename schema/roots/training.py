@@ -1,0 +1,67 @@
+"""Root fields of merchant training (QS 6.3): courses, enrolment and assessment."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from pinzhi import models
+from pinzhi.auth import permissions as p
+from pinzhi.schema.base import attempt, pk_of
+from pinzhi.schema.enums import CourseTopic
+from pinzhi.schema.fields import ASSESSORS, COURSE_ADMINS, field, mutation
+from pinzhi.schema.training import (
+    Course,
+    CoursePayload,
+    CreateCourseInput,
+    Enrolment,
+    EnrolmentPayload,
+)
+from pinzhi.services import training
+
+
+async def courses(info: Info, topic: CourseTopic | None = None) -> list[Course]:
+    return [Course.from_row(r) for r in await training.list_courses(topic)]
+
+
+async def create_course(info: Info, input: CreateCourseInput) -> CoursePayload:
+    row, errors = await attempt(
+        info,
+        training.create_course(
+            info.context.viewer,
+            input.code,
+            input.title,
+            models.CourseTopic(input.topic),
+            input.pass_mark,
+        ),
+    )
+    return CoursePayload(course=Course.from_row(row) if row else None, errors=errors)
+
+
+async def enrol_course(info: Info, course_id: strawberry.ID) -> EnrolmentPayload:
+    row, errors = await attempt(
+        info, training.enrol(info.context.viewer, pk_of(course_id, "Course"))
+    )
+    return EnrolmentPayload(enrolment=Enrolment.from_row(row) if row else None, errors=errors)
+
+
+async def record_assessment(
+    info: Info, enrolment_id: strawberry.ID, score: int
+) -> EnrolmentPayload:
+    row, errors = await attempt(
+        info,
+        training.record_assessment(info.context.viewer, pk_of(enrolment_id, "Enrolment"), score),
+    )
+    return EnrolmentPayload(enrolment=Enrolment.from_row(row) if row else None, errors=errors)
+
+
+@strawberry.type
+class TrainingQuery:
+    courses = field(courses, description="Training courses (QS 6.3); public.")
+
+
+@strawberry.type
+class TrainingMutation:
+    create_course = mutation(create_course, COURSE_ADMINS, description="QS 6.3.")
+    enrol_course = mutation(enrol_course, p.MERCHANT, description="QS 6.3.")
+    record_assessment = mutation(record_assessment, ASSESSORS, description="QS 6.3.")
