@@ -1,8 +1,10 @@
 """Test fixtures: a fresh database per test, on SQLite or on PostgreSQL and Redis.
 
 Set ``PINZHI_TEST_DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test_{}``; the
-``{}`` becomes a random suffix, so each test gets its own database) and
-``PINZHI_TEST_CACHE_URL`` (e.g. ``redis://127.0.0.1:6379/0``) to run on those.
+``{}`` becomes a random suffix) and ``PINZHI_TEST_CACHE_URL`` (e.g.
+``redis://127.0.0.1:6379/0``) to run on those. On SQLite each test has a database of its own
+in memory; on PostgreSQL the session has one, put back to its fresh state before each test
+(tests/databases.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 # Before any pinzhi module reads its settings: the test environment (cheap password hashing).
 os.environ.setdefault("PINZHI_ENV", "test")
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -23,6 +25,7 @@ from tortoise.context import TortoiseContext, tortoise_test_context
 from pinzhi.services import rules
 from pinzhi.services.cache import make_cache
 from pinzhi.settings import MODEL_MODULES, get_settings
+from tests import databases
 from tests.helpers import GraphQLClient
 
 DATABASE_URL = os.environ.get("PINZHI_TEST_DATABASE_URL") or "sqlite://:memory:"
@@ -31,16 +34,30 @@ CACHE_URL = os.environ.get("PINZHI_TEST_CACHE_URL") or "memory://"
 get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def postgres_session() -> Iterator[databases.SessionDatabase | None]:
+    """The session's PostgreSQL database (None on SQLite), dropped when the session ends."""
+    if not databases.is_postgres(DATABASE_URL):
+        yield None
+        return
+    session = databases.SessionDatabase(DATABASE_URL)
+    try:
+        session.open()
+        yield session
+    finally:
+        session.close()
+
+
 @pytest_asyncio.fixture
-async def db() -> AsyncIterator[TortoiseContext]:
-    async with tortoise_test_context(MODEL_MODULES, db_url=DATABASE_URL) as ctx:
-        await rules.ensure_defaults()
-        yield ctx
-        if not DATABASE_URL.startswith("sqlite"):
-            # tortoise creates a database per test but leaves it behind: drop it.
-            connection = ctx.db()
-            await connection.close()
-            await connection.db_delete()
+async def db(postgres_session: databases.SessionDatabase | None) -> AsyncIterator[TortoiseContext]:
+    """A fresh database with the default rules published (QS 5.2)."""
+    if postgres_session is None:
+        async with tortoise_test_context(MODEL_MODULES, db_url=DATABASE_URL) as ctx:
+            await rules.ensure_defaults()
+            yield ctx
+    else:
+        async with postgres_session.fresh() as ctx:
+            yield ctx
 
 
 @pytest_asyncio.fixture
