@@ -26,6 +26,7 @@ executors and compares them.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable, Sequence
 from types import CoroutineType, GeneratorType
@@ -54,13 +55,26 @@ from pinzhi.schema.base import PRELOADED
 
 _MISSING = object()  # "take graphql-core's path": never a field's value
 
-# Step kinds.
-_GENERAL = 0  # graphql-core's execute_field
-_TYPENAME = 1
-_LEAF = 2
-_OBJECT = 3
-_OBJECTS = 4  # a list of objects, one level deep
-_LEAVES = 5  # a list of leaves, one level deep
+
+class StepKind(enum.Enum):
+    """How a step completes its field. Compared by identity (``is``): as fast as the bare
+    ints it replaced, where ``==`` on an IntEnum costs about 6 ns more a step."""
+
+    GENERAL = 0  # graphql-core's execute_field
+    TYPENAME = 1
+    LEAF = 2
+    OBJECT = 3
+    OBJECTS = 4  # a list of objects, one level deep
+    LEAVES = 5  # a list of leaves, one level deep
+
+
+# Module globals for the hot loop (one global lookup, no class attribute lookup).
+_GENERAL = StepKind.GENERAL
+_TYPENAME = StepKind.TYPENAME
+_LEAF = StepKind.LEAF
+_OBJECT = StepKind.OBJECT
+_OBJECTS = StepKind.OBJECTS
+_LEAVES = StepKind.LEAVES
 
 # Evaluated when fields are collected; any other directive keeps its field general.
 _COLLECTOR_DIRECTIVES = frozenset({"skip", "include"})
@@ -160,7 +174,7 @@ class _Step:
         "subplan",
     )
 
-    def __init__(self, kind: int, name: str, details: FieldDetailsList) -> None:
+    def __init__(self, kind: StepKind, name: str, details: FieldDetailsList) -> None:
         self.kind = kind
         self.name = name  # the response key
         self.details = details
@@ -202,7 +216,7 @@ def _direct_source(field_def: GraphQLField) -> tuple[str, bool] | None:
     return None
 
 
-def _set_target(step: _Step, type_: GraphQLOutputType, kinds: tuple[int, int]) -> bool:
+def _set_target(step: _Step, type_: GraphQLOutputType, kinds: tuple[StepKind, StepKind]) -> bool:
     """Complete the step as a leaf or an object type; False for any other type."""
     if isinstance(type_, GraphQLLeafType):
         step.kind, step.leaf = kinds[0], _leaf_coercion(type_)
@@ -303,7 +317,7 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for step in steps:
                 kind = step.kind
-                if kind == _LEAF:
+                if kind is _LEAF:
                     if step.preloaded:
                         value = self._value(step, source)
                     else:
@@ -318,10 +332,10 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
                             results[step.name] = value
                             continue
                     result = _MISSING
-                elif kind == _TYPENAME:
+                elif kind is _TYPENAME:
                     results[step.name] = parent_type.name
                     continue
-                elif kind == _GENERAL:
+                elif kind is _GENERAL:
                     result = _MISSING
                 else:
                     result = self._direct(step, parent_type, source, path)
@@ -377,7 +391,7 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
             return None if step.nullable else _MISSING
         if value is _MISSING:
             return _MISSING
-        if step.kind == _OBJECT:
+        if step.kind is _OBJECT:
             if not step.accepts(value):
                 return _MISSING
             subplan = self._subplan(step)
@@ -400,9 +414,9 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
             if item is None:
                 if not step.items_nullable:
                     return _MISSING
-            elif not (step.accepts(item) if step.kind == _OBJECTS else _is_plain(item)):
+            elif not (step.accepts(item) if step.kind is _OBJECTS else _is_plain(item)):
                 return _MISSING
-        if step.kind == _LEAVES:
+        if step.kind is _LEAVES:
             coerce = step.leaf
             assert coerce is not None
             completed = [None if item is None else coerce(item) for item in value]
