@@ -22,15 +22,22 @@ path for that field, which also reports the error: a direct step never reports o
 it falls back before it has done anything. So the answers, errors and error paths are the
 same bytes as graphql-core's; tests/schema/test_execution.py runs documents through both
 executors and compares them.
+
+The executor stands on graphql-core's and strawberry's internals (private executor methods,
+field collection, strawberry's field metadata); ``schema/executor_compat.py`` names every
+one of them and checks them at start-up, and ``planning_executor()`` falls back to the
+stock executor when they are not as expected.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import logging
 import math
 from collections.abc import Callable, Sequence
 from types import CoroutineType, GeneratorType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     GraphQLBoolean,
@@ -45,13 +52,15 @@ from graphql import (
     GraphQLOutputType,
     GraphQLString,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import Path, Undefined, gather_with_cancel
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
+from graphql.pyutils import Path, Undefined
 
+from pinzhi.schema import executor_compat as compat
 from pinzhi.schema.base import PRELOADED
+
+if TYPE_CHECKING:
+    from pinzhi.schema.executor_compat import FieldDetailsList, GroupedFieldSet
+
+log = logging.getLogger("pinzhi.executor")
 
 _MISSING = object()  # "take graphql-core's path": never a field's value
 
@@ -206,10 +215,10 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
 def _direct_source(field_def: GraphQLField) -> tuple[str, bool] | None:
     """The attribute a field reads and whether it is a preloaded relation, or None when the
     field must run its resolver."""
-    field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(field, StrawberryField) or field.extensions or field_def.args:
+    field = compat.strawberry_field(field_def)
+    if field is None or field.extensions or field_def.args:
         return None
-    if getattr(field_def.resolve, "_is_default", False) and field.default_resolver is getattr:
+    if compat.reads_attribute(field_def, field):
         return field.python_name, False
     if field.metadata.get(PRELOADED):
         return field.python_name, True
@@ -222,16 +231,16 @@ def _set_target(step: _Step, type_: GraphQLOutputType, kinds: tuple[StepKind, St
         step.kind, step.leaf = kinds[0], _leaf_coercion(type_)
         return True
     if isinstance(type_, GraphQLObjectType):
-        definition = type_.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        if definition is None or definition.is_type_of is not None:
+        if compat.has_own_is_type_of(type_):
             return False  # a type's own is_type_of may read the resolve info
         step.kind, step.object_type, step.is_type_of = kinds[1], type_, type_.is_type_of
         return True
     return False  # an interface or a union: graphql-core resolves the runtime type
 
 
-class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor with plans for plain selection sets (module docstring)."""
+class PlanExecutor(compat.ExecutorBase):
+    """graphql-core's executor with plans for plain selection sets (module docstring). The
+    executor's own names it overrides or calls are listed in ``executor_compat``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -367,7 +376,7 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         if len(pending) == 1:
             container[pending[0]] = await container[pending[0]]
         else:
-            awaited = await gather_with_cancel(*(container[key] for key in pending))
+            awaited = await compat.gather_with_cancel(*(container[key] for key in pending))
             for key, value in zip(pending, awaited, strict=True):
                 container[key] = value
         return container
@@ -485,3 +494,20 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, step.details, path)
             return None
+
+
+@functools.cache
+def planning_executor() -> type[PlanExecutor] | None:
+    """The executor ``build_schema`` uses: ``PlanExecutor`` when the installed graphql-core
+    and strawberry have the internals it relies on, else None (strawberry's stock
+    executor), with one warning per process saying what did not match."""
+    problems = compat.problems()
+    if not problems:
+        return PlanExecutor
+    log.warning(
+        "planning executor disabled, using graphql-core's stock executor: the installed "
+        "graphql-core/strawberry do not match what schema/executor_compat.py expects "
+        "(install with -c constraints.txt): %s",
+        "; ".join(problems),
+    )
+    return None
