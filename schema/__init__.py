@@ -15,7 +15,7 @@ from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.documents import DocumentCache, DocumentLimits
 from pinzhi.schema.errors import MaskInternalErrors, PinzhiSchema
-from pinzhi.schema.execution import PlanExecutor
+from pinzhi.schema.execution import planning_executor
 from pinzhi.schema.extensions import (
     CheckedDocuments,
     FlushAccessLog,
@@ -74,7 +74,9 @@ def build_schema(
     settings: Settings | None = None, *, plans: bool = True, debug: bool | None = None
 ) -> strawberry.Schema:
     """The schema; ``plans=False`` gives graphql-core's stock executor, which the
-    differential tests hold the planning executor against (schema/execution.py)."""
+    differential tests hold the planning executor against (schema/execution.py). The
+    stock one is also used, with a warning, when the installed graphql-core or strawberry
+    lack the internals the planning one relies on (schema/executor_compat.py)."""
     settings = settings or get_settings()
     debug = settings.debug if debug is None else debug
     # The limit rules are built once: validation results are cached per rule set, and the
@@ -123,7 +125,7 @@ def build_schema(
             DepositPayment,
         ],
         extensions=extensions,
-        execution_context_class=PlanExecutor if plans else None,
+        execution_context_class=planning_executor() if plans else None,
         hide_suggestions=not settings.field_suggestions,
     )
 
