@@ -8,10 +8,10 @@ from graphql import ExecutionResult, FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from pinzhi.auth.permissions import forbidden
 from pinzhi.models import Role
 from pinzhi.schema.documents import DocumentCache, PreparedDocument
 from pinzhi.schema.guards import find_operation, literal_refusal, variables_refusal
+from pinzhi.schema.permissions import forbidden
 from pinzhi.services import regulator_reads
 
 

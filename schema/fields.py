@@ -1,4 +1,4 @@
-"""Wiring resolvers to root fields with the static role sets that may use them."""
+"""Wiring resolvers to root fields with the policy (auth/policy.py) that guards them."""
 
 from __future__ import annotations
 
@@ -7,36 +7,34 @@ from typing import Any
 
 import strawberry
 
-from pinzhi.auth import permissions as p
-from pinzhi.models import Role, StaffDuty
+from pinzhi.auth.policy import ACTIONS, Action, Policy
+from pinzhi.schema.permissions import permission_for
 
-READERS = p.allow(*Role)
-PII_LOG_READERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
-AUDIT_VERIFIERS = p.allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
-FEEDBACK_AUTHORS = p.allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER)
-# Staff cancel orders as customer service, on a consumer's behalf (QS 9.3.1).
-ORDER_CANCELLERS = p.allow(
-    Role.CONSUMER, Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
-)
-PAYMENT_PROVIDER = p.allow(Role.SERVICE_PROVIDER)
-WARNING_HANDLERS = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE, StaffDuty.CUSTOMER_SERVICE))
-RULE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
-COMPLIANCE_STAFF = p.allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
-COURSE_ADMINS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
-ASSESSORS = p.allow(Role.STAFF, duties=(StaffDuty.ADMIN, StaffDuty.COMPLIANCE))
-CERTIFICATE_RECORDERS = p.allow(Role.MERCHANT, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
-GRADE_READERS = p.allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
+# The field metadata key under which a mutation names its action (tests/auth/test_policy.py).
+ACTION = "pinzhi.action"
 
 
-def field(resolver: Callable[..., Any], *permissions: type, description: str | None = None) -> Any:
+def _guards(policy: Policy | None) -> list[type]:
+    return [] if policy is None or policy.public else [permission_for(policy)]
+
+
+def field(
+    resolver: Callable[..., Any], policy: Policy | None = None, *, description: str | None = None
+) -> Any:
+    """A query field; without a policy it is public (rows are still scoped)."""
     return strawberry.field(
-        resolver=resolver, permission_classes=list(permissions), description=description
+        resolver=resolver, permission_classes=_guards(policy), description=description
     )
 
 
 def mutation(
-    resolver: Callable[..., Any], *permissions: type, description: str | None = None
+    resolver: Callable[..., Any], action: Action, *, description: str | None = None
 ) -> Any:
+    """A mutation guarded by its action's entry in the policy table, the same one its
+    service checks."""
     return strawberry.mutation(
-        resolver=resolver, permission_classes=list(permissions), description=description
+        resolver=resolver,
+        permission_classes=_guards(ACTIONS[action]),
+        description=description,
+        metadata={ACTION: action},
     )

@@ -13,9 +13,10 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.models import Merchant, Product, Role
+from pinzhi.models import Merchant, Product
 from pinzhi.services import audit, key_control, validation
 
 # Categories are lower-case slugs (food, mother_baby, ...), so that a key category cannot be
@@ -29,8 +30,9 @@ MAX_ATTRIBUTE_NAME = 50
 MAX_ATTRIBUTE_VALUE = 500
 
 
-def _merchant_id(viewer: Viewer) -> int:
-    if viewer.role != Role.MERCHANT or viewer.merchant_id is None:
+def _merchant_id(viewer: Viewer, action: Action) -> int:
+    require(viewer, action)
+    if viewer.merchant_id is None:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     return viewer.merchant_id
 
@@ -92,7 +94,7 @@ async def create_product(
     currency: str = "CNY",
 ) -> Product:
     """A new listed product of the viewer's merchant."""
-    merchant_id = _merchant_id(viewer)
+    merchant_id = _merchant_id(viewer, Action.CREATE_PRODUCT)
     clean_title = validation.text(title, "title", min_len=2, max_len=200)
     clean_category = check_category(category)
     clean_price = check_price(price_minor)
@@ -141,7 +143,7 @@ async def update_product_listing(
     price_minor: int | None = None,
 ) -> Product:
     """List or delist one of the viewer's products, optionally with new stock or price."""
-    merchant_id = _merchant_id(viewer)
+    merchant_id = _merchant_id(viewer, Action.UPDATE_PRODUCT_LISTING)
     updates: dict[str, Any] = {"is_listed": is_listed}
     if stock is not None:
         updates["stock"] = check_stock(stock)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
@@ -19,7 +20,6 @@ from pinzhi.models import (
     Product,
     ProductCertificate,
     Role,
-    StaffDuty,
 )
 from pinzhi.services import audit, state, validation
 from pinzhi.services.lookup import get_visible
@@ -51,8 +51,7 @@ async def record_certificate(
     valid_until: datetime | None,
 ) -> ProductCertificate:
     is_merchant = viewer.role == Role.MERCHANT
-    if not (is_merchant or viewer.has_duty(StaffDuty.COMPLIANCE)):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.RECORD_PRODUCT_CERTIFICATE)
     agency_text = validation.text(agency, "agency", max_len=200)
     number = validation.text(report_number, "reportNumber", max_len=64)
     try:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
@@ -15,8 +16,6 @@ from pinzhi.models import (
     Merchant,
     Order,
     PlatformRule,
-    Role,
-    StaffDuty,
 )
 from pinzhi.services import audit, monitoring, rules, state, validation
 from pinzhi.services.lookup import get_visible, lock_visible
@@ -41,8 +40,7 @@ async def file_complaint(
     description: str,
     category: ComplaintCategory = ComplaintCategory.OTHER,
 ) -> Complaint:
-    if viewer.role != Role.CONSUMER:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.FILE_COMPLAINT)
     text = validation.text(description, "description", min_len=5, max_len=2000, multiline=True)
     if (order_id is None) == (merchant_id is None):
         raise ServiceError(ErrorCode.INVALID_INPUT, ("orderId",), "give an order or a merchant")
@@ -71,11 +69,6 @@ async def file_complaint(
     return complaint
 
 
-def _require_customer_service(viewer: Viewer) -> None:
-    if not viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
-
-
 def _require_assignee(viewer: Viewer, complaint: Complaint) -> None:
     if complaint.assignee_id not in (None, viewer.account_id):
         raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("complaintId",), "assigned to someone else")
@@ -83,7 +76,7 @@ def _require_assignee(viewer: Viewer, complaint: Complaint) -> None:
 
 async def take_complaint(viewer: Viewer, complaint_id: int) -> Complaint:
     """A customer-service agent takes an open case."""
-    _require_customer_service(viewer)
+    require(viewer, Action.TAKE_COMPLAINT)
     async with in_transaction():
         complaint = await lock_visible(viewer, Complaint, complaint_id, "complaintId")
         _require_assignee(viewer, complaint)
@@ -113,7 +106,7 @@ async def handle_complaint(
     A resolution must say whether the consumer was right (``upheld``): only an upheld
     complaint counts against the merchant's and the product's grade (QS 6.1.1, 7.1.1), so
     nothing is upheld by default. It may also correct the consumer's ``category``."""
-    _require_customer_service(viewer)
+    require(viewer, Action.HANDLE_COMPLAINT)
     resolving = resolution is not None and resolution.strip() != ""
     promising = delay_reason is not None or promised_by is not None
     if resolving == promising:

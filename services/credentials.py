@@ -12,9 +12,10 @@ from tortoise.transactions import in_transaction
 
 from pinzhi.auth import standing, tokens
 from pinzhi.auth.api_keys import create_api_key, revoke_api_key
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.models import Account, ApiKey, StaffDuty
+from pinzhi.models import Account, ApiKey
 from pinzhi.services import audit, validation
 
 
@@ -50,6 +51,7 @@ async def _append_to_account(
 
 async def issue_api_key(viewer: Viewer, label: str) -> tuple[ApiKey, str]:
     """A new API key for the viewer's provider account; the full key is returned once."""
+    require(viewer, Action.CREATE_API_KEY)
     if viewer.account_id is None or viewer.provider_id is None:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     # Keys are issued to the provider's people, logged in: a key cannot mint more keys, or
@@ -73,6 +75,7 @@ async def issue_api_key(viewer: Viewer, label: str) -> tuple[ApiKey, str]:
 
 async def withdraw_api_key(viewer: Viewer, key_id: int | None) -> None:
     """Revoke one of the viewer's provider's keys, at once."""
+    require(viewer, Action.REVOKE_API_KEY)
     async with in_transaction():
         if key_id is None or not await revoke_api_key(key_id, viewer.provider_id or 0):
             raise ServiceError(ErrorCode.NOT_FOUND, ("apiKeyId",))
@@ -86,8 +89,7 @@ async def set_active(
     account's access tokens stop working at once: its standing is written to the shared
     cache every worker reads on each request (auth/standing.py); its refresh tokens are
     revoked, and its API keys refused (they are checked against the account each time)."""
-    if not viewer.has_duty(StaffDuty.ADMIN):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.SET_ACCOUNT_ACTIVE)
     why = validation.text(reason, "reason", min_len=2, max_len=500, multiline=True)
     if account_id is not None and account_id == viewer.account_id and not active:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("accountId",), "not your own account")

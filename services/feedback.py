@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
@@ -75,6 +76,7 @@ async def submit_feedback(
     score: int,
     comment: str = "",
 ) -> Feedback:
+    require(viewer, Action.SUBMIT_FEEDBACK)
     scale = (await rules.current("feedback.scale")).content
     if not scale["min_score"] <= score <= scale["max_score"]:
         raise ServiceError(

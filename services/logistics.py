@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Order,
     OrderState,
     ProviderKind,
-    Role,
     ServiceProvider,
     Shipment,
     ShipmentState,
@@ -33,8 +33,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 async def ship_order(
     viewer: Viewer, order_id: int, provider_id: int | None, tracking_number: str
 ) -> Shipment:
-    if viewer.role != Role.MERCHANT:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.SHIP_ORDER)
     number = (tracking_number or "").strip()
     if not TRACKING_NUMBER.fullmatch(number):
         raise ServiceError(ErrorCode.INVALID_INPUT, ("trackingNumber",), "4–64 letters or digits")
@@ -90,8 +89,7 @@ async def record_tracking_event(
     """Record a carrier's event. Idempotent on the carrier's event id: a replay with the
     same details returns the stored event and changes nothing; the same id with other
     details is refused (IDEMPOTENCY_KEY_REUSED). Returns the event and whether it is new."""
-    if not viewer.is_logistics:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.RECORD_TRACKING_EVENT)
     external_id = validation.text(event_id, "eventId", max_len=100)
     occurred_at = validation.moment(occurred_at, "occurredAt")
     if occurred_at > state.now() + CLOCK_SKEW:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.models import Account, Merchant, Role, StaffDuty
+from pinzhi.models import Account, Merchant, Role
 from pinzhi.services import accounts, audit, validation
 from pinzhi.services.qualifications import MAX_DEPOSIT_MINOR
 
@@ -35,8 +36,7 @@ async def onboard_merchant(
     contact_name: str,
     contact_phone: str,
 ) -> Onboarded:
-    if not viewer.has_duty(StaffDuty.ADMIN):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.ONBOARD_MERCHANT)
     shop_name = validation.text(name, "name", min_len=2, max_len=100)
     about = validation.text(description, "description", min_len=0, max_len=2000, multiline=True)
     if not 0 <= deposit_required_minor <= MAX_DEPOSIT_MINOR:

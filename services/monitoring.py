@@ -14,9 +14,10 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.models import Merchant, MerchantWarning, StaffDuty, WarningLevel, WarningState
+from pinzhi.models import Merchant, MerchantWarning, WarningLevel, WarningState
 from pinzhi.services import audit, rules, state
 from pinzhi.services.merchant_indicators import operation_counts
 from pinzhi.services.state import now as utc_now
@@ -128,8 +129,7 @@ async def check_quietly(merchant_id: int) -> None:
 
 async def acknowledge(viewer: Viewer, warning_id: int) -> MerchantWarning:
     """Staff acknowledge an open warning, once: a traced key node (QS 9.1.2)."""
-    if not (viewer.has_duty(StaffDuty.COMPLIANCE) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE)):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.ACKNOWLEDGE_WARNING)
     async with in_transaction():
         warning = await MerchantWarning.filter(id=warning_id).select_for_update().first()
         if warning is None:

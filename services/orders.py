@@ -10,6 +10,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.crypto import encrypt, keyed_hash
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
@@ -19,8 +20,6 @@ from pinzhi.models import (
     Payment,
     PaymentState,
     Product,
-    Role,
-    StaffDuty,
 )
 from pinzhi.services import audit, incentives, monitoring, penalties, rules, state, validation
 from pinzhi.services.lookup import lock_visible
@@ -45,11 +44,6 @@ class Placed:
     order: Order
     # True when an earlier placement with the same idempotency key was returned.
     replayed: bool = False
-
-
-def _require(viewer: Viewer, *roles: Role) -> None:
-    if viewer.role not in roles:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
 
 
 def _request_hash(lines: list[LineInput], name: str, phone: str, address: str) -> str:
@@ -78,7 +72,7 @@ async def place_order(
     """Check, reserve stock and create the order in one transaction. With an idempotency
     key, a resubmission of the same order returns the first one (``replayed``) and the
     same key with other lines or recipient is refused (``IDEMPOTENCY_KEY_REUSED``)."""
-    _require(viewer, Role.CONSUMER)
+    require(viewer, Action.PLACE_ORDER)
     limits = (await rules.current("order.limits")).content
     if not lines:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("lines",), "at least one line")
@@ -204,9 +198,7 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
     """Cancel before shipment: stock goes back, a pending payment fails, a paid one is
     refunded. Consumers cancel their own orders, merchants their shop's, customer-service
     staff those in their scope (the orders complained about)."""
-    _require(viewer, Role.CONSUMER, Role.MERCHANT, Role.STAFF)
-    if viewer.role == Role.STAFF and not viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.CANCEL_ORDER)
     reason = validation.text(reason, "reason", min_len=0, max_len=500, multiline=True)
     async with in_transaction():
         order = await lock_visible(viewer, Order, order_id, "orderId")
@@ -246,7 +238,7 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
 
 @retry_on_conflict
 async def confirm_receipt(viewer: Viewer, order_id: int) -> Order:
-    _require(viewer, Role.CONSUMER)
+    require(viewer, Action.CONFIRM_RECEIPT)
     async with in_transaction():
         order = await lock_visible(viewer, Order, order_id, "orderId")
         await state.move(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
@@ -13,7 +14,6 @@ from pinzhi.models import (
     Payment,
     PaymentState,
     ProviderKind,
-    Role,
     ServiceProvider,
 )
 from pinzhi.services import audit, state, validation
@@ -27,8 +27,7 @@ async def pay_order(
 ) -> tuple[Payment, bool]:
     """Create a pending payment. Returns the payment and whether it was created now; the
     same idempotency key for the same order returns the first payment unchanged."""
-    if viewer.role != Role.CONSUMER:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.PAY_ORDER)
     key = validation.text(idempotency_key, "idempotencyKey", min_len=8, max_len=64)
     earlier = await Payment.get_or_none(consumer_id=viewer.account_id, idempotency_key=key)
     if earlier is not None:
@@ -99,8 +98,7 @@ async def confirm_payment(
     id is the report's idempotency key: a retry with the same outcome and reference returns
     the payment as it is (second value True, a replay); another outcome or reference for a
     payment already reported is refused (IDEMPOTENCY_KEY_REUSED)."""
-    if not viewer.is_payment:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.CONFIRM_PAYMENT)
     reference = validation.text(provider_reference, "providerReference", max_len=100)
     async with in_transaction():
         # Lock the order before the payment, in the same order as cancel_order, so a

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
@@ -27,8 +28,6 @@ from pinzhi.models import (
     LicenceKind,
     Merchant,
     MerchantLicence,
-    Role,
-    StaffDuty,
     SubmissionState,
 )
 from pinzhi.services import audit, state, validation
@@ -57,8 +56,9 @@ def is_valid(record: MerchantLicence | BrandRegistration, now: datetime) -> bool
     return record.state == SubmissionState.VERIFIED and record.valid_until > now
 
 
-def _merchant_of(viewer: Viewer) -> int:
-    if viewer.role != Role.MERCHANT or viewer.merchant_id is None:
+def _merchant_of(viewer: Viewer, action: Action) -> int:
+    require(viewer, action)
+    if viewer.merchant_id is None:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     return viewer.merchant_id
 
@@ -97,7 +97,7 @@ async def submit_licence(
     evidence: Sequence[Evidence],
 ) -> MerchantLicence:
     """The viewer's merchant submits a licence or permit it holds, with its expiry."""
-    merchant_id = _merchant_of(viewer)
+    merchant_id = _merchant_of(viewer, Action.SUBMIT_MERCHANT_LICENCE)
     kind = LicenceKind(kind)
     number = _number(number, "number")
     until = _expiry(valid_until)
@@ -129,7 +129,7 @@ async def submit_brand(
     evidence: Sequence[Evidence],
 ) -> BrandRegistration:
     """The viewer's merchant submits a trademark it registered or is authorised to sell."""
-    merchant_id = _merchant_of(viewer)
+    merchant_id = _merchant_of(viewer, Action.SUBMIT_BRAND_REGISTRATION)
     name = validation.text(brand, "brand", max_len=100)
     relation = BrandRelation(relation)
     number = _number(registration_number, "registrationNumber")
@@ -163,7 +163,7 @@ async def submit_deposit(
 ) -> DepositPayment:
     """The viewer's merchant reports a payment into its security deposit (CNY), with the
     bank transfer's reference; it is held once compliance staff verify it."""
-    merchant_id = _merchant_of(viewer)
+    merchant_id = _merchant_of(viewer, Action.SUBMIT_DEPOSIT_PAYMENT)
     if not 0 < amount_minor <= MAX_DEPOSIT_MINOR:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("amountMinor",), "must be positive")
     ref = validation.text(reference, "reference", min_len=4, max_len=100)
@@ -193,8 +193,7 @@ async def review(
     """Compliance staff verify or reject a submitted record. A licence or brand that
     expired meanwhile cannot be verified; a verified deposit is added to the merchant's
     held deposit in the same transaction."""
-    if not viewer.has_duty(StaffDuty.COMPLIANCE):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.REVIEW_SUBMISSION)
     decision = Review(decision)
     note = validation.text(note, "note", min_len=0, max_len=2000, multiline=True)
     async with in_transaction():

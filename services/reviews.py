@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.models import Order, OrderLine, OrderState, ProductReview, Role
+from pinzhi.models import Order, OrderLine, OrderState, ProductReview
 from pinzhi.services import audit, rules, validation
 from pinzhi.services.lookup import get_visible
 from pinzhi.services.praise import praises_quality, praises_quality_by_rule
@@ -30,8 +31,7 @@ async def submit_review(
     viewer: Viewer, order_id: int | None, product_id: int | None, rating: int, text: str = ""
 ) -> ProductReview:
     """A consumer reviews a product of its own received order, once per order and product."""
-    if viewer.role != Role.CONSUMER:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.SUBMIT_PRODUCT_REVIEW)
     content = (await rules.current("product.grading")).content
     limits = {
         "min_rating": 1,

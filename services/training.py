@@ -9,15 +9,15 @@ import re
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.models import Course, CourseTopic, Enrolment, Role, StaffDuty
+from pinzhi.models import Course, CourseTopic, Enrolment
 from pinzhi.services import audit, state, validation
 from pinzhi.services.lookup import lock_visible
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,29}")
 MIN_SCORE, MAX_SCORE = 0, 100
-ASSESSOR_DUTIES = frozenset({StaffDuty.ADMIN, StaffDuty.COMPLIANCE})
 
 
 def _score(value: int, field: str) -> int:
@@ -30,8 +30,7 @@ async def create_course(
     viewer: Viewer, code: str, title: str, topic: CourseTopic, pass_mark: int
 ) -> Course:
     """Staff with the ADMIN duty publish a course; codes are unique (upper case)."""
-    if not viewer.has_duty(StaffDuty.ADMIN):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.CREATE_COURSE)
     code = (code or "").strip().upper()
     if not CODE.fullmatch(code):
         raise ServiceError(ErrorCode.INVALID_INPUT, ("code",), "2–30 of A–Z, 0–9, _ and -")
@@ -65,7 +64,8 @@ async def list_courses(topic: CourseTopic | None = None) -> list[Course]:
 
 async def enrol(viewer: Viewer, course_id: int | None) -> Enrolment:
     """The viewer's merchant enrols in a course, once."""
-    if viewer.role != Role.MERCHANT or viewer.merchant_id is None:
+    require(viewer, Action.ENROL_COURSE)
+    if viewer.merchant_id is None:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
     course = None if course_id is None else await Course.filter(id=course_id).first()
     if course is None:
@@ -91,8 +91,7 @@ async def record_assessment(viewer: Viewer, enrolment_id: int | None, score: int
     """Staff (ADMIN or COMPLIANCE duty) record a score 0–100; it passes at the course's
     pass mark. A failed assessment may be retaken (recorded again); a passed one is final.
     Every assessment is a traced event, so earlier scores stay on the record."""
-    if viewer.role != Role.STAFF or not viewer.duties & ASSESSOR_DUTIES:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.RECORD_ASSESSMENT)
     score = _score(score, "score")
     async with in_transaction():
         enrolment = await lock_visible(viewer, Enrolment, enrolment_id or 0, "enrolmentId")

@@ -17,13 +17,12 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Merchant,
     Penalty,
-    Role,
-    StaffDuty,
     ViolationCase,
     ViolationState,
     ViolationType,
@@ -58,11 +57,6 @@ class AppealOutcome(StrEnum):
     OVERTURNED = "OVERTURNED"
 
 
-def _require_compliance(viewer: Viewer) -> None:
-    if not viewer.has_duty(StaffDuty.COMPLIANCE):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
-
-
 def ladder_step(content: dict[str, Any], type_: str, repeat_count: int) -> Penalty:
     """The n-th decided case of a type gets the n-th step of its ladder; the last repeats."""
     ladder = content["ladder"][str(type_)]
@@ -83,7 +77,7 @@ async def open_case(
     viewer: Viewer, merchant_id: int | None, type_: ViolationType, evidence: Sequence[Evidence]
 ) -> ViolationCase:
     """A compliance officer opens a case against a merchant, with 1–20 items of evidence."""
-    _require_compliance(viewer)
+    require(viewer, Action.OPEN_VIOLATION_CASE)
     items = evidence_items(evidence)
     if merchant_id is None or not await Merchant.filter(id=merchant_id).exists():
         raise ServiceError(ErrorCode.NOT_FOUND, ("merchantId",))
@@ -129,7 +123,7 @@ async def decide_case(
     """Dismiss the case, or decide it with the penalty of the ladder step its repeat count
     gives (a proposed penalty must be that step). Applies the penalty to the merchant and
     stores the rule version; the appeal deadline is ``decided_at + appeal_days``."""
-    _require_compliance(viewer)
+    require(viewer, Action.DECIDE_VIOLATION_CASE)
     note = validation.text(note, "note", min_len=0, max_len=2000, multiline=True)
     decision = Decision(decision)
     if decision == Decision.DISMISSED and penalty is not None:
@@ -209,8 +203,7 @@ async def decide_case(
 
 async def appeal_case(viewer: Viewer, case_id: int | None, text: str) -> ViolationCase:
     """The merchant appeals a decision on its own case, once, before the deadline."""
-    if viewer.role != Role.MERCHANT:
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.APPEAL_VIOLATION_CASE)
     text = validation.text(text, "text", min_len=5, max_len=2000, multiline=True)
     async with in_transaction():
         case = await lock_visible(viewer, ViolationCase, case_id or 0, "caseId")
@@ -243,7 +236,7 @@ async def decide_appeal(
 ) -> ViolationCase:
     """Uphold the decision, or overturn it: the deposit deduction is refunded and the key
     control this case caused is lifted."""
-    _require_compliance(viewer)
+    require(viewer, Action.DECIDE_APPEAL)
     note = validation.text(note, "note", min_len=0, max_len=2000, multiline=True)
     outcome = AppealOutcome(outcome)
     async with in_transaction():

@@ -7,8 +7,8 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
-from pinzhi.auth import throttle
+from pinzhi.auth import policy, throttle
+from pinzhi.auth.policy import Action
 from pinzhi.auth.tokens import issue_token_pair
 from pinzhi.schema.accounts import (
     Account,
@@ -22,7 +22,7 @@ from pinzhi.schema.accounts import (
     SetAccountActiveInput,
 )
 from pinzhi.schema.base import attempt, pk_of
-from pinzhi.schema.fields import RULE_ADMINS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.inputs import LoginInput, RegisterConsumerInput
 from pinzhi.services import accounts, credentials
 
@@ -130,19 +130,19 @@ async def set_account_active(info: Info, input: SetAccountActiveInput) -> Accoun
 @strawberry.type
 class AccountQuery:
     me = field(me, description="The viewer's account; null when anonymous.")
-    api_keys = field(api_keys, p.PROVIDER)
+    api_keys = field(api_keys, policy.PROVIDER)
 
 
 @strawberry.type
 class AccountMutation:
-    register_consumer = mutation(register_consumer)
-    login = mutation(login)
-    refresh_access_token = mutation(refresh_access_token)
-    logout = mutation(logout)
-    create_api_key = mutation(create_key, p.PROVIDER)
-    revoke_api_key = mutation(revoke_key, p.PROVIDER)
+    register_consumer = mutation(register_consumer, Action.REGISTER_CONSUMER)
+    login = mutation(login, Action.LOGIN)
+    refresh_access_token = mutation(refresh_access_token, Action.REFRESH_ACCESS_TOKEN)
+    logout = mutation(logout, Action.LOGOUT)
+    create_api_key = mutation(create_key, Action.CREATE_API_KEY)
+    revoke_api_key = mutation(revoke_key, Action.REVOKE_API_KEY)
     set_account_active = mutation(
         set_account_active,
-        RULE_ADMINS,
+        Action.SET_ACCOUNT_ACTIVE,
         description="Deactivate or reactivate an account (admin duty); takes effect at once.",
     )

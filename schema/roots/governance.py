@@ -8,12 +8,13 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
+from pinzhi.auth import policy
 from pinzhi.auth.scopes import TRACED, can_see_trail
 from pinzhi.errors import ServiceError
 from pinzhi.resolvers.lists import id_filter, scoped_page
 from pinzhi.resolvers.pagination import Window, bad_input
 from pinzhi.schema.base import Connection, from_global_id, listing
-from pinzhi.schema.fields import AUDIT_VERIFIERS, COMPLIANCE_STAFF, PII_LOG_READERS, field
+from pinzhi.schema.fields import field
 from pinzhi.schema.governance import (
     AuditAnchor,
     AuditEvent,
@@ -154,17 +155,17 @@ class GovernanceQuery:
     )
     verify_audit_period = field(
         verify_audit_period,
-        AUDIT_VERIFIERS,
+        policy.AUDIT_VERIFIERS,
         description="An hour of every trail held to its anchor (QS 9.1.2).",
     )
     audit_anchors = field(
         audit_anchors,
-        AUDIT_VERIFIERS,
+        policy.AUDIT_VERIFIERS,
         description="The hourly anchors, newest first, to keep outside (QS 9.1.2).",
     )
     regulator_reads = field(
         regulator_reads,
-        COMPLIANCE_STAFF,
+        policy.COMPLIANCE,
         description="What regulators looked at (QS 9.4.1): compliance staff.",
     )
-    pii_access_log = field(pii_access_log, PII_LOG_READERS, description="QS 9.4.1.")
+    pii_access_log = field(pii_access_log, policy.PII_LOG_READERS, description="QS 9.4.1.")

@@ -6,11 +6,13 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
+from pinzhi.auth import policy
+from pinzhi.auth.policy import Action
 from pinzhi.resolvers.lists import id_filter, scoped_page
 from pinzhi.resolvers.pagination import Window
 from pinzhi.schema.base import Connection, attempt, pk_of
 from pinzhi.schema.enums import WarningState
-from pinzhi.schema.fields import READERS, RULE_ADMINS, WARNING_HANDLERS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.governance import PlatformRule
 from pinzhi.schema.grading import (
     MerchantWarning,
@@ -72,7 +74,7 @@ async def platform_rule_history(info: Info, key: str) -> list[PlatformRule]:
 
 @strawberry.type
 class GradingQuery:
-    merchant_warnings = field(merchant_warnings, READERS, description="QS 6.1.2, in scope.")
+    merchant_warnings = field(merchant_warnings, policy.READERS, description="QS 6.1.2, in scope.")
     platform_rule_history = field(
         platform_rule_history, description="Every version of a rule (QS 5.2)."
     )
@@ -80,5 +82,7 @@ class GradingQuery:
 
 @strawberry.type
 class GradingMutation:
-    acknowledge_warning = mutation(acknowledge_warning, WARNING_HANDLERS, description="QS 6.1.2.")
-    publish_rule = mutation(publish_rule, RULE_ADMINS, description="QS 5.2.")
+    acknowledge_warning = mutation(
+        acknowledge_warning, Action.ACKNOWLEDGE_WARNING, description="QS 6.1.2."
+    )
+    publish_rule = mutation(publish_rule, Action.PUBLISH_RULE, description="QS 5.2.")

@@ -8,14 +8,15 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
+from pinzhi.auth import policy
+from pinzhi.auth.policy import Action
 from pinzhi.auth.scopes import scope
 from pinzhi.resolvers.lists import scoped_page
 from pinzhi.resolvers.pagination import Window
 from pinzhi.schema import preload
 from pinzhi.schema.base import Connection, attempt, pk_of
 from pinzhi.schema.enums import OrderState, PaymentState, ShipmentState
-from pinzhi.schema.fields import ORDER_CANCELLERS, PAYMENT_PROVIDER, READERS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.inputs import (
     CancelOrderInput,
     ConfirmPaymentInput,
@@ -194,17 +195,17 @@ async def record_tracking_event(
 
 @strawberry.type
 class OrderQuery:
-    orders = field(order_list, READERS, description="Orders in the viewer's scope.")
-    payments = field(payment_list, READERS)
-    shipments = field(shipment_list, READERS)
+    orders = field(order_list, policy.READERS, description="Orders in the viewer's scope.")
+    payments = field(payment_list, policy.READERS)
+    shipments = field(shipment_list, policy.READERS)
 
 
 @strawberry.type
 class OrderMutation:
-    place_order = mutation(place_order, p.CONSUMER)
-    pay_order = mutation(pay_order, p.CONSUMER)
-    confirm_payment = mutation(confirm_payment, PAYMENT_PROVIDER)
-    ship_order = mutation(ship_order, p.MERCHANT)
-    record_tracking_event = mutation(record_tracking_event, p.PROVIDER)
-    confirm_receipt = mutation(confirm_receipt, p.CONSUMER)
-    cancel_order = mutation(cancel_order, ORDER_CANCELLERS)
+    place_order = mutation(place_order, Action.PLACE_ORDER)
+    pay_order = mutation(pay_order, Action.PAY_ORDER)
+    confirm_payment = mutation(confirm_payment, Action.CONFIRM_PAYMENT)
+    ship_order = mutation(ship_order, Action.SHIP_ORDER)
+    record_tracking_event = mutation(record_tracking_event, Action.RECORD_TRACKING_EVENT)
+    confirm_receipt = mutation(confirm_receipt, Action.CONFIRM_RECEIPT)
+    cancel_order = mutation(cancel_order, Action.CANCEL_ORDER)

@@ -7,11 +7,12 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
+from pinzhi.auth import policy
+from pinzhi.auth.policy import Action
 from pinzhi.auth.scopes import sees_merchant_internals
 from pinzhi.schema.base import UserError, attempt, pk_of
 from pinzhi.schema.catalog import Product
-from pinzhi.schema.fields import CERTIFICATE_RECORDERS, GRADE_READERS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.products import (
     CreateProductInput,
     ProductCertificate,
@@ -117,7 +118,7 @@ async def update_product_listing(info: Info, input: UpdateProductListingInput) -
 class ProductQuery:
     product_grade_preview = field(
         grade_preview,
-        GRADE_READERS,
+        policy.GRADE_READERS,
         description="The grade a product would get now, from live data, not stored (QS 7.1.1): "
         "for the product's merchant, staff and regulators; null for others.",
     )
@@ -127,20 +128,20 @@ class ProductQuery:
 class ProductMutation:
     submit_product_review = mutation(
         submit_product_review,
-        p.CONSUMER,
+        Action.SUBMIT_PRODUCT_REVIEW,
         description="A consumer reviews a product of its received order, once (QS 7.1.1).",
     )
     record_product_certificate = mutation(
         record_product_certificate,
-        CERTIFICATE_RECORDERS,
+        Action.RECORD_PRODUCT_CERTIFICATE,
         description="The product's merchant or compliance staff record an inspection or "
         "certification (QS 7.1.1, 7.1.2).",
     )
     create_product = mutation(
-        create_product, p.MERCHANT, description="A listed product of the viewer's shop."
+        create_product, Action.CREATE_PRODUCT, description="A listed product of the viewer's shop."
     )
     update_product_listing = mutation(
         update_product_listing,
-        p.MERCHANT,
+        Action.UPDATE_PRODUCT_LISTING,
         description="List or delist one of the viewer's products (QS 6.4 restrictions).",
     )

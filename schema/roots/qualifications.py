@@ -8,7 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
+from pinzhi.auth import policy
+from pinzhi.auth.policy import Action
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.resolvers.lists import id_filter, scoped_page
 from pinzhi.resolvers.pagination import Window
@@ -16,7 +17,7 @@ from pinzhi.schema.accounts import Account
 from pinzhi.schema.base import Connection, UserError, attempt, from_global_id
 from pinzhi.schema.catalog import Merchant
 from pinzhi.schema.evidence import EvidenceInput
-from pinzhi.schema.fields import COMPLIANCE_STAFF, READERS, RULE_ADMINS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.onboarding import OnboardMerchantInput, OnboardMerchantPayload
 from pinzhi.schema.qualifications import (
     SUBMISSION_TYPES,
@@ -213,37 +214,39 @@ async def onboard_merchant(info: Info, input: OnboardMerchantInput) -> OnboardMe
 class QualificationQuery:
     merchant_licences = field(
         merchant_licences,
-        READERS,
+        policy.READERS,
         description="QS 6.1.1: a merchant's own, or all for compliance staff and regulators.",
     )
-    brand_registrations = field(brand_registrations, READERS, description="QS 6.1.1, in scope.")
-    deposit_payments = field(deposit_payments, READERS, description="QS 6.1.1, in scope.")
+    brand_registrations = field(
+        brand_registrations, policy.READERS, description="QS 6.1.1, in scope."
+    )
+    deposit_payments = field(deposit_payments, policy.READERS, description="QS 6.1.1, in scope.")
 
 
 @strawberry.type
 class QualificationMutation:
     submit_merchant_licence = mutation(
         submit_merchant_licence,
-        p.MERCHANT,
+        Action.SUBMIT_MERCHANT_LICENCE,
         description="QS 6.1.1: counts once verified, until it expires.",
     )
     submit_brand_registration = mutation(
         submit_brand_registration,
-        p.MERCHANT,
+        Action.SUBMIT_BRAND_REGISTRATION,
         description="QS 6.1.1: counts once verified, until it expires.",
     )
     submit_deposit_payment = mutation(
         submit_deposit_payment,
-        p.MERCHANT,
+        Action.SUBMIT_DEPOSIT_PAYMENT,
         description="QS 6.1.1: held once verified.",
     )
     review_submission = mutation(
         review_submission,
-        COMPLIANCE_STAFF,
+        Action.REVIEW_SUBMISSION,
         description="QS 6.1.1: verify or reject a licence, brand registration or deposit.",
     )
     onboard_merchant = mutation(
         onboard_merchant,
-        RULE_ADMINS,
+        Action.ONBOARD_MERCHANT,
         description="Open a merchant's shop and its first account (admin duty).",
     )

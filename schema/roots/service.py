@@ -8,8 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
-from pinzhi.auth.permissions import forbidden
+from pinzhi.auth import policy
+from pinzhi.auth.policy import Action
 from pinzhi.auth.scopes import scope
 from pinzhi.resolvers.lists import scoped_page
 from pinzhi.resolvers.pagination import Window
@@ -17,7 +17,7 @@ from pinzhi.schema import preload
 from pinzhi.schema.base import Connection, attempt, listing, pk_of
 from pinzhi.schema.enums import ComplaintState, FeedbackSubject
 from pinzhi.schema.feedback import SUBJECT_TYPE_NAMES, Feedback, FeedbackSummary, summary_of
-from pinzhi.schema.fields import FEEDBACK_AUTHORS, READERS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.inputs import (
     ComplaintPayload,
     FeedbackPayload,
@@ -25,6 +25,7 @@ from pinzhi.schema.inputs import (
     HandleComplaintInput,
     SubmitFeedbackInput,
 )
+from pinzhi.schema.permissions import forbidden
 from pinzhi.schema.service import Complaint
 from pinzhi.services import complaints, feedback
 from pinzhi.services.state import now
@@ -144,14 +145,14 @@ async def feedback_summary(
 
 @strawberry.type
 class ServiceQuery:
-    complaints = field(complaint_list, READERS)
-    feedback = field(feedback_list, READERS)
-    feedback_summary = field(feedback_summary, READERS)
+    complaints = field(complaint_list, policy.READERS)
+    feedback = field(feedback_list, policy.READERS)
+    feedback_summary = field(feedback_summary, policy.READERS)
 
 
 @strawberry.type
 class ServiceMutation:
-    file_complaint = mutation(file_complaint, p.CONSUMER)
-    take_complaint = mutation(take_complaint, p.CUSTOMER_SERVICE)
-    handle_complaint = mutation(handle_complaint, p.CUSTOMER_SERVICE, description="QS 9.2.4.")
-    submit_feedback = mutation(submit_feedback, FEEDBACK_AUTHORS, description="QS 10.2.")
+    file_complaint = mutation(file_complaint, Action.FILE_COMPLAINT)
+    take_complaint = mutation(take_complaint, Action.TAKE_COMPLAINT)
+    handle_complaint = mutation(handle_complaint, Action.HANDLE_COMPLAINT, description="QS 9.2.4.")
+    submit_feedback = mutation(submit_feedback, Action.SUBMIT_FEEDBACK, description="QS 10.2.")

@@ -6,10 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
+from pinzhi.auth.policy import Action
 from pinzhi.schema.base import attempt, pk_of
 from pinzhi.schema.enums import CourseTopic
-from pinzhi.schema.fields import ASSESSORS, COURSE_ADMINS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.training import (
     Course,
     CoursePayload,
@@ -62,6 +62,6 @@ class TrainingQuery:
 
 @strawberry.type
 class TrainingMutation:
-    create_course = mutation(create_course, COURSE_ADMINS, description="QS 6.3.")
-    enrol_course = mutation(enrol_course, p.MERCHANT, description="QS 6.3.")
-    record_assessment = mutation(record_assessment, ASSESSORS, description="QS 6.3.")
+    create_course = mutation(create_course, Action.CREATE_COURSE, description="QS 6.3.")
+    enrol_course = mutation(enrol_course, Action.ENROL_COURSE, description="QS 6.3.")
+    record_assessment = mutation(record_assessment, Action.RECORD_ASSESSMENT, description="QS 6.3.")

@@ -6,12 +6,13 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth import permissions as p
+from pinzhi.auth import policy
+from pinzhi.auth.policy import Action
 from pinzhi.resolvers.lists import id_filter, scoped_page
 from pinzhi.resolvers.pagination import Window
 from pinzhi.schema.base import Connection, UserError, attempt, pk_of
 from pinzhi.schema.enums import ViolationState
-from pinzhi.schema.fields import COMPLIANCE_STAFF, READERS, field, mutation
+from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.violations import (
     AppealViolationCaseInput,
     DecideAppealInput,
@@ -115,13 +116,19 @@ async def decide_appeal(info: Info, input: DecideAppealInput) -> ViolationCasePa
 @strawberry.type
 class ViolationQuery:
     violation_cases = field(
-        violation_cases, READERS, description="QS 6.4: a merchant's own, or all for staff."
+        violation_cases, policy.READERS, description="QS 6.4: a merchant's own, or all for staff."
     )
 
 
 @strawberry.type
 class ViolationMutation:
-    open_violation_case = mutation(open_violation_case, COMPLIANCE_STAFF, description="QS 6.4.")
-    decide_violation_case = mutation(decide_violation_case, COMPLIANCE_STAFF, description="QS 6.4.")
-    appeal_violation_case = mutation(appeal_violation_case, p.MERCHANT, description="QS 6.4.")
-    decide_appeal = mutation(decide_appeal, COMPLIANCE_STAFF, description="QS 6.4.")
+    open_violation_case = mutation(
+        open_violation_case, Action.OPEN_VIOLATION_CASE, description="QS 6.4."
+    )
+    decide_violation_case = mutation(
+        decide_violation_case, Action.DECIDE_VIOLATION_CASE, description="QS 6.4."
+    )
+    appeal_violation_case = mutation(
+        appeal_violation_case, Action.APPEAL_VIOLATION_CASE, description="QS 6.4."
+    )
+    decide_appeal = mutation(decide_appeal, Action.DECIDE_APPEAL, description="QS 6.4.")

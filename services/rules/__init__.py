@@ -13,9 +13,10 @@ from aiocache.base import BaseCache
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
-from pinzhi.models import Penalty, PlatformRule, StaffDuty
+from pinzhi.models import Penalty, PlatformRule
 from pinzhi.services import audit, validation
 from pinzhi.services.rules.defaults import DEFAULT_RULES
 
@@ -179,8 +180,7 @@ async def publish_checked(
     cache: BaseCache | None = None,
 ) -> PlatformRule:
     """Staff with the admin duty publish a new version of an existing rule (QS 5.2)."""
-    if not viewer.has_duty(StaffDuty.ADMIN):
-        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    require(viewer, Action.PUBLISH_RULE)
     key = validation.text(key, "key", max_len=KEY_LENGTH)
     latest = await PlatformRule.filter(key=key).order_by("-version").first()
     if latest is None:

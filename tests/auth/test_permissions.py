@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Account,
     ApiKey,
@@ -39,7 +40,7 @@ from pinzhi.models import (
     TrackingEvent,
 )
 from pinzhi.schema import schema
-from pinzhi.services import complaints
+from pinzhi.services import complaints, payments
 from tests import factories as f
 from tests.helpers import count_sql
 
@@ -650,38 +651,23 @@ async def assert_not_eligible(api, scene, who, name) -> None:
     assert await snapshot() == before, (who, name)
 
 
-async def test_logistics_provider_confirming_a_payment_gets_not_eligible(api, scene: Scene) -> None:
-    """QS 9.5: confirmPayment is open to the SERVICE_PROVIDER role, so a carrier passes the
-    field's role set; the service then refuses it by provider kind (NOT_ELIGIBLE) and the
-    payment stays PENDING."""
-    await assert_not_eligible(api, scene, "logistics", "confirmPayment")
-    document, variables = MUTATIONS["confirmPayment"]
-    document = document.replace("errors { code field }", "errors { code message }")
-    for language, message in [
-        ("en", "You are not eligible to do this"),
-        ("zh", "不具备执行此操作的资格"),
-    ]:
-        response = await api(
-            document,
-            variables(scene),
-            token=scene.w.carrier_key,
-            headers={"Accept-Language": language},
+async def test_logistics_provider_confirming_a_payment_is_forbidden(api, scene: Scene) -> None:
+    """QS 9.5: confirmPayment's policy names the payment kind of provider, so a carrier is
+    refused at the field (FORBIDDEN) and the payment stays PENDING; the service, reading
+    the same policy entry, refuses it too when called outside GraphQL (NOT_ELIGIBLE)."""
+    await assert_refused_at_top_level(api, scene, "logistics", "confirmPayment", "FORBIDDEN")
+    with pytest.raises(ServiceError) as refused:
+        await payments.confirm_payment(
+            scene.w.carrier_actor.viewer, scene.pending_payment.id, True, "ref-1"
         )
-        payload = response.data["confirmPayment"]
-        # The message speaks of the refused operation, not of rating (it once did).
-        assert payload == {
-            "payment": None,
-            "errors": [{"code": "NOT_ELIGIBLE", "message": message}],
-        }
+    assert refused.value.code == ErrorCode.NOT_ELIGIBLE
     assert (await Payment.get(id=scene.pending_payment.id)).state == "PENDING"
     assert (await Order.get(id=scene.pending.id)).state == "PENDING_PAYMENT"
 
 
-async def test_payment_provider_recording_a_tracking_event_gets_not_eligible(
-    api, scene: Scene
-) -> None:
+async def test_payment_provider_recording_a_tracking_event_is_forbidden(api, scene: Scene) -> None:
     """QS 9.6.2: the same for a payment provider pushing a carrier's tracking event."""
-    await assert_not_eligible(api, scene, "payment", "recordTrackingEvent")
+    await assert_refused_at_top_level(api, scene, "payment", "recordTrackingEvent", "FORBIDDEN")
     assert (await Shipment.get(id=scene.shipment.id)).state == "CREATED"
     assert not await TrackingEvent.filter(shipment_id=scene.shipment.id).exists()
 

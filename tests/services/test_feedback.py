@@ -183,6 +183,17 @@ async def test_merchant_and_regulator_cannot_rate_orders_or_merchants(db, subjec
         assert error.code == ErrorCode.NOT_ELIGIBLE
 
 
+async def test_staff_and_regulators_rate_nothing_and_nothing_is_stored(db) -> None:
+    """QS 10.2: feedback comes from consumers, merchants and providers; the service's guard
+    reads the same policy entry as the submitFeedback field, so a direct call by staff or a
+    regulator (a job, the CLI) is refused before anything is read or written."""
+    w = await f.world()
+    for actor in (w.regulator, w.agent):
+        error = await _refused(actor.viewer, FeedbackSubject.PLATFORM, None, 5)
+        assert (error.code, error.field) == (ErrorCode.NOT_ELIGIBLE, [])
+    assert await Feedback.all().count() == 0
+
+
 async def test_summary_counts_averages_and_distributes(db) -> None:
     """QS 10.2: count, average (2 decimals) and the per-score distribution, per merchant."""
     w = await f.world()

@@ -1,0 +1,179 @@
+"""Who may do what: the one table of role policies (architecture decision 13).
+
+Every mutation is an ``Action`` with exactly one ``Policy`` in ``ACTIONS``. The schema's
+field permission (``schema/permissions.py``) reads it before the resolver runs, and the
+service that carries the action out calls ``require`` with the same entry, so callers
+outside GraphQL (jobs, the CLI, the demo seed) meet the same rule. Gated reads use the
+named policies below. Which *rows* a viewer may touch is ``auth/scopes.py``'s concern, and
+what it may read of them ``auth/masking.py``'s.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from pinzhi.auth.viewer import Viewer
+from pinzhi.errors import ErrorCode, ServiceError
+from pinzhi.models.enums import ProviderKind, Role, StaffDuty
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The roles that may act; for staff, any one of ``duties`` (none listed: any staff);
+    for service providers, one of ``provider_kinds`` (none listed: any provider). A public
+    policy admits everyone, signed in or not."""
+
+    roles: frozenset[Role] = frozenset()
+    duties: frozenset[StaffDuty] = frozenset()
+    provider_kinds: frozenset[ProviderKind] = frozenset()
+    public: bool = False
+
+    def allows(self, viewer: Viewer) -> bool:
+        if self.public:
+            return True
+        if viewer.role is None or viewer.role not in self.roles:
+            return False
+        if viewer.role == Role.STAFF and self.duties:
+            return bool(self.duties & viewer.duties)
+        if viewer.role == Role.SERVICE_PROVIDER and self.provider_kinds:
+            return viewer.provider_kind in self.provider_kinds
+        return True
+
+
+def allow(
+    *roles: Role,
+    duties: tuple[StaffDuty, ...] = (),
+    provider_kinds: tuple[ProviderKind, ...] = (),
+) -> Policy:
+    return Policy(frozenset(roles), frozenset(duties), frozenset(provider_kinds))
+
+
+PUBLIC = Policy(public=True)
+SIGNED_IN = allow(*Role)
+CONSUMER = allow(Role.CONSUMER)
+MERCHANT = allow(Role.MERCHANT)
+PROVIDER = allow(Role.SERVICE_PROVIDER)
+PAYMENT_PROVIDER = allow(Role.SERVICE_PROVIDER, provider_kinds=(ProviderKind.PAYMENT,))
+LOGISTICS_PROVIDER = allow(Role.SERVICE_PROVIDER, provider_kinds=(ProviderKind.LOGISTICS,))
+CUSTOMER_SERVICE = allow(Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,))
+COMPLIANCE = allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+ADMIN = allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
+
+# --- Gated reads ------------------------------------------------------------------------------
+# Each role then sees only the rows in its scope (auth/scopes.py).
+READERS = SIGNED_IN
+AUDIT_VERIFIERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+PII_LOG_READERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
+GRADE_READERS = allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
+
+
+class Action(enum.StrEnum):
+    """Every mutation, by its field name in the schema."""
+
+    REGISTER_CONSUMER = "registerConsumer"
+    LOGIN = "login"
+    REFRESH_ACCESS_TOKEN = "refreshAccessToken"
+    LOGOUT = "logout"
+    CREATE_API_KEY = "createApiKey"
+    REVOKE_API_KEY = "revokeApiKey"
+    SET_ACCOUNT_ACTIVE = "setAccountActive"
+    PLACE_ORDER = "placeOrder"
+    PAY_ORDER = "payOrder"
+    CONFIRM_PAYMENT = "confirmPayment"
+    SHIP_ORDER = "shipOrder"
+    RECORD_TRACKING_EVENT = "recordTrackingEvent"
+    CONFIRM_RECEIPT = "confirmReceipt"
+    CANCEL_ORDER = "cancelOrder"
+    FILE_COMPLAINT = "fileComplaint"
+    TAKE_COMPLAINT = "takeComplaint"
+    HANDLE_COMPLAINT = "handleComplaint"
+    SUBMIT_FEEDBACK = "submitFeedback"
+    ACKNOWLEDGE_WARNING = "acknowledgeWarning"
+    PUBLISH_RULE = "publishRule"
+    OPEN_VIOLATION_CASE = "openViolationCase"
+    DECIDE_VIOLATION_CASE = "decideViolationCase"
+    APPEAL_VIOLATION_CASE = "appealViolationCase"
+    DECIDE_APPEAL = "decideAppeal"
+    CREATE_COURSE = "createCourse"
+    ENROL_COURSE = "enrolCourse"
+    RECORD_ASSESSMENT = "recordAssessment"
+    SUBMIT_PRODUCT_REVIEW = "submitProductReview"
+    RECORD_PRODUCT_CERTIFICATE = "recordProductCertificate"
+    CREATE_PRODUCT = "createProduct"
+    UPDATE_PRODUCT_LISTING = "updateProductListing"
+    SUBMIT_MERCHANT_LICENCE = "submitMerchantLicence"
+    SUBMIT_BRAND_REGISTRATION = "submitBrandRegistration"
+    SUBMIT_DEPOSIT_PAYMENT = "submitDepositPayment"
+    REVIEW_SUBMISSION = "reviewSubmission"
+    ONBOARD_MERCHANT = "onboardMerchant"
+
+
+ACTIONS: Mapping[Action, Policy] = MappingProxyType(
+    {
+        # Accounts: anyone may register and sign in; providers keep their own API keys.
+        Action.REGISTER_CONSUMER: PUBLIC,
+        Action.LOGIN: PUBLIC,
+        Action.REFRESH_ACCESS_TOKEN: PUBLIC,
+        Action.LOGOUT: PUBLIC,
+        Action.CREATE_API_KEY: PROVIDER,
+        Action.REVOKE_API_KEY: PROVIDER,
+        Action.SET_ACCOUNT_ACTIVE: ADMIN,
+        # Orders, payment and delivery (QS 9.1, 9.3).
+        Action.PLACE_ORDER: CONSUMER,
+        Action.PAY_ORDER: CONSUMER,
+        Action.CONFIRM_PAYMENT: PAYMENT_PROVIDER,
+        Action.SHIP_ORDER: MERCHANT,
+        Action.RECORD_TRACKING_EVENT: LOGISTICS_PROVIDER,
+        Action.CONFIRM_RECEIPT: CONSUMER,
+        # Staff cancel orders as customer service, on a consumer's behalf (QS 9.3.1).
+        Action.CANCEL_ORDER: allow(
+            Role.CONSUMER, Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
+        ),
+        # Customer service and satisfaction (QS 9.2.4, 10.2).
+        Action.FILE_COMPLAINT: CONSUMER,
+        Action.TAKE_COMPLAINT: CUSTOMER_SERVICE,
+        Action.HANDLE_COMPLAINT: CUSTOMER_SERVICE,
+        Action.SUBMIT_FEEDBACK: allow(Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER),
+        # Grading and rules (QS 5.2, 6.1.2).
+        Action.ACKNOWLEDGE_WARNING: allow(
+            Role.STAFF, duties=(StaffDuty.COMPLIANCE, StaffDuty.CUSTOMER_SERVICE)
+        ),
+        Action.PUBLISH_RULE: ADMIN,
+        # Violations and key control (QS 6.4).
+        Action.OPEN_VIOLATION_CASE: COMPLIANCE,
+        Action.DECIDE_VIOLATION_CASE: COMPLIANCE,
+        Action.APPEAL_VIOLATION_CASE: MERCHANT,
+        Action.DECIDE_APPEAL: COMPLIANCE,
+        # Training (QS 6.3): admins publish courses; admin or compliance staff assess.
+        Action.CREATE_COURSE: ADMIN,
+        Action.ENROL_COURSE: MERCHANT,
+        Action.RECORD_ASSESSMENT: allow(Role.STAFF, duties=(StaffDuty.ADMIN, StaffDuty.COMPLIANCE)),
+        # Products (QS 7.1.1, 7.1.2) and the merchant's listing.
+        Action.SUBMIT_PRODUCT_REVIEW: CONSUMER,
+        Action.RECORD_PRODUCT_CERTIFICATE: allow(
+            Role.MERCHANT, Role.STAFF, duties=(StaffDuty.COMPLIANCE,)
+        ),
+        Action.CREATE_PRODUCT: MERCHANT,
+        Action.UPDATE_PRODUCT_LISTING: MERCHANT,
+        # Qualifications (QS 6.1.1) and onboarding.
+        Action.SUBMIT_MERCHANT_LICENCE: MERCHANT,
+        Action.SUBMIT_BRAND_REGISTRATION: MERCHANT,
+        Action.SUBMIT_DEPOSIT_PAYMENT: MERCHANT,
+        Action.REVIEW_SUBMISSION: COMPLIANCE,
+        Action.ONBOARD_MERCHANT: ADMIN,
+    }
+)
+
+
+def may(viewer: Viewer, action: Action) -> bool:
+    return ACTIONS[action].allows(viewer)
+
+
+def require(viewer: Viewer, action: Action) -> None:
+    """The service's guard: the same entry the field permission checked. Refused as
+    NOT_ELIGIBLE, and nothing is changed."""
+    if not ACTIONS[action].allows(viewer):
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
