@@ -13,7 +13,7 @@ from pinzhi.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_pas
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, Role
-from pinzhi.services import audit, validation
+from pinzhi.services import state, validation
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
@@ -57,7 +57,16 @@ async def create_account(
     password_hash = await asyncio.to_thread(hash_password, password)
     try:
         async with in_transaction():
-            account = await Account.create(
+            account = await state.create(
+                Account,
+                actor=actor,
+                action="created",
+                data={
+                    "role": str(role),
+                    "duties": duties,
+                    "merchant_id": merchant_id,
+                    "provider_id": provider_id,
+                },
                 email_enc=encrypt(email),
                 email_hash=email_lookup(email),
                 password_hash=password_hash,
@@ -67,19 +76,6 @@ async def create_account(
                 provider_id=provider_id,
                 name_enc=encrypt(name),
                 phone_enc=encrypt(phone),
-            )
-            await audit.append(
-                "Account",
-                account.id,
-                "created",
-                actor=actor,
-                new=True,
-                data={
-                    "role": str(role),
-                    "duties": duties,
-                    "merchant_id": merchant_id,
-                    "provider_id": provider_id,
-                },
             )
     except IntegrityError as exc:
         raise ServiceError(ErrorCode.EMAIL_TAKEN, ("email",)) from exc

@@ -17,7 +17,7 @@ from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, Product
-from pinzhi.services import audit, key_control, validation
+from pinzhi.services import audit, key_control, state, validation
 
 # Categories are lower-case slugs (food, mother_baby, ...), so that a key category cannot be
 # dodged by spelling it differently.
@@ -106,22 +106,10 @@ async def create_product(
     async with in_transaction():
         merchant = await _locked_merchant(merchant_id)
         await key_control.check_new_listing(merchant, clean_category, "category")
-        product = await Product.create(
-            merchant_id=merchant_id,
-            title=clean_title,
-            category=clean_category,
-            price_minor=clean_price,
-            currency=clean_currency,
-            stock=clean_stock,
-            attributes=clean_attributes,
-            is_listed=True,
-        )
-        await audit.append(
-            "Product",
-            product.id,
-            "created",
+        product = await state.create(
+            Product,
             actor=viewer,
-            new=True,
+            action="created",
             data={
                 "merchant_id": merchant_id,
                 "category": clean_category,
@@ -130,6 +118,14 @@ async def create_product(
                 "stock": clean_stock,
                 "is_listed": True,
             },
+            merchant_id=merchant_id,
+            title=clean_title,
+            category=clean_category,
+            price_minor=clean_price,
+            currency=clean_currency,
+            stock=clean_stock,
+            attributes=clean_attributes,
+            is_listed=True,
         )
     return product
 

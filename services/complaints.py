@@ -17,7 +17,7 @@ from pinzhi.models import (
     Order,
     PlatformRule,
 )
-from pinzhi.services import audit, monitoring, rules, state, validation
+from pinzhi.services import monitoring, rules, state, validation
 from pinzhi.services.lookup import get_visible, lock_visible
 
 OPEN_STATES = (ComplaintState.OPEN, ComplaintState.IN_PROGRESS, ComplaintState.PROMISED)
@@ -50,21 +50,16 @@ async def file_complaint(
     elif not await Merchant.filter(id=merchant_id).exists():
         raise ServiceError(ErrorCode.NOT_FOUND, ("merchantId",))
     async with in_transaction():
-        complaint = await Complaint.create(
+        complaint = await state.create(
+            Complaint,
+            actor=viewer,
+            action="filed",
+            data={"order_id": order_id, "merchant_id": merchant_id, "category": str(category)},
             consumer_id=viewer.account_id,
             merchant_id=merchant_id,
             order_id=order_id,
             description=text,
             category=ComplaintCategory(category),
-        )
-        await audit.append(
-            "Complaint",
-            complaint.id,
-            "filed",
-            actor=viewer,
-            new=True,
-            to_state=str(ComplaintState.OPEN),
-            data={"order_id": order_id, "merchant_id": merchant_id, "category": str(category)},
         )
     return complaint
 

@@ -22,7 +22,7 @@ from pinzhi.models import (
     Role,
     StaffDuty,
 )
-from pinzhi.services import audit, monitoring, rules, validation
+from pinzhi.services import monitoring, rules, state, validation
 from pinzhi.services.lookup import get_visible
 
 RATEABLE_ORDER_STATES = (OrderState.DELIVERED, OrderState.COMPLETED)
@@ -92,7 +92,11 @@ async def submit_feedback(
         raise ServiceError(ErrorCode.FEEDBACK_EXISTS, ("subjectId",))
     try:
         async with in_transaction():
-            row = await Feedback.create(
+            row = await state.create(
+                Feedback,
+                actor=viewer,
+                action="submitted",
+                data={"subject_type": str(subject_type), "subject_id": sid, "score": score},
                 author_id=viewer.account_id,
                 author_role=viewer.role,
                 subject_type=subject_type,
@@ -101,15 +105,6 @@ async def submit_feedback(
                 consumer_id=consumer_id,
                 score=score,
                 comment=comment,
-            )
-            # QS 9.1.2, 10.2: a rating moves the rated merchant's satisfaction.
-            await audit.append(
-                "Feedback",
-                row.id,
-                "submitted",
-                actor=viewer,
-                new=True,
-                data={"subject_type": str(subject_type), "subject_id": sid, "score": score},
             )
     except IntegrityError as exc:  # a second submission racing the first
         raise ServiceError(ErrorCode.FEEDBACK_EXISTS, ("subjectId",)) from exc

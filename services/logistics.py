@@ -54,21 +54,16 @@ async def ship_order(
                 data={"provider_id": provider.id, "tracking_number": number},
                 shipped_at=state.now(),
             )
-            shipment = await Shipment.create(
+            shipment = await state.create(
+                Shipment,
+                actor=viewer,
+                action="created",
+                data={"order_id": order.id, "tracking_number": number},
                 order_id=order.id,
                 provider_id=provider.id,
                 consumer_id=order.consumer_id,
                 merchant_id=order.merchant_id,
                 tracking_number=number,
-            )
-            await audit.append(
-                "Shipment",
-                shipment.id,
-                "created",
-                actor=viewer,
-                new=True,
-                to_state=str(ShipmentState.CREATED),
-                data={"order_id": order.id, "tracking_number": number},
             )
     except IntegrityError as exc:
         raise ServiceError(ErrorCode.TRACKING_NUMBER_TAKEN, ("trackingNumber",)) from exc

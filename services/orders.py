@@ -21,7 +21,7 @@ from pinzhi.models import (
     PaymentState,
     Product,
 )
-from pinzhi.services import audit, incentives, monitoring, penalties, rules, state, validation
+from pinzhi.services import incentives, monitoring, penalties, rules, state, validation
 from pinzhi.services.lookup import lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 
@@ -149,13 +149,22 @@ async def _create(
             if reserved != 1:
                 raise ServiceError(ErrorCode.INSUFFICIENT_STOCK, ("lines", str(i), "quantity"))
         first = products[lines[0].product_id]  # type: ignore[index]
-        order = await Order.create(
+        total_minor = sum(
+            products[ln.product_id].price_minor * ln.quantity  # type: ignore[index]
+            for ln in lines
+        )
+        order = await state.create(
+            Order,
+            actor=viewer,
+            action="placed",
+            data={
+                "total_minor": total_minor,
+                "currency": first.currency,
+                "lines": [[ln.product_id, ln.quantity] for ln in lines],
+            },
             consumer_id=viewer.account_id,
             merchant_id=first.merchant_id,
-            total_minor=sum(
-                products[ln.product_id].price_minor * ln.quantity  # type: ignore[index]
-                for ln in lines
-            ),
+            total_minor=total_minor,
             currency=first.currency,
             recipient_name_enc=encrypt(name),
             recipient_phone_enc=encrypt(phone),
@@ -176,19 +185,6 @@ async def _create(
                 )
                 for ln in lines
             ]
-        )
-        await audit.append(
-            "Order",
-            order.id,
-            "placed",
-            actor=viewer,
-            new=True,
-            to_state=str(OrderState.PENDING_PAYMENT),
-            data={
-                "total_minor": order.total_minor,
-                "currency": order.currency,
-                "lines": [[ln.product_id, ln.quantity] for ln in lines],
-            },
         )
     return order
 

@@ -16,7 +16,7 @@ from pinzhi.models import (
     ProviderKind,
     ServiceProvider,
 )
-from pinzhi.services import audit, state, validation
+from pinzhi.services import state, validation
 from pinzhi.services.lookup import get_visible, lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 
@@ -55,7 +55,11 @@ async def pay_order(
                 raise ServiceError(code, ("orderId",), str(order.state))
             if await Payment.filter(order_id=order.id, state=PaymentState.PENDING).exists():
                 raise ServiceError(ErrorCode.PAYMENT_IN_PROGRESS, ("orderId",))
-            payment = await Payment.create(
+            payment = await state.create(
+                Payment,
+                actor=viewer,
+                action="created",
+                data={"order_id": order.id, "amount_minor": order.total_minor},
                 order_id=order.id,
                 provider_id=provider.id,
                 consumer_id=order.consumer_id,
@@ -63,15 +67,6 @@ async def pay_order(
                 amount_minor=order.total_minor,
                 currency=order.currency,
                 idempotency_key=key,
-            )
-            await audit.append(
-                "Payment",
-                payment.id,
-                "created",
-                actor=viewer,
-                new=True,
-                to_state=str(PaymentState.PENDING),
-                data={"order_id": order.id, "amount_minor": payment.amount_minor},
             )
     except IntegrityError:
         # The same key raced in from a second request: answer with the payment it made.

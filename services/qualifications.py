@@ -76,17 +76,14 @@ def _number(value: str | None, field: str) -> str:
 
 async def _create(model: type[S], viewer: Viewer, data: dict[str, Any], traced: dict) -> S:
     async with in_transaction():
-        row = await model.create(**data, submitted_by_id=viewer.account_id)
-        await audit.append(
-            model.__name__,
-            row.id,
-            "submitted",
+        return await state.create(
+            model,
             actor=viewer,
-            new=True,
-            to_state=str(SubmissionState.SUBMITTED),
+            action="submitted",
             data={"merchant_id": data["merchant_id"], **traced},
+            **data,
+            submitted_by_id=viewer.account_id,
         )
-    return row
 
 
 async def submit_licence(

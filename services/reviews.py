@@ -17,7 +17,7 @@ from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Order, OrderLine, OrderState, ProductReview
-from pinzhi.services import audit, rules, validation
+from pinzhi.services import rules, state, validation
 from pinzhi.services.lookup import get_visible
 from pinzhi.services.praise import praises_quality, praises_quality_by_rule
 from pinzhi.services.praise_rule import words
@@ -58,21 +58,17 @@ async def submit_review(
     praised = await asyncio.to_thread(praises_quality_by_rule, text, content)
     try:
         async with in_transaction():
-            review = await ProductReview.create(
+            review = await state.create(
+                ProductReview,
+                actor=viewer,
+                action="submitted",
+                data={"product_id": product_id, "rating": rating, "praises_quality": praised},
                 product_id=product_id,
                 order_id=order.id,
                 consumer_id=viewer.account_id,
                 rating=rating,
                 text=text,
                 praises_quality=praised,
-            )
-            await audit.append(
-                "ProductReview",
-                review.id,
-                "submitted",
-                actor=viewer,
-                new=True,
-                data={"product_id": product_id, "rating": rating, "praises_quality": praised},
             )
     except IntegrityError as exc:  # a second submission racing the first
         raise ServiceError(ErrorCode.REVIEW_EXISTS, ("productId",)) from exc

@@ -1,15 +1,17 @@
 """State machines of the service process (QS 9.1.1).
 
-States change only through ``move``: it checks the transition table, changes the row with a
-compare-and-set (so two clients racing on one row cannot both win), and appends the traced
-key node in the same transaction. Callers run it inside ``in_transaction()``.
+Traced rows begin through ``create``: it inserts the row (a state machine's in its initial
+state) and appends the first key node of its trail. States change only through ``move``: it
+checks the transition table, changes the row with a compare-and-set (so two clients racing
+on one row cannot both win), and appends the traced key node in the same transaction.
+Callers run both inside ``in_transaction()``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.models import Model
 
@@ -104,6 +106,50 @@ TRANSITIONS[MerchantWarning] = {
     WarningState.OPEN: frozenset({WarningState.ACKNOWLEDGED}),
     WarningState.ACKNOWLEDGED: frozenset(),
 }
+
+
+# The state each machine's rows are created in.
+INITIAL: dict[type[Model], StrEnum] = {
+    Order: OrderState.PENDING_PAYMENT,
+    Payment: PaymentState.PENDING,
+    Shipment: ShipmentState.CREATED,
+    Complaint: ComplaintState.OPEN,
+    ViolationCase: ViolationState.OPEN,
+    MerchantLicence: SubmissionState.SUBMITTED,
+    BrandRegistration: SubmissionState.SUBMITTED,
+    DepositPayment: SubmissionState.SUBMITTED,
+    MerchantWarning: WarningState.OPEN,
+}
+
+M = TypeVar("M", bound=Model)
+
+
+async def create(
+    model: type[M],
+    *,
+    actor: Viewer | None,
+    action: str,
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> M:
+    """Insert a row and append the first key node of its trail (QS 9.1.2), whose
+    ``to_state`` is the initial state for a state machine's row."""
+    initial = INITIAL.get(model)
+    if initial is not None:
+        fields.setdefault("state", initial)
+        if fields["state"] != initial:
+            raise ValueError(f"a {model.__name__} starts {initial}, not {fields['state']}")
+    row = await model.create(**fields)
+    await audit.append(
+        model.__name__,
+        row.pk,
+        action,
+        actor=actor,
+        new=True,
+        to_state=str(initial) if initial is not None else "",
+        data=data,
+    )
+    return row
 
 
 def allowed(model: type[Model], current: StrEnum, target: StrEnum) -> bool:

@@ -41,16 +41,15 @@ async def create_course(
         raise ServiceError(ErrorCode.COURSE_CODE_TAKEN, ("code",))
     try:
         async with in_transaction():
-            course = await Course.create(
-                code=code, title=title, topic=CourseTopic(topic), pass_mark=pass_mark
-            )
-            await audit.append(
-                "Course",
-                course.id,
-                "created",
+            course = await state.create(
+                Course,
                 actor=viewer,
-                new=True,
+                action="created",
                 data={"code": code, "topic": str(topic), "pass_mark": pass_mark},
+                code=code,
+                title=title,
+                topic=CourseTopic(topic),
+                pass_mark=pass_mark,
             )
             return course
     except IntegrityError as exc:  # created concurrently with the same code

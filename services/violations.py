@@ -28,7 +28,6 @@ from pinzhi.models import (
     ViolationType,
 )
 from pinzhi.services import (
-    audit,
     key_control,
     penalties,
     qualifications,
@@ -82,20 +81,15 @@ async def open_case(
     if merchant_id is None or not await Merchant.filter(id=merchant_id).exists():
         raise ServiceError(ErrorCode.NOT_FOUND, ("merchantId",))
     async with in_transaction():
-        case = await ViolationCase.create(
+        case = await state.create(
+            ViolationCase,
+            actor=viewer,
+            action="opened",
+            data={"merchant_id": merchant_id, "type": str(type_), "evidence_items": len(items)},
             merchant_id=merchant_id,
             type=ViolationType(type_),
             evidence=items,
             opened_by_id=viewer.account_id,
-        )
-        await audit.append(
-            "ViolationCase",
-            case.id,
-            "opened",
-            actor=viewer,
-            new=True,
-            to_state=str(ViolationState.OPEN),
-            data={"merchant_id": merchant_id, "type": str(type_), "evidence_items": len(items)},
         )
     return case
 

@@ -15,6 +15,7 @@ from pinzhi.models import (
     OrderState,
     Payment,
     PaymentState,
+    Product,
     Shipment,
     ShipmentState,
 )
@@ -175,3 +176,69 @@ async def test_move_writes_the_extra_updates(db) -> None:
     assert placed.cancelled_at == at
     stored = await Order.get(id=placed.id)
     assert stored.cancelled_at is not None and abs((stored.cancelled_at - at).total_seconds()) < 1
+
+
+async def test_create_starts_a_machine_in_its_initial_state_with_a_traced_first_node(db) -> None:
+    """QS 9.1.1, 9.1.2: a complaint is created OPEN, and its trail starts with the event
+    that created it, chained from nothing."""
+    w = await f.world()
+
+    complaint = await state.create(
+        Complaint,
+        actor=w.buyer.viewer,
+        action="filed",
+        data={"merchant_id": w.shop.id},
+        consumer_id=w.buyer.account.id,
+        merchant_id=w.shop.id,
+        description="The parcel arrived damaged.",
+    )
+
+    assert (await Complaint.get(id=complaint.id)).state == ComplaintState.OPEN
+    events = await AuditEvent.filter(entity_type="Complaint", entity_id=complaint.id)
+    assert [(e.seq, e.action, e.from_state, e.to_state) for e in events] == [
+        (1, "filed", "", "OPEN")
+    ]
+    assert events[0].data == {"merchant_id": w.shop.id}
+    assert (await audit.verify("Complaint", complaint.id)).valid is True
+
+
+async def test_create_refuses_a_row_born_in_a_later_state(db) -> None:
+    """QS 9.1.1: no row skips its process: a payment cannot be created SUCCEEDED."""
+    w = await f.world()
+    placed = await f.order(w.buyer, w.item)
+
+    with pytest.raises(ValueError):
+        await state.create(
+            Payment,
+            actor=w.buyer.viewer,
+            action="created",
+            state=PaymentState.SUCCEEDED,
+            order_id=placed.id,
+            provider_id=w.payer.id,
+            consumer_id=w.buyer.account.id,
+            merchant_id=w.shop.id,
+            amount_minor=placed.total_minor,
+            idempotency_key="k-1",
+        )
+
+    assert not await Payment.filter(order_id=placed.id).exists()
+    assert not await AuditEvent.filter(entity_type="Payment").exists()
+
+
+async def test_create_traces_a_row_without_a_state_machine_without_a_state(db) -> None:
+    """QS 9.1.2: a product listed is a traced key node too, with no state to move to."""
+    shop, seller = await f.merchant()
+
+    product = await state.create(
+        Product,
+        actor=seller.viewer,
+        action="created",
+        merchant_id=shop.id,
+        title="Rice",
+        category="food",
+        price_minor=100,
+        stock=1,
+    )
+
+    [event] = await AuditEvent.filter(entity_type="Product", entity_id=product.id)
+    assert (event.seq, event.action, event.to_state, event.data) == (1, "created", "", {})
