@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import json
-import logging
 import platform
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +31,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
 from pinzhi.bench.database import asyncpg_url, ensure_database
+from pinzhi.bench.measure import count_sql, reset_peak, status_kib
 from pinzhi.settings import tortoise_config
 
 HERE = Path(__file__).resolve().parent
@@ -109,54 +108,20 @@ async def _fill(url: str, rows: list[tuple[Any, ...]]) -> None:
         await conn.close()
 
 
-class _Counter(logging.Handler):
-    """Counts the statements tortoise logs without formatting them: a bulk insert's values
-    would cost more than the count."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args
-        text = args[0] if isinstance(args, tuple) and args else record.msg
-        if str(text).lstrip()[:6].upper() in {"SELECT", "INSERT"}:
-            self.count += 1
-
-
-def _status_kib(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _reset_peak() -> None:
-    """Writing 5 to clear_refs resets VmHWM to the current resident size (Linux >= 4.0)."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
 async def _timed(work: Callable[[], Awaitable[Any]], repeat: int = 1) -> dict[str, Any]:
     """Wall time and statements of ``work`` (mean of ``repeat``), and how far the resident
     size rose above where it started (VmHWM reset by /proc/self/clear_refs, Linux)."""
-    logger = logging.getLogger("tortoise.db_client")
-    counter = _Counter()
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    _reset_peak()
-    resident = _status_kib("VmRSS")
-    try:
+    reset_peak()
+    resident = status_kib("VmRSS")
+    with count_sql() as counter:
         started = time.perf_counter()
         for _ in range(repeat):
             result = await work()
         seconds = (time.perf_counter() - started) / repeat
-    finally:
-        logger.removeHandler(counter)
     return {
         "seconds": round(seconds, 4),
         "statements": counter.count // repeat,
-        "peak_rise_mib": round((_status_kib("VmHWM") - resident) / 1024, 1),
+        "peak_rise_mib": round((status_kib("VmHWM") - resident) / 1024, 1),
         "result": result,
     }
 

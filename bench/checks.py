@@ -2,8 +2,9 @@
 return the same data, and count SQL statements per request at each page size.
 
 SQL is counted in this process, one request at a time: GraphQL requests go through
-``httpx.ASGITransport`` with a handler on the ``tortoise.db_client`` logger (as
-tests/helpers.py ``count_sql`` does), floor requests through a counting connection.
+``httpx.ASGITransport`` with a handler on the ``tortoise.db_client`` logger
+(bench/measure.py ``count_sql``, which the tests use too), floor requests through a
+counting connection.
 """
 
 from __future__ import annotations
@@ -11,11 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import importlib
-import logging
-import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -26,12 +23,11 @@ from pinzhi.auth.crypto import decrypt
 from pinzhi.auth.tokens import issue_access_token, viewer_from_access_token
 from pinzhi.bench import floor
 from pinzhi.bench.database import asyncpg_url
+from pinzhi.bench.measure import count_sql
 from pinzhi.bench.plan import VIEWER_EMAILS
 from pinzhi.bench.scenarios import Scenario
 from pinzhi.bench.servers import Server
 from pinzhi.services import accounts
-
-SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 
 
 async def mint_tokens() -> dict[str, str]:
@@ -43,34 +39,6 @@ async def mint_tokens() -> dict[str, str]:
             raise SystemExit(f"no account {email}: load the data first (--reset)")
         tokens[role], _ = issue_access_token(account, None)
     return tokens
-
-
-@dataclass
-class _Counter(logging.Handler):
-    statements: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        logging.Handler.__init__(self, level=logging.DEBUG)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if SQL.match(record.getMessage()):
-            self.statements.append(record.getMessage())
-
-    def __hash__(self) -> int:
-        return id(self)
-
-
-@contextmanager
-def count_sql() -> Iterator[_Counter]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter, previous = _Counter(), logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous)
 
 
 def load_factory(spec: str) -> Callable[[], Any]:
@@ -126,7 +94,7 @@ async def sql_counts(
                     body = response.json()
                     if body.get("errors"):
                         raise SystemExit(f"{name} {s.key}: {body['errors']}")
-                    counts[str(size or "-")] = len(sql.statements)
+                    counts[str(size or "-")] = sql.count
                     counts[f"fields@{size or '-'}"] = count_fields(body["data"])
                 result[s.key][name] = counts
     return result

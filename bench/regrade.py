@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
-import logging
 import os
 import platform
-import re
 import shlex
 import sys
 import time
@@ -35,10 +32,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from pinzhi.bench.measure import SqlCounter, count_sql, reset_peak, status_kib
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pinzhi_bench_regrade"
 TAG = "regrade"
-TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 CLEAR = [
     "DELETE FROM job_run WHERE name = 'regrade'",
     "DELETE FROM merchant_grade",
@@ -73,44 +71,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def _status_kib(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _reset_peak() -> None:
-    """Writing 5 to clear_refs resets VmHWM to the current resident size (Linux >= 4.0)."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-class SqlCounter(logging.Handler):
-    """Counts the statements tortoise logs (``"%s: %s", query, values``) by phase, without
-    formatting the message: a bulk write's values would cost more than the count."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.phase = "start"
-        self.counts: dict[str, Counter[str]] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args
-        if not isinstance(args, tuple) or not args or not isinstance(args[0], str):
-            return
-        query = args[0].lstrip()
-        verb = query.split(None, 1)[0].upper() if query else "?"
-        table = TABLE.search(query)
-        many = " (executemany)" if record.funcName == "execute_many" else ""
-        shape = f"{verb} {table.group(1) if table else ''}{many}".strip()
-        self.counts.setdefault(self.phase, Counter())[shape] += 1
-
-    def total(self, phase: str | None = None) -> int:
-        phases = [phase] if phase else list(self.counts)
-        return sum(sum(self.counts.get(p, Counter()).values()) for p in phases)
-
-
 PHASES = {"grading merchants": "merchants", "grading products": "products"}
 
 
@@ -123,8 +83,8 @@ async def _run_job(
     from pinzhi.services import jobs
 
     counter.counts, counter.phase = {}, "start"
-    rss_before = _status_kib("VmRSS")
-    _reset_peak()
+    rss_before = status_kib("VmRSS")
+    reset_peak()
     pg0, busy0 = postgres_cpu(database), machine_busy_seconds()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     marks: dict[str, dict[str, float]] = {}
@@ -135,7 +95,7 @@ async def _run_job(
             "cpu_seconds": time.process_time() - cpu0,
             "postgres_cpu_seconds": cpu_between(pg0, postgres_cpu(database)),
             "machine_cpu_seconds": machine_busy_seconds() - busy0,
-            "peak_kib": _status_kib("VmHWM"),
+            "peak_kib": status_kib("VmHWM"),
         }
         counter.phase = phase
 
@@ -248,9 +208,7 @@ async def _measure(args: argparse.Namespace, period: str | None) -> dict[str, An
         say("  cleared the grades of an earlier run")
     now = datetime.now(UTC)
     period = period or current_period(now)
-    counter = SqlCounter()
     database = args.database_url.rsplit("/", 1)[-1].split("?")[0]
-    logger = logging.getLogger("tortoise.db_client")
     await Tortoise.init(config=tortoise_config(args.database_url))
     try:
         facts = await _facts(now)
@@ -259,24 +217,22 @@ async def _measure(args: argparse.Namespace, period: str | None) -> dict[str, An
             f"{facts['orders_in_window']:,} of {facts['orders']:,} orders paid in the "
             f"{facts['merchant_window_days']}-day window"
         )
-        logger.setLevel(logging.DEBUG)
-        logger.addHandler(counter)
         runs: dict[str, Any] = {}
         labels = [("first", period, "first run"), ("again", period, "same period again")]
         if not args.no_next_period:
             labels.append(("next_period", _next_period(period), "next period"))
-        for key, which, label in labels:
-            say(f"Regrade {which} ({label})")
-            runs[key] = await _run_job(which, now, counter, database)
-            r = runs[key]
-            say(
-                f"  {r['outcome']}: {r['seconds']:.2f} s (CPU: {r['cpu_seconds']:.2f} s here, "
-                f"{r['postgres_cpu_seconds']:.2f} s PostgreSQL, "
-                f"{r['others_cpu_seconds']:.2f} s other processes), "
-                f"{r['statements']} statements, peak {r['peak_kib'] / 1024:.0f} MiB"
-            )
+        with count_sql() as counter:
+            for key, which, label in labels:
+                say(f"Regrade {which} ({label})")
+                runs[key] = await _run_job(which, now, counter, database)
+                r = runs[key]
+                say(
+                    f"  {r['outcome']}: {r['seconds']:.2f} s (CPU: {r['cpu_seconds']:.2f} s "
+                    f"here, {r['postgres_cpu_seconds']:.2f} s PostgreSQL, "
+                    f"{r['others_cpu_seconds']:.2f} s other processes), "
+                    f"{r['statements']} statements, peak {r['peak_kib'] / 1024:.0f} MiB"
+                )
     finally:
-        logger.removeHandler(counter)
         await Tortoise.close_connections()
     return {
         "now": now.isoformat(timespec="seconds"),

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from pinzhi.bench.measure import status_kib
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -72,10 +74,10 @@ class Server:
             self.process.wait(timeout=5)
 
     def peak_memory_kib(self) -> int:
-        return _status_kib(self.pid, "VmHWM")
+        return status_kib("VmHWM", self.pid)
 
     def rss_kib(self) -> int:
-        return _status_kib(self.pid, "VmRSS")
+        return status_kib("VmRSS", self.pid)
 
     def cpu_seconds(self) -> float:
         return process_cpu_seconds(self.pid)
@@ -89,13 +91,6 @@ def _port_busy(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _status_kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def process_cpu_seconds(pid: int) -> float:

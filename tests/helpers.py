@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+from pinzhi.bench import measure
+from pinzhi.bench.measure import SqlCounter
 
 
 @dataclass
@@ -59,38 +57,10 @@ class GraphQLClient:
         return Response(response.status_code, response.json())
 
 
-@dataclass
-class SqlCounter(logging.Handler):
-    statements: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        logging.Handler.__init__(self, level=logging.DEBUG)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if SQL.match(text):
-            self.statements.append(text)
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@contextmanager
-def count_sql() -> Iterator[SqlCounter]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = SqlCounter()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous)
+def count_sql() -> AbstractContextManager[SqlCounter]:
+    """The benchmarks' counter (bench/measure.py), keeping each statement for a failing
+    assertion to print."""
+    return measure.count_sql(keep=True)
 
 
 def make_app(cache: Any, **changes: Any) -> Any:
