@@ -19,11 +19,19 @@ def _guards(policy: Policy | None) -> list[type]:
 
 
 def field(
-    resolver: Callable[..., Any], policy: Policy | None = None, *, description: str | None = None
+    resolver: Callable[..., Any],
+    policy: Policy | None = None,
+    *,
+    description: str | None = None,
+    graphql_type: Any = None,
 ) -> Any:
-    """A query field; without a policy it is public (rows are still scoped)."""
+    """A query field; without a policy it is public (rows are still scoped). A resolver
+    shared by several fields gets each one's type as ``graphql_type``."""
     return strawberry.field(
-        resolver=resolver, permission_classes=_guards(policy), description=description
+        resolver=resolver,
+        permission_classes=_guards(policy),
+        description=description,
+        graphql_type=graphql_type,
     )
 
 

@@ -11,7 +11,7 @@ from pinzhi import models
 from pinzhi.auth.scopes import scope
 from pinzhi.resolvers.pagination import Window, ranked_page
 from pinzhi.schema import preload
-from pinzhi.schema.base import Connection, connection_of, listing, pk_of
+from pinzhi.schema.base import Connection, connection_of, listing, pk_or_missing
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.enums import ProductOrder, ProviderKind
 from pinzhi.schema.fields import field
@@ -44,7 +44,7 @@ async def products(
 ) -> Connection[Product]:
     query = scope(info.context.viewer, models.Product)
     if merchant_id is not None:
-        query = query.filter(merchant_id=pk_of(merchant_id, "Merchant") or 0)
+        query = query.filter(merchant_id=pk_or_missing(merchant_id, "Merchant"))
     if category:
         # A category is a slug of at most 50 characters: anything else lists nothing.
         query = query.filter(category=category) if len(category) <= 50 else query.none()

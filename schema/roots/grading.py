@@ -10,7 +10,7 @@ from pinzhi.auth import policy
 from pinzhi.auth.policy import Action
 from pinzhi.resolvers.lists import id_filter, scoped_page
 from pinzhi.resolvers.pagination import Window
-from pinzhi.schema.base import Connection, attempt, pk_of
+from pinzhi.schema.base import Connection, attempt, pk_or_missing
 from pinzhi.schema.enums import WarningState
 from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.governance import PlatformRule
@@ -46,7 +46,7 @@ async def merchant_warnings(
 async def acknowledge_warning(info: Info, warning_id: strawberry.ID) -> WarningPayload:
     row, errors = await attempt(
         info,
-        monitoring.acknowledge(info.context.viewer, pk_of(warning_id, "MerchantWarning") or 0),
+        monitoring.acknowledge(info.context.viewer, pk_or_missing(warning_id, "MerchantWarning")),
     )
     return WarningPayload(warning=MerchantWarning.from_row(row) if row else None, errors=errors)
 

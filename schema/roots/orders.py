@@ -14,7 +14,7 @@ from pinzhi.auth.scopes import scope
 from pinzhi.resolvers.lists import scoped_page
 from pinzhi.resolvers.pagination import Window
 from pinzhi.schema import preload
-from pinzhi.schema.base import Connection, attempt, pk_of
+from pinzhi.schema.base import Connection, attempt, pk_of, pk_or_missing
 from pinzhi.schema.enums import OrderState, PaymentState, ShipmentState
 from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.inputs import (
@@ -109,14 +109,16 @@ async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
 async def cancel_order(info: Info, input: CancelOrderInput) -> OrderPayload:
     row, errors = await attempt(
         info,
-        orders.cancel_order(info.context.viewer, pk_of(input.order_id, "Order") or 0, input.reason),
+        orders.cancel_order(
+            info.context.viewer, pk_or_missing(input.order_id, "Order"), input.reason
+        ),
     )
     return await _order_payload(info, row, errors)
 
 
 async def confirm_receipt(info: Info, order_id: strawberry.ID) -> OrderPayload:
     row, errors = await attempt(
-        info, orders.confirm_receipt(info.context.viewer, pk_of(order_id, "Order") or 0)
+        info, orders.confirm_receipt(info.context.viewer, pk_or_missing(order_id, "Order"))
     )
     return await _order_payload(info, row, errors)
 
@@ -142,7 +144,7 @@ async def confirm_payment(info: Info, input: ConfirmPaymentInput) -> PaymentPayl
         info,
         payments.confirm_payment(
             info.context.viewer,
-            pk_of(input.payment_id, "Payment") or 0,
+            pk_or_missing(input.payment_id, "Payment"),
             input.succeeded,
             input.provider_reference,
         ),
@@ -158,7 +160,7 @@ async def ship_order(info: Info, input: ShipOrderInput) -> ShipmentPayload:
         info,
         logistics.ship_order(
             info.context.viewer,
-            pk_of(input.order_id, "Order") or 0,
+            pk_or_missing(input.order_id, "Order"),
             pk_of(input.provider_id, "ServiceProvider"),
             input.tracking_number,
         ),
@@ -169,7 +171,7 @@ async def ship_order(info: Info, input: ShipOrderInput) -> ShipmentPayload:
 async def record_tracking_event(
     info: Info, input: RecordTrackingEventInput
 ) -> TrackingEventPayload:
-    shipment_pk = pk_of(input.shipment_id, "Shipment") or 0
+    shipment_pk = pk_or_missing(input.shipment_id, "Shipment")
     result, errors = await attempt(
         info,
         logistics.record_tracking_event(

@@ -10,7 +10,7 @@ from pinzhi import models
 from pinzhi.auth import policy
 from pinzhi.auth.policy import Action
 from pinzhi.auth.scopes import sees_merchant_internals
-from pinzhi.schema.base import UserError, attempt, pk_of
+from pinzhi.schema.base import UserError, attempt, pk_of, pk_or_missing
 from pinzhi.schema.catalog import Product
 from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.products import (
@@ -46,8 +46,8 @@ async def submit_product_review(
         info,
         reviews.submit_review(
             info.context.viewer,
-            pk_of(input.order_id, "Order") or 0,
-            pk_of(input.product_id, "Product") or 0,
+            pk_or_missing(input.order_id, "Order"),
+            pk_or_missing(input.product_id, "Product"),
             input.rating,
             input.text,
         ),
@@ -66,7 +66,7 @@ async def record_product_certificate(
         info,
         certificate_service.record_certificate(
             info.context.viewer,
-            pk_of(input.product_id, "Product") or 0,
+            pk_or_missing(input.product_id, "Product"),
             models.CertificateKind(input.kind),
             input.agency,
             input.report_number,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -42,80 +43,29 @@ def _evidence(items: list[EvidenceInput]) -> list[Evidence]:
     return [Evidence(item.description, item.url) for item in items]
 
 
-async def _listing(
-    info: Info,
-    model: type[models.Model],
-    node: Any,
-    window: Window,
-    state: SubmissionState | None,
-    merchant_id: strawberry.ID | None,
-) -> Connection[Any]:
-    found = await scoped_page(
-        info.context.viewer,
-        model,
-        window,
-        state=state,
-        merchant_id=id_filter(merchant_id, "Merchant"),
-    )
-    return Connection.of(found, [node.from_row(r) for r in found.rows])
+def _submissions(model: type[models.Model], node: Any) -> Callable[..., Awaitable[Any]]:
+    """The root list of one kind of submission: a merchant's own, or all for compliance
+    staff and regulators (scoping), filtered by state and merchant."""
 
+    async def submissions(
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        state: SubmissionState | None = None,
+        merchant_id: strawberry.ID | None = None,
+    ) -> Connection[Any]:
+        found = await scoped_page(
+            info.context.viewer,
+            model,
+            Window(first, after, last, before),
+            state=state,
+            merchant_id=id_filter(merchant_id, "Merchant"),
+        )
+        return Connection.of(found, [node.from_row(r) for r in found.rows])
 
-async def merchant_licences(
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    state: SubmissionState | None = None,
-    merchant_id: strawberry.ID | None = None,
-) -> Connection[MerchantLicence]:
-    """A merchant's own, or all for compliance staff and regulators (QS 6.1.1)."""
-    return await _listing(
-        info,
-        models.MerchantLicence,
-        MerchantLicence,
-        Window(first, after, last, before),
-        state,
-        merchant_id,
-    )
-
-
-async def brand_registrations(
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    state: SubmissionState | None = None,
-    merchant_id: strawberry.ID | None = None,
-) -> Connection[BrandRegistration]:
-    return await _listing(
-        info,
-        models.BrandRegistration,
-        BrandRegistration,
-        Window(first, after, last, before),
-        state,
-        merchant_id,
-    )
-
-
-async def deposit_payments(
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    state: SubmissionState | None = None,
-    merchant_id: strawberry.ID | None = None,
-) -> Connection[DepositPayment]:
-    return await _listing(
-        info,
-        models.DepositPayment,
-        DepositPayment,
-        Window(first, after, last, before),
-        state,
-        merchant_id,
-    )
+    return submissions
 
 
 async def submit_merchant_licence(
@@ -213,14 +163,23 @@ async def onboard_merchant(info: Info, input: OnboardMerchantInput) -> OnboardMe
 @strawberry.type
 class QualificationQuery:
     merchant_licences = field(
-        merchant_licences,
+        _submissions(models.MerchantLicence, MerchantLicence),
         policy.READERS,
+        graphql_type=Connection[MerchantLicence],
         description="QS 6.1.1: a merchant's own, or all for compliance staff and regulators.",
     )
     brand_registrations = field(
-        brand_registrations, policy.READERS, description="QS 6.1.1, in scope."
+        _submissions(models.BrandRegistration, BrandRegistration),
+        policy.READERS,
+        graphql_type=Connection[BrandRegistration],
+        description="QS 6.1.1, in scope.",
     )
-    deposit_payments = field(deposit_payments, policy.READERS, description="QS 6.1.1, in scope.")
+    deposit_payments = field(
+        _submissions(models.DepositPayment, DepositPayment),
+        policy.READERS,
+        graphql_type=Connection[DepositPayment],
+        description="QS 6.1.1, in scope.",
+    )
 
 
 @strawberry.type

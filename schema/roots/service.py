@@ -14,7 +14,7 @@ from pinzhi.auth.scopes import scope
 from pinzhi.resolvers.lists import scoped_page
 from pinzhi.resolvers.pagination import Window
 from pinzhi.schema import preload
-from pinzhi.schema.base import Connection, attempt, listing, pk_of
+from pinzhi.schema.base import Connection, attempt, listing, pk_of, pk_or_missing
 from pinzhi.schema.enums import ComplaintState, FeedbackSubject
 from pinzhi.schema.feedback import SUBJECT_TYPE_NAMES, Feedback, FeedbackSummary, summary_of
 from pinzhi.schema.fields import field, mutation
@@ -98,7 +98,7 @@ async def file_complaint(info: Info, input: FileComplaintInput) -> ComplaintPayl
 async def take_complaint(info: Info, complaint_id: strawberry.ID) -> ComplaintPayload:
     row, errors = await attempt(
         info,
-        complaints.take_complaint(info.context.viewer, pk_of(complaint_id, "Complaint") or 0),
+        complaints.take_complaint(info.context.viewer, pk_or_missing(complaint_id, "Complaint")),
     )
     return _complaint_payload(row, errors)
 
@@ -108,7 +108,7 @@ async def handle_complaint(info: Info, input: HandleComplaintInput) -> Complaint
         info,
         complaints.handle_complaint(
             info.context.viewer,
-            pk_of(input.complaint_id, "Complaint") or 0,
+            pk_or_missing(input.complaint_id, "Complaint"),
             resolution=input.resolution,
             delay_reason=input.delay_reason,
             promised_by=input.promised_by,

@@ -10,7 +10,7 @@ from pinzhi.auth import policy
 from pinzhi.auth.policy import Action
 from pinzhi.resolvers.lists import id_filter, scoped_page
 from pinzhi.resolvers.pagination import Window
-from pinzhi.schema.base import Connection, UserError, attempt, pk_of
+from pinzhi.schema.base import Connection, UserError, attempt, pk_of, pk_or_missing
 from pinzhi.schema.enums import ViolationState
 from pinzhi.schema.fields import field, mutation
 from pinzhi.schema.violations import (
@@ -58,7 +58,7 @@ def _case_payload(
 
 
 def _case_pk(case_id: strawberry.ID) -> int:
-    return pk_of(case_id, "ViolationCase") or 0
+    return pk_or_missing(case_id, "ViolationCase")
 
 
 async def open_violation_case(info: Info, input: OpenViolationCaseInput) -> ViolationCasePayload:
