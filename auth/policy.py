@@ -42,6 +42,20 @@ class Policy:
             return viewer.provider_kind in self.provider_kinds
         return True
 
+    def describe(self) -> str:
+        """Who, in the schema's words: "CONSUMER, STAFF (CUSTOMER_SERVICE)"."""
+        if self.public:
+            return "anyone"
+        named = []
+        for role in sorted(self.roles):
+            qualifiers = {
+                Role.STAFF: self.duties,
+                Role.SERVICE_PROVIDER: self.provider_kinds,
+            }.get(role, frozenset())
+            extra = f" ({' or '.join(sorted(qualifiers))})" if qualifiers else ""
+            named.append(f"{role}{extra}")
+        return ", ".join(named)
+
 
 def allow(
     *roles: Role,

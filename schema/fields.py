@@ -18,6 +18,15 @@ def _guards(policy: Policy | None) -> list[type]:
     return [] if policy is None or policy.public else [permission_for(policy)]
 
 
+def _with_who(description: str | None, policy: Policy | None) -> str | None:
+    """The description, ending with who may use the field, so that the exported schema
+    documents the policy table."""
+    if policy is None:
+        return description
+    who = f"Allowed: {policy.describe()}."
+    return f"{description} {who}" if description else who
+
+
 def field(
     resolver: Callable[..., Any],
     policy: Policy | None = None,
@@ -30,7 +39,7 @@ def field(
     return strawberry.field(
         resolver=resolver,
         permission_classes=_guards(policy),
-        description=description,
+        description=_with_who(description, policy),
         graphql_type=graphql_type,
     )
 
@@ -40,9 +49,10 @@ def mutation(
 ) -> Any:
     """A mutation guarded by its action's entry in the policy table, the same one its
     service checks."""
+    policy = ACTIONS[action]
     return strawberry.mutation(
         resolver=resolver,
-        permission_classes=_guards(ACTIONS[action]),
-        description=description,
+        permission_classes=_guards(policy),
+        description=_with_who(description, policy),
         metadata={ACTION: action},
     )

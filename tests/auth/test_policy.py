@@ -135,3 +135,13 @@ def test_the_permission_keeps_no_state_between_requests() -> None:
 def test_one_permission_class_per_policy() -> None:
     assert permission_for(policy.CONSUMER) is permission_for(allow(Role.CONSUMER))
     assert permission_for(policy.CONSUMER) is not permission_for(Policy(frozenset({Role.MERCHANT})))
+
+
+def test_the_schema_documents_who_may_use_each_mutation() -> None:
+    """Integrators read the policy in the exported schema: each mutation's description
+    ends with its entry."""
+    for name, field in _mutation_fields().items():
+        who = ACTIONS[Action(name)].describe()
+        assert field.description.endswith(f"Allowed: {who}."), name
+    assert ACTIONS[Action.CANCEL_ORDER].describe() == "CONSUMER, MERCHANT, STAFF (CUSTOMER_SERVICE)"
+    assert ACTIONS[Action.CONFIRM_PAYMENT].describe() == "SERVICE_PROVIDER (PAYMENT)"
