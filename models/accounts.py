@@ -1,9 +1,16 @@
 """People and integrators: accounts, refresh tokens, service providers and their API keys."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from pinzhi.models.enums import ProviderKind, Role
+
+if TYPE_CHECKING:
+    from pinzhi.models.catalog import Merchant
 
 
 class ServiceProvider(Model):
@@ -28,12 +35,14 @@ class Account(Model):
     role = fields.CharEnumField(Role, max_length=20)
     # Comma-separated StaffDuty values; empty for other roles.
     duties = fields.CharField(max_length=100, default="")
-    merchant = fields.ForeignKeyField(
+    merchant: fields.ForeignKeyNullableRelation[Merchant] = fields.ForeignKeyField(
         "models.Merchant", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
-    provider = fields.ForeignKeyField(
+    merchant_id: int | None
+    provider: fields.ForeignKeyNullableRelation[ServiceProvider] = fields.ForeignKeyField(
         "models.ServiceProvider", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
+    provider_id: int | None
     # PII, encrypted at rest (auth/crypto.py).
     name_enc = fields.TextField(default="")
     phone_enc = fields.TextField(default="")
@@ -48,7 +57,10 @@ class RefreshToken(Model):
     """A rotating refresh token. Tokens of one login share a family, and reuse revokes it."""
 
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="refresh_tokens")
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="refresh_tokens"
+    )
+    account_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     family = fields.CharField(max_length=32, db_index=True)
     expires_at = fields.DatetimeField()
@@ -64,8 +76,14 @@ class ApiKey(Model):
     """An API key of a service provider. Only a hash is kept, the key is shown once."""
 
     id = fields.IntField(primary_key=True)
-    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="api_keys")
-    account = fields.ForeignKeyField("models.Account", related_name="api_keys")
+    provider: fields.ForeignKeyRelation[ServiceProvider] = fields.ForeignKeyField(
+        "models.ServiceProvider", related_name="api_keys"
+    )
+    provider_id: int
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="api_keys"
+    )
+    account_id: int
     label = fields.CharField(max_length=100, default="")
     prefix = fields.CharField(max_length=16, unique=True)
     key_hash = fields.CharField(max_length=64)

@@ -1,5 +1,9 @@
 """Merchants and their products."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -27,9 +31,10 @@ class Merchant(Model):
 
 class Product(Model):
     id = fields.IntField(primary_key=True)
-    merchant = fields.ForeignKeyField(
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
         "models.Merchant", related_name="products", on_delete=fields.RESTRICT
     )
+    merchant_id: int
     title = fields.CharField(max_length=200)
     category = fields.CharField(max_length=50, db_index=True)
     # Money is integer minor units plus an ISO 4217 currency.
@@ -39,7 +44,7 @@ class Product(Model):
     is_listed = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     # Listing attributes by name (brand, origin, shelf_life, ...), checked per category.
-    attributes = fields.JSONField(default=dict)
+    attributes: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     # The grade in force (QS 7.1.1) and the ranking score derived from it (QS 7.2).
     grade_level = fields.CharField(max_length=4, null=True)
     grade_score = fields.FloatField(null=True)

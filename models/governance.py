@@ -1,7 +1,14 @@
 """Public platform rules, the hash-chained audit trail, its anchors and the PII access log."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from pinzhi.models.accounts import Account
 
 
 class PlatformRule(Model):
@@ -12,9 +19,12 @@ class PlatformRule(Model):
     version = fields.IntField()
     title_zh = fields.CharField(max_length=200)
     title_en = fields.CharField(max_length=200)
-    content = fields.JSONField()
+    content: fields.JSONField[dict[str, Any]] = fields.JSONField()
     effective_from = fields.DatetimeField()
-    published_by = fields.ForeignKeyField("models.Account", related_name="rules", null=True)
+    published_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="rules", null=True
+    )
+    published_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -34,7 +44,7 @@ class AuditEvent(Model):
     to_state = fields.CharField(max_length=30, default="")
     actor_id = fields.IntField(null=True)
     actor_role = fields.CharField(max_length=20, default="")
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     occurred_at = fields.DatetimeField()
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64)
@@ -71,9 +81,10 @@ class AuditAnchorHead(Model):
     and hour, not per event; an anchor's ``heads_digest`` covers all of its rows."""
 
     id = fields.IntField(primary_key=True)
-    anchor = fields.ForeignKeyField(
+    anchor: fields.ForeignKeyRelation[AuditAnchor] = fields.ForeignKeyField(
         "models.AuditAnchor", related_name="heads", on_delete=fields.RESTRICT
     )
+    anchor_id: int
     entity_type = fields.CharField(max_length=30)
     entity_id = fields.IntField()
     seq = fields.IntField()
@@ -91,12 +102,15 @@ class RegulatorRead(Model):
     and which entities the answer held, so the platform can show it."""
 
     id = fields.IntField(primary_key=True)
-    regulator = fields.ForeignKeyField("models.Account", related_name="regulator_reads")
+    regulator: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="regulator_reads"
+    )
+    regulator_id: int
     operation_name = fields.CharField(max_length=100, default="")
     # The root fields asked for, e.g. ["orders", "node"].
-    fields_read = fields.JSONField(default=list)
+    fields_read: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # The global ids in the answer (the first MAX_RECORDED_IDS) and how many there were.
-    entity_ids = fields.JSONField(default=list)
+    entity_ids: fields.JSONField[list[str]] = fields.JSONField(default=list)
     entity_count = fields.IntField(default=0)
     document_hash = fields.CharField(max_length=64)
     read_at = fields.DatetimeField(auto_now_add=True)

@@ -1,19 +1,29 @@
 """Orders, their lines, payments, shipments and tracking events."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from pinzhi.models.enums import OrderState, PaymentState, ShipmentState
 
+if TYPE_CHECKING:
+    from pinzhi.models.accounts import Account, ServiceProvider
+    from pinzhi.models.catalog import Merchant, Product
+
 
 class Order(Model):
     id = fields.IntField(primary_key=True)
-    consumer = fields.ForeignKeyField(
+    consumer: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="orders", on_delete=fields.RESTRICT
     )
-    merchant = fields.ForeignKeyField(
+    consumer_id: int
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
         "models.Merchant", related_name="orders", on_delete=fields.RESTRICT
     )
+    merchant_id: int
     state = fields.CharEnumField(OrderState, max_length=20, default=OrderState.PENDING_PAYMENT)
     total_minor = fields.BigIntField()
     currency = fields.CharField(max_length=3)
@@ -45,10 +55,14 @@ class Order(Model):
 
 class OrderLine(Model):
     id = fields.IntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE)
-    product = fields.ForeignKeyField(
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="lines", on_delete=fields.CASCADE
+    )
+    order_id: int
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
         "models.Product", related_name="order_lines", on_delete=fields.RESTRICT
     )
+    product_id: int
     quantity = fields.IntField()
     unit_price_minor = fields.BigIntField()
 
@@ -59,11 +73,23 @@ class OrderLine(Model):
 
 class Payment(Model):
     id = fields.IntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="payments")
-    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="payments")
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="payments"
+    )
+    order_id: int
+    provider: fields.ForeignKeyRelation[ServiceProvider] = fields.ForeignKeyField(
+        "models.ServiceProvider", related_name="payments"
+    )
+    provider_id: int
     # Denormalised owners, so that row scoping is one indexed filter.
-    consumer = fields.ForeignKeyField("models.Account", related_name="payments")
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="payments")
+    consumer: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="payments"
+    )
+    consumer_id: int
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="payments"
+    )
+    merchant_id: int
     state = fields.CharEnumField(PaymentState, max_length=16, default=PaymentState.PENDING)
     amount_minor = fields.BigIntField()
     currency = fields.CharField(max_length=3)
@@ -83,10 +109,22 @@ class Payment(Model):
 
 class Shipment(Model):
     id = fields.IntField(primary_key=True)
-    order = fields.OneToOneField("models.Order", related_name="shipment")
-    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="shipments")
-    consumer = fields.ForeignKeyField("models.Account", related_name="shipments")
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="shipments")
+    order: fields.OneToOneRelation[Order] = fields.OneToOneField(
+        "models.Order", related_name="shipment"
+    )
+    order_id: int
+    provider: fields.ForeignKeyRelation[ServiceProvider] = fields.ForeignKeyField(
+        "models.ServiceProvider", related_name="shipments"
+    )
+    provider_id: int
+    consumer: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="shipments"
+    )
+    consumer_id: int
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="shipments"
+    )
+    merchant_id: int
     tracking_number = fields.CharField(max_length=64)
     state = fields.CharEnumField(ShipmentState, max_length=20, default=ShipmentState.CREATED)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -100,8 +138,14 @@ class Shipment(Model):
 
 class TrackingEvent(Model):
     id = fields.IntField(primary_key=True)
-    shipment = fields.ForeignKeyField("models.Shipment", related_name="tracking_events")
-    provider = fields.ForeignKeyField("models.ServiceProvider", related_name="tracking_events")
+    shipment: fields.ForeignKeyRelation[Shipment] = fields.ForeignKeyField(
+        "models.Shipment", related_name="tracking_events"
+    )
+    shipment_id: int
+    provider: fields.ForeignKeyRelation[ServiceProvider] = fields.ForeignKeyField(
+        "models.ServiceProvider", related_name="tracking_events"
+    )
+    provider_id: int
     # The provider's own id for the event: replays of the same id are no-ops.
     external_id = fields.CharField(max_length=100)
     status = fields.CharEnumField(ShipmentState, max_length=20)

@@ -1,6 +1,10 @@
 """What merchants and products prove: brands, licences, deposits, certificates, reviews
 (QS 6.1.1, 7.1)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -11,6 +15,11 @@ from pinzhi.models.enums import (
     LicenceKind,
     SubmissionState,
 )
+
+if TYPE_CHECKING:
+    from pinzhi.models.accounts import Account
+    from pinzhi.models.catalog import Merchant, Product
+    from pinzhi.models.orders import Order
 
 
 class Submission(Model):
@@ -25,13 +34,15 @@ class Submission(Model):
         db_default=SubmissionState.SUBMITTED,
     )
     # [{"description": ..., "url": ...}], as for violation cases.
-    evidence = fields.JSONField(default=list, db_default=[])
-    submitted_by = fields.ForeignKeyField(
+    evidence: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list, db_default=[])
+    submitted_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    reviewed_by = fields.ForeignKeyField(
+    submitted_by_id: int | None
+    reviewed_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    reviewed_by_id: int | None
     reviewed_at = fields.DatetimeField(null=True)
     review_note = fields.TextField(default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -42,7 +53,10 @@ class Submission(Model):
 
 class BrandRegistration(Submission):
     id = fields.IntField(primary_key=True)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="brands")
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="brands"
+    )
+    merchant_id: int
     brand = fields.CharField(max_length=100)
     relation = fields.CharEnumField(BrandRelation, max_length=12)
     registration_number = fields.CharField(max_length=64)
@@ -55,7 +69,10 @@ class BrandRegistration(Submission):
 
 class MerchantLicence(Submission):
     id = fields.IntField(primary_key=True)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="licences")
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="licences"
+    )
+    merchant_id: int
     kind = fields.CharEnumField(LicenceKind, max_length=30)
     number = fields.CharField(max_length=64)
     valid_until = fields.DatetimeField()
@@ -70,7 +87,10 @@ class DepositPayment(Submission):
     with its reference: held once verified."""
 
     id = fields.IntField(primary_key=True)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="deposit_payments")
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="deposit_payments"
+    )
+    merchant_id: int
     amount_minor = fields.BigIntField()
     currency = fields.CharField(max_length=3, default="CNY")
     reference = fields.CharField(max_length=100)
@@ -85,7 +105,10 @@ class ProductCertificate(Model):
     """An inspection, certification, authorisation or compliance record (QS 7.1.1, 7.1.2)."""
 
     id = fields.IntField(primary_key=True)
-    product = fields.ForeignKeyField("models.Product", related_name="certificates")
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="certificates"
+    )
+    product_id: int
     kind = fields.CharEnumField(CertificateKind, max_length=30)
     agency = fields.CharField(max_length=200)
     report_number = fields.CharField(max_length=64)
@@ -103,9 +126,18 @@ class ProductReview(Model):
     """A consumer's review of a product they received (QS 7.1.1 reviews)."""
 
     id = fields.IntField(primary_key=True)
-    product = fields.ForeignKeyField("models.Product", related_name="reviews")
-    order = fields.ForeignKeyField("models.Order", related_name="reviews")
-    consumer = fields.ForeignKeyField("models.Account", related_name="reviews")
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="reviews"
+    )
+    product_id: int
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="reviews"
+    )
+    order_id: int
+    consumer: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="reviews"
+    )
+    consumer_id: int
     rating = fields.SmallIntField()
     text = fields.TextField(default="")
     # Whether the text praises quality (keyword rule, negation-aware), fixed when written.

@@ -1,19 +1,38 @@
 """Complaints and satisfaction feedback."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from pinzhi.models.enums import ComplaintCategory, ComplaintState, FeedbackSubject, Role
 
+if TYPE_CHECKING:
+    from pinzhi.models.accounts import Account
+    from pinzhi.models.catalog import Merchant
+    from pinzhi.models.orders import Order
+
 
 class Complaint(Model):
     id = fields.IntField(primary_key=True)
-    consumer = fields.ForeignKeyField("models.Account", related_name="complaints")
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="complaints")
-    order = fields.ForeignKeyField("models.Order", related_name="complaints", null=True)
-    assignee = fields.ForeignKeyField(
+    consumer: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="complaints"
+    )
+    consumer_id: int
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="complaints"
+    )
+    merchant_id: int
+    order: fields.ForeignKeyNullableRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="complaints", null=True
+    )
+    order_id: int | None
+    assignee: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="assigned_complaints", null=True
     )
+    assignee_id: int | None
     state = fields.CharEnumField(ComplaintState, max_length=16, default=ComplaintState.OPEN)
     description = fields.TextField()
     resolution = fields.TextField(default="")
@@ -36,17 +55,24 @@ class Complaint(Model):
 
 class Feedback(Model):
     id = fields.IntField(primary_key=True)
-    author = fields.ForeignKeyField("models.Account", related_name="feedback")
+    author: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="feedback"
+    )
+    author_id: int
     author_role = fields.CharEnumField(Role, max_length=20)
     subject_type = fields.CharEnumField(FeedbackSubject, max_length=16)
     # The id of the rated order, merchant or complaint; 0 for the platform.
     subject_id = fields.IntField()
     # The party being rated, kept for scoping: a merchant sees feedback about itself.
-    rated_merchant = fields.ForeignKeyField(
+    rated_merchant: fields.ForeignKeyNullableRelation[Merchant] = fields.ForeignKeyField(
         "models.Merchant", related_name="feedback_received", null=True
     )
+    rated_merchant_id: int | None
     # The consumer whose order or case is rated, kept for scoping.
-    consumer = fields.ForeignKeyField("models.Account", related_name="feedback_given", null=True)
+    consumer: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="feedback_given", null=True
+    )
+    consumer_id: int | None
     score = fields.SmallIntField()
     comment = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)

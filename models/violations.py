@@ -1,21 +1,36 @@
 """Violation cases and merchant training (QS 6.3, 6.4)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from pinzhi.models.enums import CourseTopic, Penalty, ViolationState, ViolationType
 
+if TYPE_CHECKING:
+    from pinzhi.models.accounts import Account
+    from pinzhi.models.catalog import Merchant
+
 
 class ViolationCase(Model):
     id = fields.IntField(primary_key=True)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="violations")
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="violations"
+    )
+    merchant_id: int
     type = fields.CharEnumField(ViolationType, max_length=20)
     state = fields.CharEnumField(ViolationState, max_length=12, default=ViolationState.OPEN)
-    evidence = fields.JSONField(default=list)
-    opened_by = fields.ForeignKeyField("models.Account", related_name="opened_violations")
-    decided_by = fields.ForeignKeyField(
+    evidence: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
+    opened_by: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="opened_violations"
+    )
+    opened_by_id: int
+    decided_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="decided_violations", null=True
     )
+    decided_by_id: int | None
     decision_note = fields.TextField(default="")
     penalty = fields.CharEnumField(Penalty, max_length=20, null=True)
     deduction_minor = fields.BigIntField(default=0)
@@ -30,7 +45,7 @@ class ViolationCase(Model):
     closed_at = fields.DatetimeField(null=True)
     # What the penalty did to the shop (services/penalties.py): the products it delisted,
     # the rank penalty; and when that was undone (its period ended, or an appeal won).
-    effects = fields.JSONField(default=dict, db_default={})
+    effects: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict, db_default={})
     effects_lifted_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -52,12 +67,21 @@ class Course(Model):
 
 class Enrolment(Model):
     id = fields.IntField(primary_key=True)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="enrolments")
-    course = fields.ForeignKeyField("models.Course", related_name="enrolments")
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="enrolments"
+    )
+    merchant_id: int
+    course: fields.ForeignKeyRelation[Course] = fields.ForeignKeyField(
+        "models.Course", related_name="enrolments"
+    )
+    course_id: int
     enrolled_at = fields.DatetimeField(auto_now_add=True)
     score = fields.SmallIntField(null=True)
     passed = fields.BooleanField(null=True)
-    assessed_by = fields.ForeignKeyField("models.Account", related_name="assessments", null=True)
+    assessed_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="assessments", null=True
+    )
+    assessed_by_id: int | None
     completed_at = fields.DatetimeField(null=True)
 
     class Meta:
