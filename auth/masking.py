@@ -8,6 +8,7 @@ read by someone other than the owner is recorded for the access log that regulat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from pinzhi.auth.crypto import decrypt
 from pinzhi.auth.viewer import Viewer
@@ -51,6 +52,16 @@ class AccessRecord:
     entity_type: str
     entity_id: int
     fields_read: tuple[str, ...]
+
+
+class _Holder(TypedDict):
+    """Whose personal fields these are and through which entity they are read."""
+
+    entity_type: str
+    entity_id: int
+    owner_id: int
+    merchant_id: int | None
+    logistics_provider_id: int | None
 
 
 @dataclass
@@ -128,7 +139,7 @@ class Disclosure:
     ) -> tuple[str, str, str]:
         """Decrypt and mask a name, phone and address for this viewer (one access-log row
         for the entity, with the fields read whole)."""
-        common = {
+        common: _Holder = {
             "entity_type": entity_type,
             "entity_id": entity_id,
             "owner_id": owner_id,

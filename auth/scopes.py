@@ -8,7 +8,7 @@ the viewer's scope behaves exactly like a missing one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
@@ -55,6 +55,12 @@ NOTHING = Q(id__isnull=True)  # primary keys are never null: matches no row
 Rule = Callable[[Viewer], Q]
 
 
+def _where(lookup: str, value: Any) -> Q:
+    """``Q(<lookup>=value)`` for a lookup named at run time (``value`` is Any: typed, mypy
+    would match the unpacked keyword against Q's own ``join_type: str``)."""
+    return Q(**{lookup: value})
+
+
 def _regulator(viewer: Viewer) -> bool:
     # Regulators read everything, read-only and masked (decision 4, QS 10.2).
     return viewer.role == Role.REGULATOR
@@ -82,9 +88,9 @@ def _staff_orders(viewer: Viewer, order_field: str, merchant_field: str) -> Q:
     """The rows of orders (or of what hangs off them) a staff member's duties need."""
     allowed = NOTHING
     if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
-        allowed |= Q(**{f"{order_field}__in": _complained_orders()})
+        allowed |= _where(f"{order_field}__in", _complained_orders())
     if _compliance(viewer):
-        allowed |= Q(**{f"{merchant_field}__in": _merchants_with_cases()})
+        allowed |= _where(f"{merchant_field}__in", _merchants_with_cases())
     return allowed
 
 
@@ -93,9 +99,9 @@ def _order_rule(prefix: str = "", order_field: str = "id") -> Rule:
         if _regulator(viewer):
             return ALL
         if viewer.role == Role.CONSUMER:
-            return Q(**{f"{prefix}consumer_id": viewer.account_id})
+            return _where(f"{prefix}consumer_id", viewer.account_id)
         if viewer.role == Role.MERCHANT:
-            return Q(**{f"{prefix}merchant_id": viewer.merchant_id})
+            return _where(f"{prefix}merchant_id", viewer.merchant_id)
         if viewer.role == Role.STAFF:
             return _staff_orders(viewer, order_field, f"{prefix}merchant_id")
         return NOTHING
@@ -120,7 +126,7 @@ def _payment_rule(viewer: Viewer) -> Q:
 def _shipment_rule(prefix: str = "") -> Rule:
     def rule(viewer: Viewer) -> Q:
         if viewer.is_logistics:
-            return Q(**{f"{prefix}provider_id": viewer.provider_id})
+            return _where(f"{prefix}provider_id", viewer.provider_id)
         return _order_rule(prefix, f"{prefix}order_id")(viewer)
 
     return rule
@@ -134,9 +140,9 @@ def _listing_rule(prefix: str = "") -> Rule:
     def rule(viewer: Viewer) -> Q:
         if _regulator(viewer) or _compliance(viewer):
             return ALL
-        listed = Q(**{f"{prefix}is_listed": True})
+        listed = _where(f"{prefix}is_listed", True)
         if viewer.role == Role.MERCHANT:
-            return listed | Q(**{f"{prefix}merchant_id": viewer.merchant_id})
+            return listed | _where(f"{prefix}merchant_id", viewer.merchant_id)
         return listed
 
     return rule

@@ -26,7 +26,7 @@ def _key(account_id: int) -> str:
 
 async def standing_of(cache: BaseCache, account_id: int) -> str:
     known = await cache.get(_key(account_id))
-    if known in (ACTIVE, INACTIVE, MISSING):
+    if isinstance(known, str) and known in (ACTIVE, INACTIVE, MISSING):
         return known
     rows = await Account.filter(id=account_id).values_list("is_active", flat=True)
     found = MISSING if not rows else ACTIVE if rows[0] else INACTIVE

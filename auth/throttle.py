@@ -41,7 +41,7 @@ def _delay(failures: int) -> int:
     """The wait after ``failures`` failures in a row."""
     if failures < FREE_ATTEMPTS:
         return 0
-    return min(MAX_DELAY_SECONDS, 2 ** (failures - FREE_ATTEMPTS))
+    return min(MAX_DELAY_SECONDS, 1 << (failures - FREE_ATTEMPTS))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class Order(Model):
     # recipient) tells a true retry from a reuse of the key for another order.
     idempotency_key = fields.CharField(max_length=64, null=True)
     request_hash = fields.CharField(max_length=64, null=True)
+    lines: fields.ReverseRelation[OrderLine]
 
     class Meta:
         table = "order"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -27,7 +28,7 @@ def email_of(account: Account) -> str:
     return decrypt(account.email_enc)
 
 
-async def find_by_email(email: str, **filters: object) -> Account | None:
+async def find_by_email(email: str, **filters: Any) -> Account | None:
     return await Account.get_or_none(email_hash=email_lookup(normalise_email(email)), **filters)
 
 

@@ -172,12 +172,15 @@ def _check_events(events: list[AuditEvent], report: _Report) -> list[anchors.Lin
         recomputed = audit.chain_hash(event.prev_hash, event)
         if recomputed != event.hash:
             report.add(_at(Problem.EDITED, event, expected=recomputed, found=event.hash))
-        same_chain = before is not None and (before.entity_type, before.entity_id) == key
-        if same_chain and event.seq != before.seq + 1:
-            report.add(_at(Problem.MISSING, event, seq=before.seq + 1))
-        elif same_chain and event.prev_hash != before.hash:
-            report.add(_at(Problem.EDITED, event, expected=before.hash, found=event.prev_hash))
-        elif not same_chain and event.seq == 1 and event.prev_hash != GENESIS_HASH:
+        # The event before it in the same chain, if that is in the hour too.
+        previous = (
+            before if before is not None and (before.entity_type, before.entity_id) == key else None
+        )
+        if previous is not None and event.seq != previous.seq + 1:
+            report.add(_at(Problem.MISSING, event, seq=previous.seq + 1))
+        elif previous is not None and event.prev_hash != previous.hash:
+            report.add(_at(Problem.EDITED, event, expected=previous.hash, found=event.prev_hash))
+        elif previous is None and event.seq == 1 and event.prev_hash != GENESIS_HASH:
             report.add(_at(Problem.EDITED, event, expected=GENESIS_HASH, found=event.prev_hash))
         links.append((*key, event.seq, recomputed))
         before = event

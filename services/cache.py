@@ -18,6 +18,6 @@ def make_cache(url: str, namespace: str = "pinzhi") -> BaseCache:
 async def cache_reachable(cache: BaseCache) -> bool:
     try:
         await cache.set("healthz", 1, ttl=5)
-        return await cache.get("healthz") == 1
+        return bool(await cache.get("healthz") == 1)
     except Exception:
         return False

@@ -18,7 +18,7 @@ from pinzhi.models import (
     PlatformRule,
 )
 from pinzhi.services import monitoring, rules, state, validation
-from pinzhi.services.lookup import get_visible, lock_visible
+from pinzhi.services.lookup import get_visible, ids_of, lock_visible
 
 OPEN_STATES = (ComplaintState.OPEN, ComplaintState.IN_PROGRESS, ComplaintState.PROMISED)
 
@@ -184,7 +184,5 @@ async def _promise(
 
 async def case_consumer_ids(staff_account_id: int) -> frozenset[int]:
     """Consumers whose open complaints this agent handles: the cases it may see whole."""
-    ids = await Complaint.filter(assignee_id=staff_account_id, state__in=OPEN_STATES).values_list(
-        "consumer_id", flat=True
-    )
-    return frozenset(ids)
+    assigned = Complaint.filter(assignee_id=staff_account_id, state__in=OPEN_STATES)
+    return frozenset(await ids_of(assigned, "consumer_id"))

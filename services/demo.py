@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypedDict, Unpack
 
 from pinzhi.auth.api_keys import KEY_PREFIX, store_api_key
 from pinzhi.auth.viewer import Viewer, viewer_of
@@ -110,11 +111,21 @@ def _viewer(account: Account, kind: ProviderKind | None = None) -> Viewer:
     return viewer_of(account, kind, "demo")
 
 
-async def _account(email: str, role: Role, **kwargs: object) -> Account:
+class _AccountDetails(TypedDict, total=False):
+    """The optional details accounts.create_account takes."""
+
+    name: str
+    phone: str
+    duties: str
+    merchant_id: int | None
+    provider_id: int | None
+
+
+async def _account(email: str, role: Role, **kwargs: Unpack[_AccountDetails]) -> Account:
     existing = await accounts.find_by_email(email)
     if existing is not None:
         return existing
-    return await accounts.create_account(email, DEMO_PASSWORD, role, **kwargs)  # type: ignore[arg-type]
+    return await accounts.create_account(email, DEMO_PASSWORD, role, **kwargs)
 
 
 async def seed(progress: Callable[[str], None] = print) -> Credentials:

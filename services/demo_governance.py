@@ -36,8 +36,10 @@ from pinzhi.services import (
     training,
     violations,
 )
+from pinzhi.services.evidence import Evidence
+from pinzhi.services.lookup import ids_of
 from pinzhi.services.state import now
-from pinzhi.services.violations import Decision, Evidence
+from pinzhi.services.violations import Decision
 
 PRAISE = [
     "质量很好，宝宝很喜欢 / Great quality, the baby loves it",
@@ -167,16 +169,16 @@ async def _certificates(cast: Cast) -> None:
 
 async def _reviews(cast: Cast) -> int:
     received = set(
-        await Order.filter(
-            id__in=[o for _, _, o in cast.completed], state=OrderState.COMPLETED
-        ).values_list("id", flat=True)
+        await ids_of(
+            Order.filter(id__in=[o for _, _, o in cast.completed], state=OrderState.COMPLETED)
+        )
     )
     count = 0
     for n, (ci, mi, order_id) in enumerate(cast.completed):
         if order_id not in received:
             continue
         line_product = await Order.get(id=order_id).prefetch_related("lines")
-        product_id = line_product.lines[0].product_id  # type: ignore[attr-defined]
+        product_id = line_product.lines[0].product_id
         texts = PRAISE if mi == 0 else COMPLAINT_TEXTS
         rating = 5 if mi == 0 else 2 + n % 2
         await reviews.submit_review(

@@ -1,11 +1,13 @@
-"""Reading one row through the viewer's scope: out of scope is the same as missing."""
+"""Reading rows: one through the viewer's scope (out of scope is the same as missing), the
+ids of many, and their row locks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from pinzhi.auth.scopes import scope
 from pinzhi.auth.viewer import Viewer
@@ -19,6 +21,15 @@ async def get_visible(viewer: Viewer, model: type[M], pk: int | None, field: str
     if row is None:
         raise ServiceError(ErrorCode.NOT_FOUND, (field,))
     return row
+
+
+async def ids_of(query: QuerySet[Any], field: str = "id") -> list[int]:
+    """The integer column ``field`` (an id) of the rows of ``query``, in one statement.
+
+    That is what ``values_list(field, flat=True)`` returns; tortoise types it as a list of
+    tuples (tortoise-orm issue 1112), so the values get their type here."""
+    values: list[Any] = await query.values_list(field, flat=True)
+    return values
 
 
 LOCK_BATCH = 5000

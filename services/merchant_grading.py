@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from pinzhi.models import Merchant, MerchantGrade
 from pinzhi.services import audit, bulk, rules
-from pinzhi.services.lookup import lock_rows
+from pinzhi.services.lookup import ids_of, lock_rows
 from pinzhi.services.merchant_indicators import MerchantFacts, load_facts
 from pinzhi.services.scoring import level_for, level_rank, linear, mean, weighted_total
 
@@ -183,7 +183,7 @@ async def grade_merchants(period: str, now: datetime) -> dict[str, Any]:
     """Grade every merchant not yet graded for ``period``: a fixed number of statements,
     whatever the number of merchants. Returns counts by level."""
     rule = await rules.current("merchant.grading")
-    done = set(await MerchantGrade.filter(period=period).values_list("merchant_id", flat=True))
+    done = set(await ids_of(MerchantGrade.filter(period=period), "merchant_id"))
     facts = await load_facts(now, rule.content)
     latest: dict[int, MerchantGrade] = {}
     for row in await MerchantGrade.filter(merchant_id__in=list(facts)).order_by("id"):

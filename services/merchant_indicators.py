@@ -33,6 +33,7 @@ from pinzhi.models import (
     ViolationCase,
     ViolationState,
 )
+from pinzhi.services.lookup import ids_of
 from pinzhi.services.scoring import rate
 
 # Decided cases count against credit; dismissed and overturned ones do not.
@@ -90,7 +91,10 @@ class MerchantFacts:
 
 
 def _in(merchant_ids: list[int] | None, column: str = "merchant_id") -> Q:
-    return Q() if merchant_ids is None else Q(**{f"{column}__in": merchant_ids})
+    if merchant_ids is None:
+        return Q()
+    among: dict[str, Any] = {f"{column}__in": merchant_ids}  # Any: see auth/scopes._where
+    return Q(**among)
 
 
 async def operation_counts(
@@ -200,7 +204,7 @@ async def sales_percentiles(since: datetime) -> dict[int, float]:
         .group_by("merchant_id")
         .values_list("merchant_id", "n")
     )
-    merchant_ids = await Merchant.all().values_list("id", flat=True)
+    merchant_ids = await ids_of(Merchant.all())
     ordered = sorted(counts.get(m, 0) for m in merchant_ids)
     if len(ordered) <= 1:
         return dict.fromkeys(merchant_ids, 1.0)

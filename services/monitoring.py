@@ -86,7 +86,7 @@ async def check(merchant_ids: list[int] | None = None, now: datetime | None = No
         for indicator, value in counts[merchant_id].rates().items():
             bound = thresholds.get(indicator)
             level = crossing(value, bound, content["severe_factor"]) if bound else None
-            if level is None or (merchant_id, indicator) in open_now:
+            if not bound or level is None or (merchant_id, indicator) in open_now:
                 continue
             created.append(
                 MerchantWarning(

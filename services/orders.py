@@ -33,6 +33,14 @@ class LineInput:
 
 
 @dataclass(frozen=True)
+class _Line:
+    """A line once checked: its product id decoded."""
+
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class Recipient:
     name: str
     phone: str
@@ -46,7 +54,7 @@ class Placed:
     replayed: bool = False
 
 
-def _request_hash(lines: list[LineInput], name: str, phone: str, address: str) -> str:
+def _request_hash(lines: list[_Line], name: str, phone: str, address: str) -> str:
     body = {
         "lines": sorted([ln.product_id, ln.quantity] for ln in lines),
         "to": [name, phone, address],
@@ -79,6 +87,7 @@ async def place_order(
     if len(lines) > limits["max_lines"]:
         raise ServiceError(ErrorCode.TOO_MANY_LINES, ("lines",))
     seen: set[int] = set()
+    checked: list[_Line] = []
     for i, line in enumerate(lines):
         if line.product_id is None:
             raise ServiceError(ErrorCode.NOT_FOUND, ("lines", str(i), "productId"))
@@ -89,17 +98,18 @@ async def place_order(
                 ErrorCode.INVALID_INPUT, ("lines", str(i), "productId"), "duplicate product"
             )
         seen.add(line.product_id)
+        checked.append(_Line(line.product_id, line.quantity))
     name = validation.text(recipient.name, "recipient.name", max_len=50)
     phone = validation.phone(recipient.phone, "recipient.phone")
     address = validation.text(recipient.address, "recipient.address", min_len=5, max_len=300)
     key = request_hash = None
     if idempotency_key is not None:
         key = validation.text(idempotency_key, "idempotencyKey", min_len=8, max_len=64)
-        request_hash = _request_hash(lines, name, phone, address)
+        request_hash = _request_hash(checked, name, phone, address)
         if (earlier := await _earlier(viewer, key, request_hash)) is not None:
             return earlier
     try:
-        order = await _create(viewer, lines, name, phone, address, key, request_hash)
+        order = await _create(viewer, checked, name, phone, address, key, request_hash)
     except (IntegrityError, ServiceError):
         # The same key raced in from a second request, whose order won: answer with it.
         # Waiting on its stock reservation, this one may even have found the stock gone.
@@ -114,7 +124,7 @@ async def place_order(
 @retry_on_conflict
 async def _create(
     viewer: Viewer,
-    lines: list[LineInput],
+    lines: list[_Line],
     name: str,
     phone: str,
     address: str,
@@ -125,7 +135,7 @@ async def _create(
     products = {p.id: p for p in await Product.filter(id__in=ids).select_related("merchant")}
     merchant_ids = set()
     for i, line in enumerate(lines):
-        product = products.get(line.product_id)  # type: ignore[arg-type]
+        product = products.get(line.product_id)
         if product is None:
             raise ServiceError(ErrorCode.NOT_FOUND, ("lines", str(i), "productId"))
         if not product.is_listed:
@@ -148,11 +158,8 @@ async def _create(
             ).update(stock=F("stock") - line.quantity)
             if reserved != 1:
                 raise ServiceError(ErrorCode.INSUFFICIENT_STOCK, ("lines", str(i), "quantity"))
-        first = products[lines[0].product_id]  # type: ignore[index]
-        total_minor = sum(
-            products[ln.product_id].price_minor * ln.quantity  # type: ignore[index]
-            for ln in lines
-        )
+        first = products[lines[0].product_id]
+        total_minor = sum(products[ln.product_id].price_minor * ln.quantity for ln in lines)
         order = await state.create(
             Order,
             actor=viewer,
@@ -181,7 +188,7 @@ async def _create(
                     order_id=order.id,
                     product_id=ln.product_id,
                     quantity=ln.quantity,
-                    unit_price_minor=products[ln.product_id].price_minor,  # type: ignore[index]
+                    unit_price_minor=products[ln.product_id].price_minor,
                 )
                 for ln in lines
             ]

@@ -26,6 +26,7 @@ from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Merchant, Penalty, Product, ViolationCase
 from pinzhi.services import audit, bulk, key_control, rules, state
+from pinzhi.services.lookup import ids_of
 from pinzhi.services.product_grading import RULE_KEY as GRADING_RULE
 from pinzhi.services.product_grading import rank_score
 
@@ -41,11 +42,7 @@ async def apply(
     penalty = Penalty(case.penalty) if case.penalty else None
     effects: dict[str, Any] = {}
     if penalty in DELISTING:
-        ids = list(
-            await Product.filter(merchant_id=merchant.id, is_listed=True).values_list(
-                "id", flat=True
-            )
-        )
+        ids = await ids_of(Product.filter(merchant_id=merchant.id, is_listed=True))
         if ids:
             await Product.filter(id__in=ids).update(is_listed=False)
             await _trace_products(actor, ids, "delisted")
@@ -88,10 +85,8 @@ async def lift(actor: Viewer | None, merchant: Merchant, case: ViolationCase, wh
             holder.effects = {**holder.effects, "delisted_product_ids": kept}
             await ViolationCase.filter(id=holder.id).update(effects=holder.effects)
         else:
-            relisted = list(
-                await Product.filter(
-                    id__in=delisted, merchant_id=merchant.id, is_listed=False
-                ).values_list("id", flat=True)
+            relisted = await ids_of(
+                Product.filter(id__in=delisted, merchant_id=merchant.id, is_listed=False)
             )
             if relisted:
                 await Product.filter(id__in=relisted).update(is_listed=True)

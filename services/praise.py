@@ -151,8 +151,8 @@ def _judge_sentence(
         words = clause.words
         # A subject carries over a contrast ("本以为质量一般，没想到这么好") or from a question
         # into its answer, not over a plain comma ("质量一般，好评").
-        carries = carried and (clause.after_contrast or index == 0)
-        if carries and not any(rule.subject_of(w) for w in words):
+        carries = clause.after_contrast or index == 0
+        if carried and carries and not any(rule.subject_of(w) for w in words):
             words = [carried, *words]
         occurrences = rule.occurrences(words)
         spans = {key: rule.marker_spans(key, words) for key in rule.markers}

@@ -63,7 +63,8 @@ def _ensure_jieba() -> None:
 def segment(text: str) -> list[str]:
     """The words of ``text`` (jieba, precise mode), blanks kept."""
     _ensure_jieba()
-    return jieba.lcut(text)
+    segmented: list[str] = jieba.lcut(text)
+    return segmented
 
 
 def words(text: str) -> list[str]:

@@ -31,7 +31,7 @@ from pinzhi.models import (
 )
 from pinzhi.services import audit, bulk, key_control, rules
 from pinzhi.services.certificates import is_valid as certificate_is_valid
-from pinzhi.services.lookup import lock_rows
+from pinzhi.services.lookup import ids_of, lock_rows
 from pinzhi.services.scoring import (
     cap,
     current_period,
@@ -388,7 +388,7 @@ async def _grade(period: str, now: datetime, product_ids: list[int] | None, stor
     done_query = ProductGrade.filter(period=period)
     if product_ids is not None:
         done_query = done_query.filter(product_id__in=product_ids)
-    done = set(await done_query.values_list("product_id", flat=True)) if store else set()
+    done = set(await ids_of(done_query, "product_id")) if store else set()
     facts = await load_facts(now, content, product_ids)
     previous = await latest_grades(product_ids, before_period=period)
     run = _Run([], 0, {}, 0, rule.version)

@@ -74,7 +74,9 @@ def _number(value: str | None, field: str) -> str:
     return validation.text(value, field, min_len=2, max_len=64)
 
 
-async def _create(model: type[S], viewer: Viewer, data: dict[str, Any], traced: dict) -> S:
+async def _create(
+    model: type[S], viewer: Viewer, data: dict[str, Any], traced: dict[str, Any]
+) -> S:
     async with in_transaction():
         return await state.create(
             model,

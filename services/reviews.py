@@ -75,7 +75,7 @@ async def submit_review(
     return review
 
 
-REVIEW_COLUMNS = ("id", "product_id", "order_id", "consumer_id", "rating", "text")
+REVIEW_COLUMNS: tuple[str, ...] = ("id", "product_id", "order_id", "consumer_id", "rating", "text")
 REVIEW_COLUMNS += ("praises_quality", "created_at")
 
 
@@ -92,7 +92,7 @@ async def newest_reviews(
     columns = ", ".join(REVIEW_COLUMNS)
     below = f" AND id < {int(before_id)}" if before_id is not None else ""
     # Every value is an int formatted here, so the statement carries no client text.
-    rows = await ProductReview.raw(
+    rows: list[ProductReview] = await ProductReview.raw(
         f"SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER "
         "(PARTITION BY product_id ORDER BY id DESC) AS position FROM product_review "
         f"WHERE product_id IN ({', '.join(map(str, ids))}){below}) AS ranked "

@@ -27,21 +27,21 @@ def weighted_total(dimensions: Mapping[str, float], weights: Mapping[str, float]
     return round(sum(dimensions[k] * w for k, w in weights.items()) / total_weight, 2)
 
 
-def level_for(score: float, levels: Sequence[Sequence[object]]) -> str:
+def level_for(score: float, levels: Sequence[Sequence[str | float]]) -> str:
     """``levels`` is [[name, minimum score], …] from best to worst."""
     for name, minimum in levels:
-        if score >= float(minimum):  # type: ignore[arg-type]
+        if score >= float(minimum):
             return str(name)
     return str(levels[-1][0])
 
 
-def level_rank(level: str | None, levels: Sequence[Sequence[object]]) -> int:
+def level_rank(level: str | None, levels: Sequence[Sequence[str | float]]) -> int:
     """0 for the best level; a larger number is worse; unknown levels rank last."""
     names = [str(name) for name, _ in levels]
     return names.index(level) if level in names else len(names)
 
 
-def cap(level: str, ceiling: str, levels: Sequence[Sequence[object]]) -> str:
+def cap(level: str, ceiling: str, levels: Sequence[Sequence[str | float]]) -> str:
     """The worse of ``level`` and ``ceiling``."""
     return level if level_rank(level, levels) >= level_rank(ceiling, levels) else ceiling
 

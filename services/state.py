@@ -93,7 +93,7 @@ TRANSITIONS: dict[type[Model], dict[StrEnum, frozenset[StrEnum]]] = {
 }
 
 # QS 6.1.1: what a merchant submits is verified or rejected, once.
-_SUBMISSION = {
+_SUBMISSION: dict[StrEnum, frozenset[StrEnum]] = {
     SubmissionState.SUBMITTED: frozenset({SubmissionState.VERIFIED, SubmissionState.REJECTED}),
     SubmissionState.VERIFIED: frozenset(),
     SubmissionState.REJECTED: frozenset(),
@@ -176,6 +176,7 @@ async def move(
     **updates: Any,
 ) -> None:
     model = type(row)
+    # Every model in TRANSITIONS has a state field; Model itself declares none.
     current = row.state  # type: ignore[attr-defined]
     check(model, current, target, field)
     if "updated_at" in model._meta.fields_map:
@@ -185,7 +186,7 @@ async def move(
     if changed != 1:
         # Someone else moved the row since it was read: refuse rather than overwrite.
         raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, (field,) if field else (), "concurrent")
-    row.state = target  # type: ignore[attr-defined]
+    row.state = target
     for name, value in updates.items():
         setattr(row, name, value)
     await audit.append(

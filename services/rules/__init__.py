@@ -7,10 +7,11 @@ one. ``current(key)`` is the version in force now; decisions store that version 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from aiocache.base import BaseCache
 from tortoise.exceptions import IntegrityError
+from tortoise.fields import CharField
 from tortoise.transactions import in_transaction
 
 from pinzhi.auth.policy import Action, require
@@ -21,7 +22,7 @@ from pinzhi.services import audit, validation
 from pinzhi.services.rules.defaults import DEFAULT_RULES
 
 CACHE_KEY = "rules:current"
-KEY_LENGTH = PlatformRule._meta.fields_map["key"].max_length
+KEY_LENGTH = cast(CharField[str], PlatformRule._meta.fields_map["key"]).max_length
 # Version 1 of the defaults was in force from the platform's start.
 DEFAULTS_EFFECTIVE_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 
