@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
@@ -205,6 +205,7 @@ class PinzhiGraphQL(GraphQLOverHTTP):
         # character and took fourteen times as long on a page of orders.
         return orjson.dumps(data)
 
+    # Only HTTP requests reach this view (no websockets), and the context is ours.
     async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
         viewer, credential_error = await viewer_for(request.headers.get("authorization"))
         if viewer.credential == "jwt" and viewer.account_id is not None:
@@ -280,7 +281,10 @@ def create_app(
         )
     # Every method reaches the view, which answers the ones it does not take with a coded
     # 405 and an Allow header.
-    routes = [Route("/graphql", graphql), Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
     if settings.graphiql:
         routes.append(Mount(ASSETS_PATH, assets_app()))
     app = Starlette(

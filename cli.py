@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from tortoise import Tortoise
@@ -37,7 +38,7 @@ async def _migrate(database_url: str) -> None:
     _say(f"  platform rules: {created} published")
 
 
-async def _with_database(database_url: str, work) -> None:  # type: ignore[no-untyped-def]
+async def _with_database(database_url: str, work: Callable[[], Awaitable[None]]) -> None:
     await Tortoise.init(config=tortoise_config(database_url))
     try:
         await work()

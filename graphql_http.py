@@ -283,6 +283,7 @@ class GraphQLOverHTTP(GraphQL):
 
     # --- writing the response --------------------------------------------------------------
 
+    # Returns the body this view writes itself (GraphQLBody), not strawberry's response dict.
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLBody:  # type: ignore[override]
         media_type = negotiate(request.headers.get("accept")) or JSON
         errors = [self._finished(error) for error in result.errors] if result.errors else []
@@ -329,7 +330,7 @@ class GraphQLOverHTTP(GraphQL):
         return response
 
 
-_KINDS = {str: ("字符串", "a string"), dict: ("对象", "an object")}
+_KINDS: dict[type, tuple[str, str]] = {str: ("字符串", "a string"), dict: ("对象", "an object")}
 
 
 def _parameter(data: dict[str, Any], name: str, kind: type) -> Any:

@@ -159,7 +159,11 @@ class Generator:
         every_m, every_c = p.orders // merchant_orders, p.orders // consumer_orders
         step = self.step
         for begin in range(1, p.orders + 1, chunk):
-            orders, lines, payments, shipments, events = [], [], [], [], []
+            orders: list[Row] = []
+            lines: list[Row] = []
+            payments: list[Row] = []
+            shipments: list[Row] = []
+            events: list[Row] = []
             reviews: list[Row] = []
             for oid in range(begin, min(begin + chunk, p.orders + 1)):
                 merchant = 1 if oid % every_m == 0 else self.rng.randrange(1, p.merchants + 1)

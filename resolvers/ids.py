@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 
+import strawberry
+
 MAX_PK = 2**31 - 1
 
 
-def to_global_id(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode()
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
 
 
 def from_global_id(global_id: str | None) -> tuple[str, int] | None:

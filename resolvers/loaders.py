@@ -154,8 +154,9 @@ async def load_all(loader: DataLoader, keys: Sequence[Any]) -> list[Any]:
             future.set_result(value)
     results = []
     for key in keys:
-        future = cache.get(key)
-        results.append(future.result() if future.done() else await future)
+        cached = cache.get(key)
+        assert cached is not None  # cached above, or by the load this one waits for
+        results.append(cached.result() if cached.done() else await cached)
     return results
 
 

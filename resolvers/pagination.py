@@ -95,6 +95,7 @@ def page_size(first: int | None, name: str = "first") -> int:
 def page_of(
     rows: Sequence[R],
     size: int,
+    # The default is for model rows, which all have an id; R itself is unbounded.
     cursor: Callable[[R], str] = lambda row: encode_cursor(row.id),  # type: ignore[attr-defined]
     *,
     has_previous_page: bool = False,
@@ -162,7 +163,10 @@ async def ranked_page(
     size = page_size(first)
     if after:
         value, pk = decode_ranked_cursor(after)
-        query = query.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk}))
+        # Any: typed, mypy would match the unpacked keys against Q's join_type: str.
+        below: dict[str, Any] = {f"{column}__lt": value}
+        tied_below: dict[str, Any] = {column: value, "id__lt": pk}
+        query = query.filter(Q(**below) | Q(**tied_below))
     rows = await query.order_by(f"-{column}", "-id").limit(size + 1)
     return page_of(
         rows,

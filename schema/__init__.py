@@ -25,45 +25,43 @@ from pinzhi.schema.extensions import (
 from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
-from pinzhi.schema.roots import (
-    accounts,
-    catalog,
-    governance,
-    grading,
-    node,
-    orders,
-    products,
-    qualifications,
-    service,
-    training,
-    violations,
-)
+from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
+from pinzhi.schema.roots.catalog import CatalogQuery
+from pinzhi.schema.roots.governance import GovernanceQuery
+from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
+from pinzhi.schema.roots.node import NodeQuery
+from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
+from pinzhi.schema.roots.products import ProductMutation, ProductQuery
+from pinzhi.schema.roots.qualifications import QualificationMutation, QualificationQuery
+from pinzhi.schema.roots.service import ServiceMutation, ServiceQuery
+from pinzhi.schema.roots.training import TrainingMutation, TrainingQuery
+from pinzhi.schema.roots.violations import ViolationMutation, ViolationQuery
 from pinzhi.schema.service import Complaint
 from pinzhi.settings import Settings, get_settings
 
 # Each graph's root-field classes (schema/roots/) merge into one Query and one Mutation.
 QUERY_PARTS: tuple[type, ...] = (
-    accounts.AccountQuery,
-    node.NodeQuery,
-    catalog.CatalogQuery,
-    governance.GovernanceQuery,
-    orders.OrderQuery,
-    service.ServiceQuery,
-    grading.GradingQuery,
-    violations.ViolationQuery,
-    training.TrainingQuery,
-    products.ProductQuery,
-    qualifications.QualificationQuery,
+    AccountQuery,
+    NodeQuery,
+    CatalogQuery,
+    GovernanceQuery,
+    OrderQuery,
+    ServiceQuery,
+    GradingQuery,
+    ViolationQuery,
+    TrainingQuery,
+    ProductQuery,
+    QualificationQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
-    accounts.AccountMutation,
-    orders.OrderMutation,
-    service.ServiceMutation,
-    grading.GradingMutation,
-    violations.ViolationMutation,
-    training.TrainingMutation,
-    products.ProductMutation,
-    qualifications.QualificationMutation,
+    AccountMutation,
+    OrderMutation,
+    ServiceMutation,
+    GradingMutation,
+    ViolationMutation,
+    TrainingMutation,
+    ProductMutation,
+    QualificationMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)

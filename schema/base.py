@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,7 +16,8 @@ from pinzhi.resolvers.common import outcome
 from pinzhi.resolvers.ids import from_global_id, pk_of, pk_or_missing, to_global_id
 from pinzhi.resolvers.pagination import Page, Window, page
 
-ErrorCode = strawberry.enum(ServiceErrorCode, name="ErrorCode", description="Stable error codes.")
+ErrorCode = ServiceErrorCode
+strawberry.enum(ErrorCode, name="ErrorCode", description="Stable error codes.")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -52,6 +53,15 @@ def relation(description: str | None = None) -> Any:
 @strawberry.interface(description="An object with an opaque global id (Relay).")
 class Node:
     id: strawberry.ID
+
+
+N_co = TypeVar("N_co", bound=Node, covariant=True)
+
+
+class NodeFromRow(Protocol[N_co]):
+    """A Node type built from its model's row: ``Type.from_row(row)``."""
+
+    def from_row(self, row: Any, /) -> N_co: ...
 
 
 @strawberry.type(description="Where a page stands in its list (Relay).")

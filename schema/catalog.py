@@ -231,7 +231,7 @@ class Product(Preloadable, Node):
             stock=row.stock,
             is_listed=row.is_listed,
             created_at=row.created_at,
-            attributes=row.attributes,
+            attributes=JSON(row.attributes),
             grade=(
                 ProductGrade(
                     level=row.grade_level,

@@ -6,27 +6,52 @@ import strawberry
 
 from pinzhi import models
 
-Role = strawberry.enum(models.Role)
-StaffDuty = strawberry.enum(models.StaffDuty)
-ProviderKind = strawberry.enum(models.ProviderKind)
-OrderState = strawberry.enum(models.OrderState)
-PaymentState = strawberry.enum(models.PaymentState)
-ShipmentState = strawberry.enum(models.ShipmentState)
-ComplaintState = strawberry.enum(models.ComplaintState)
-ComplaintCategory = strawberry.enum(
-    models.ComplaintCategory,
+Role = models.Role
+StaffDuty = models.StaffDuty
+ProviderKind = models.ProviderKind
+OrderState = models.OrderState
+PaymentState = models.PaymentState
+ShipmentState = models.ShipmentState
+ComplaintState = models.ComplaintState
+ComplaintCategory = models.ComplaintCategory
+strawberry.enum(
+    ComplaintCategory,
     description="What a complaint is about: QUALITY (the product's quality), NOT_AS_DESCRIBED "
     "(differs from its listing), DELIVERY, SERVICE, OTHER (QS 6.1.1, 7.1.1).",
 )
-FeedbackSubject = strawberry.enum(models.FeedbackSubject)
-ViolationType = strawberry.enum(models.ViolationType)
-ViolationState = strawberry.enum(models.ViolationState)
-Penalty = strawberry.enum(models.Penalty)
-CourseTopic = strawberry.enum(models.CourseTopic)
-CertificateKind = strawberry.enum(models.CertificateKind)
-CertificateResult = strawberry.enum(models.CertificateResult)
-WarningState = strawberry.enum(models.WarningState)
-WarningLevel = strawberry.enum(models.WarningLevel)
+FeedbackSubject = models.FeedbackSubject
+ViolationType = models.ViolationType
+ViolationState = models.ViolationState
+Penalty = models.Penalty
+CourseTopic = models.CourseTopic
+CertificateKind = models.CertificateKind
+CertificateResult = models.CertificateResult
+WarningState = models.WarningState
+WarningLevel = models.WarningLevel
+
+
+# strawberry.enum marks a class in place and returns it: each name above is the model's
+# enumeration itself (an alias, so type checkers read it as the type it is), exposed under
+# its own name.
+for _enum in (
+    Role,
+    StaffDuty,
+    ProviderKind,
+    OrderState,
+    PaymentState,
+    ShipmentState,
+    ComplaintState,
+    FeedbackSubject,
+    ViolationType,
+    ViolationState,
+    Penalty,
+    CourseTopic,
+    CertificateKind,
+    CertificateResult,
+    WarningState,
+    WarningLevel,
+):
+    strawberry.enum(_enum)
 
 
 @strawberry.enum(description="The order of the products list (QS 7.2).")

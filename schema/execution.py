@@ -336,6 +336,8 @@ class PlanExecutor(compat.ExecutorBase):
                             results[step.name] = None
                             continue
                     elif value is not _MISSING:
+                        # A leaf step gets its coercion with its kind (_set_target); no
+                        # check for None on this path, the hottest of the executor.
                         value = step.leaf(value)  # type: ignore[misc]
                         if value is not _MISSING:
                             results[step.name] = value

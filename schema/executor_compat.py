@@ -103,7 +103,8 @@ def _find(where: str) -> Any:
 try:
     from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext as ExecutorBase
 except ImportError:  # pragma: no cover - only with an untested strawberry
-    from graphql.execution import Executor as ExecutorBase
+    # A class of another type: mypy checks against the one imported above.
+    from graphql.execution import Executor as ExecutorBase  # type: ignore[assignment]
 
 gather_with_cancel: Callable[..., Awaitable[list[Any]]] = _find(
     "graphql.pyutils:gather_with_cancel"
@@ -179,7 +180,7 @@ def _executor_problems() -> list[str]:
     init = _parameters(base.__init__, skip_self=True) or ()
     # strawberry's __init__ passes *args and **kwargs on: graphql-core's names them.
     if "args" in init and isinstance(graphql_executor, type):
-        init = _parameters(graphql_executor.__init__, skip_self=True) or ()
+        init = _parameters(graphql_executor, skip_self=False) or ()
     found += [
         f"{EXECUTOR_BASE}.__init__ takes no {name!r}"
         for name in EXECUTOR_ATTRIBUTES
@@ -242,6 +243,10 @@ def _strawberry_problems() -> list[str]:
     try:
         graphql_schema = strawberry.Schema(query=_ProbeQuery)._schema
         item_type = graphql_schema.type_map["ExecutorCompatProbeItem"]
+        if not isinstance(item_type, GraphQLObjectType):
+            return ["strawberry's probe type is not an object type"]
+        # Called as the planning executor calls it: without the resolve info.
+        is_type_of: Callable[[Any, Any], Any] | None = item_type.is_type_of
         fields = item_type.fields
         plain = fields["plain"].extensions.get(backref)
         marked = fields["marked"].extensions.get(backref)
@@ -261,8 +266,9 @@ def _strawberry_problems() -> list[str]:
                 definition is not None and getattr(definition, "is_type_of", 0) is None
             ),
             "strawberry's is_type_of does without the resolve info": (
-                item_type.is_type_of(_ProbeItem(name="", plain=1, marked=2), None) is True
-                and item_type.is_type_of(object(), None) is False
+                is_type_of is not None
+                and is_type_of(_ProbeItem(name="", plain=1, marked=2), None) is True
+                and is_type_of(object(), None) is False
             ),
         }
     except Exception as error:

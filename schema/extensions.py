@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -40,7 +40,7 @@ class RequestGuard(SchemaExtension):
 class FlushAccessLog(SchemaExtension):
     """Write the request's whole-PII reads once, after execution (QS 9.4.1)."""
 
-    async def on_execute(self):  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         await self.execution_context.context.flush_access_log()
 
@@ -49,7 +49,7 @@ class RecordRegulatorReads(SchemaExtension):
     """After a regulator's query, record what it asked for and which entities the answer
     held (services/regulator_reads.py, QS 9.4.1)."""
 
-    async def on_execute(self):  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context
         viewer = context.context.viewer

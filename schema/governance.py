@@ -11,8 +11,9 @@ from pinzhi import models
 from pinzhi.schema.base import Node, to_global_id
 from pinzhi.services import audit, audit_checks
 
-AuditProblem = strawberry.enum(
-    audit.Problem, name="AuditProblem", description="What a check of the trail found wrong."
+AuditProblem = audit.Problem
+strawberry.enum(
+    AuditProblem, name="AuditProblem", description="What a check of the trail found wrong."
 )
 
 
@@ -38,7 +39,7 @@ class PlatformRule:
             title=row.title_en if language == "en" else row.title_zh,
             title_zh=row.title_zh,
             title_en=row.title_en,
-            content=row.content,
+            content=JSON(row.content),
             effective_from=row.effective_from,
         )
 
@@ -63,7 +64,7 @@ class AuditEvent:
             from_state=row.from_state,
             to_state=row.to_state,
             actor_role=row.actor_role,
-            data=row.data,
+            data=JSON(row.data),
             occurred_at=row.occurred_at,
             prev_hash=row.prev_hash,
             hash=row.hash,

@@ -14,7 +14,7 @@ from pinzhi.auth.scopes import sees_merchant_internals
 
 # The module, not its names: it imports this one back (see schema/catalog.py).
 from pinzhi.schema import catalog
-from pinzhi.schema.base import Money, Node, UserError, to_global_id
+from pinzhi.schema.base import Money, Node, NodeFromRow, UserError, to_global_id
 from pinzhi.schema.evidence import Evidence, EvidenceInput
 from pinzhi.services import qualifications
 from pinzhi.services.state import now
@@ -22,18 +22,20 @@ from pinzhi.services.state import now
 if TYPE_CHECKING:
     from pinzhi.schema.catalog import Merchant
 
-SubmissionState = strawberry.enum(
-    models.SubmissionState,
+SubmissionState = models.SubmissionState
+strawberry.enum(
+    SubmissionState,
     description="SUBMITTED: waiting for compliance staff; VERIFIED: counts; REJECTED: does not.",
 )
-LicenceKind = strawberry.enum(models.LicenceKind)
-BrandRelation = strawberry.enum(
-    models.BrandRelation,
+LicenceKind = models.LicenceKind
+strawberry.enum(LicenceKind)
+BrandRelation = models.BrandRelation
+strawberry.enum(
+    BrandRelation,
     description="REGISTERED: the merchant owns the trademark; AUTHORISED: the owner lets it sell.",
 )
-SubmissionReview = strawberry.enum(
-    qualifications.Review, name="SubmissionReview", description="Verify or reject."
-)
+SubmissionReview = qualifications.Review
+strawberry.enum(SubmissionReview, name="SubmissionReview", description="Verify or reject.")
 
 
 @strawberry.interface(
@@ -119,7 +121,8 @@ class DepositPayment(MerchantSubmission):
         )
 
 
-SUBMISSION_TYPES: dict[str, tuple[type, type]] = {
+# The model is one of services.qualifications.S, known only at run time.
+SUBMISSION_TYPES: dict[str, tuple[type[Any], NodeFromRow[MerchantSubmission]]] = {
     "MerchantLicence": (models.MerchantLicence, MerchantLicence),
     "BrandRegistration": (models.BrandRegistration, BrandRegistration),
     "DepositPayment": (models.DepositPayment, DepositPayment),

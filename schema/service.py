@@ -56,9 +56,10 @@ class Complaint(Preloadable, Node):
 
     @relation()
     def order(self, info: Info) -> Order | None:
-        if self.order_pk is None:
+        pk = self.order_pk
+        if pk is None:
             return None
-        return self.preloaded_or("order", lambda: self._order(info, self.order_pk))
+        return self.preloaded_or("order", lambda: self._order(info, pk))
 
     async def _order(self, info: Info, pk: int) -> Order | None:
         row = await info.context.loaders.order_by_id.load(pk)

@@ -22,11 +22,11 @@ from pinzhi.services.key_control import KeyControl as KeyControlStatus
 if TYPE_CHECKING:
     from pinzhi.schema.catalog import Merchant
 
-ViolationDecision = strawberry.enum(
-    violation_service.Decision, name="ViolationDecision", description="Decide or dismiss."
-)
-AppealOutcome = strawberry.enum(
-    violation_service.AppealOutcome,
+ViolationDecision = violation_service.Decision
+strawberry.enum(ViolationDecision, name="ViolationDecision", description="Decide or dismiss.")
+AppealOutcome = violation_service.AppealOutcome
+strawberry.enum(
+    AppealOutcome,
     name="AppealOutcome",
     description="UPHELD: the penalty stands. OVERTURNED: it is lifted.",
 )

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from pinzhi import models
-from pinzhi.auth.scopes import scope
+from pinzhi.auth.scopes import NOTHING, scope
 from pinzhi.resolvers.pagination import Window, ranked_page
 from pinzhi.schema import preload
 from pinzhi.schema.base import Connection, connection_of, listing, pk_or_missing
@@ -47,7 +47,7 @@ async def products(
         query = query.filter(merchant_id=pk_or_missing(merchant_id, "Merchant"))
     if category:
         # A category is a slug of at most 50 characters: anything else lists nothing.
-        query = query.filter(category=category) if len(category) <= 50 else query.none()
+        query = query.filter(category=category) if len(category) <= 50 else query.filter(NOTHING)
     if search:
         query = query.filter(title__icontains=search.strip()[:50])
 

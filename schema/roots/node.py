@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
+from tortoise.models import Model
 
 from pinzhi import models
 from pinzhi.schema.accounts import Account
-from pinzhi.schema.base import Node, from_global_id
+from pinzhi.schema.base import Node, NodeFromRow, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.fields import field
@@ -17,7 +18,7 @@ from pinzhi.schema.service import Complaint
 from pinzhi.schema.training import Course, Enrolment
 from pinzhi.schema.violations import ViolationCase
 
-NODE_TYPES: dict[str, type[models.Model]] = {
+NODE_TYPES: dict[str, type[Model]] = {
     "Merchant": models.Merchant,
     "Product": models.Product,
     "ServiceProvider": models.ServiceProvider,
@@ -47,7 +48,7 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         return None
     if type_name == "Account":
         return Account.from_row(row)
-    simple = {
+    simple: dict[str, NodeFromRow[Node]] = {
         "Order": Order,
         "Merchant": Merchant,
         "Product": Product,

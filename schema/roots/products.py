@@ -33,7 +33,11 @@ from pinzhi.services.state import now
 async def grade_preview(info: Info, product_id: strawberry.ID) -> ProductGradeDetail | None:
     pk = pk_of(product_id, "Product")
     product = await info.context.loaders.product_by_id.load(pk) if pk else None
-    if product is None or not sees_merchant_internals(info.context.viewer, product.merchant_id):
+    if (
+        pk is None
+        or product is None
+        or not sees_merchant_internals(info.context.viewer, product.merchant_id)
+    ):
         return None
     row = await product_grading.grade_product(pk, now(), store=False)
     return ProductGradeDetail.from_row(row) if row else None

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from tortoise.models import Model
 
 from pinzhi import models
 from pinzhi.auth import policy
@@ -43,7 +44,7 @@ def _evidence(items: list[EvidenceInput]) -> list[Evidence]:
     return [Evidence(item.description, item.url) for item in items]
 
 
-def _submissions(model: type[models.Model], node: Any) -> Callable[..., Awaitable[Any]]:
+def _submissions(model: type[Model], node: Any) -> Callable[..., Awaitable[Any]]:
     """The root list of one kind of submission: a merchant's own, or all for compliance
     staff and regulators (scoping), filtered by state and merchant."""
 

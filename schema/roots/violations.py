@@ -22,6 +22,7 @@ from pinzhi.schema.violations import (
     ViolationCasePayload,
 )
 from pinzhi.services import violations
+from pinzhi.services.evidence import Evidence
 
 # --- Queries ----------------------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ def _case_pk(case_id: strawberry.ID) -> int:
 
 
 async def open_violation_case(info: Info, input: OpenViolationCaseInput) -> ViolationCasePayload:
-    evidence = [violations.Evidence(e.description, e.url) for e in input.evidence]
+    evidence = [Evidence(e.description, e.url) for e in input.evidence]
     row, errors = await attempt(
         info,
         violations.open_case(

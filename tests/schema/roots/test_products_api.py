@@ -366,3 +366,18 @@ async def test_only_consumers_may_review(api, who: str) -> None:
     variables = _review(placed, w.item, rating=4)
     token = w.seller.token if who == "merchant" else w.agent.token
     assert (await api(REVIEW, variables, token=token)).error_codes == ["FORBIDDEN"]
+
+
+async def test_the_category_filter_lists_its_products_and_an_overlong_one_lists_none(api) -> None:
+    """A category is a slug of at most 50 characters: a longer one matches no product and
+    is answered with an empty list, not an error."""
+    w = await f.world()
+    toy = await f.product(w.shop, category="toys")
+    await f.product(w.shop, category="electronics")
+    query = "query($c: String) { products(first: 10, category: $c) { edges { node { id } } } }"
+    listed = await api(query, {"c": "toys"})
+    assert listed.errors == []
+    assert _ids(listed.data["products"]) == [f.gid("Product", toy.id)]
+    overlong = await api(query, {"c": "f" * 51})
+    assert overlong.errors == []
+    assert overlong.data["products"]["edges"] == []
