@@ -63,7 +63,7 @@ def _money(amount: int, currency: str) -> Data:
 
 
 async def products(db: Db, v: Viewer, variables: Data) -> Data:
-    """Ranked as resolvers/catalog.py ranks by default: rank score, then newest."""
+    """Ranked as schema/roots/catalog.py ranks by default: rank score, then newest."""
     first = _first(variables)
     rows = await db.fetch(
         "SELECT p.id, p.title, p.price_minor, p.currency, m.name, p.rank_score FROM product p "
