@@ -47,6 +47,10 @@ class ErrorCode(StrEnum):
     NAME_TAKEN = "NAME_TAKEN"
     INVALID_PERIOD = "INVALID_PERIOD"
     MERCHANT_SUSPENDED = "MERCHANT_SUSPENDED"
+    AMOUNT_NOT_REFUNDABLE = "AMOUNT_NOT_REFUNDABLE"
+    REQUEST_EXISTS = "REQUEST_EXISTS"
+    KIND_NOT_ALLOWED = "KIND_NOT_ALLOWED"
+    REQUEST_CLOSED = "REQUEST_CLOSED"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -123,6 +127,19 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "时段无效：应为 UTC 整点小时，格式 YYYY-MM-DDTHH",
         "Invalid period: an hour in UTC, written YYYY-MM-DDTHH",
     ),
+    ErrorCode.AMOUNT_NOT_REFUNDABLE: (
+        "金额超过可退金额（已付减已退）",
+        "The amount is above what can be refunded (paid less refunded)",
+    ),
+    ErrorCode.REQUEST_EXISTS: (
+        "这些商品已有进行中的售后申请",
+        "These lines already have an open after-sales request",
+    ),
+    ErrorCode.KIND_NOT_ALLOWED: (
+        "订单当前状态不能申请这种售后",
+        "This kind of after-sales request is not open to the order in its state",
+    ),
+    ErrorCode.REQUEST_CLOSED: ("售后申请已结束", "The after-sales request is closed"),
 }
 
 

@@ -17,6 +17,8 @@ from tortoise.queryset import QuerySet
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Account,
+    AfterSalesLine,
+    AfterSalesRequest,
     ApiKey,
     AuditEvent,
     BrandRegistration,
@@ -38,7 +40,9 @@ from pinzhi.models import (
     Product,
     ProductCertificate,
     ProductReview,
+    Refund,
     RegulatorRead,
+    ReturnShipment,
     Role,
     ServiceProvider,
     Shipment,
@@ -80,6 +84,10 @@ def _complained_orders() -> Subquery:
     return Subquery(Complaint.filter(order_id__isnull=False).values("order_id"))
 
 
+def _after_sales_orders() -> Subquery:
+    return Subquery(AfterSalesRequest.all().values("order_id"))
+
+
 def _merchants_with_cases() -> Subquery:
     return Subquery(ViolationCase.all().values("merchant_id"))
 
@@ -89,6 +97,7 @@ def _staff_orders(viewer: Viewer, order_field: str, merchant_field: str) -> Q:
     allowed = NOTHING
     if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
         allowed |= _where(f"{order_field}__in", _complained_orders())
+        allowed |= _where(f"{order_field}__in", _after_sales_orders())
     if _compliance(viewer):
         allowed |= _where(f"{merchant_field}__in", _merchants_with_cases())
     return allowed
@@ -123,13 +132,53 @@ def _payment_rule(viewer: Viewer) -> Q:
     return _order_rule(order_field="order_id")(viewer)
 
 
-def _shipment_rule(prefix: str = "") -> Rule:
+def _shipment_rule(viewer: Viewer) -> Q:
+    if viewer.is_logistics:
+        return Q(provider_id=viewer.provider_id)
+    return _order_rule(order_field="order_id")(viewer)
+
+
+def _after_sales_rule(prefix: str = "") -> Rule:
+    """QS 9.2.3: a request is its consumer's and its merchant's; customer-service staff
+    work the whole queue, compliance the requests of merchants under a case; regulators
+    read them all. Return shipments and refunds (which carry the same owners) follow it,
+    besides the provider that carries or pays them."""
+
     def rule(viewer: Viewer) -> Q:
-        if viewer.is_logistics:
-            return _where(f"{prefix}provider_id", viewer.provider_id)
-        return _order_rule(prefix, f"{prefix}order_id")(viewer)
+        if _regulator(viewer) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+            return ALL
+        if viewer.role == Role.CONSUMER:
+            return _where(f"{prefix}consumer_id", viewer.account_id)
+        if viewer.role == Role.MERCHANT:
+            return _where(f"{prefix}merchant_id", viewer.merchant_id)
+        if _compliance(viewer):
+            return _where(f"{prefix}merchant_id__in", _merchants_with_cases())
+        return NOTHING
 
     return rule
+
+
+def _return_shipment_rule(viewer: Viewer) -> Q:
+    if viewer.is_logistics:
+        return Q(provider_id=viewer.provider_id)
+    return _after_sales_rule()(viewer)
+
+
+def _refund_rule(viewer: Viewer) -> Q:
+    if viewer.is_payment:
+        return Q(provider_id=viewer.provider_id)
+    return _after_sales_rule()(viewer)
+
+
+def _tracking_rule(viewer: Viewer) -> Q:
+    """An event reads like the shipment or return shipment it belongs to; a carrier reads
+    the events it recorded."""
+    if viewer.is_logistics:
+        return Q(provider_id=viewer.provider_id)
+    outbound = _order_rule("shipment__", "shipment__order_id")(viewer)
+    inbound = _after_sales_rule("return_shipment__")(viewer)
+    on_return = Q(return_shipment_id__isnull=False)
+    return (Q(shipment_id__isnull=False) & outbound) | (on_return & inbound)
 
 
 def _listing_rule(prefix: str = "") -> Rule:
@@ -218,8 +267,12 @@ RULES: dict[type[Model], Rule] = {
     Order: _order_rule(),
     OrderLine: _order_rule("order__", "order_id"),
     Payment: _payment_rule,
-    Shipment: _shipment_rule(),
-    TrackingEvent: _shipment_rule("shipment__"),
+    Shipment: _shipment_rule,
+    TrackingEvent: _tracking_rule,
+    AfterSalesRequest: _after_sales_rule(),
+    AfterSalesLine: _after_sales_rule("request__"),
+    ReturnShipment: _return_shipment_rule,
+    Refund: _refund_rule,
     Complaint: _complaint_rule,
     Feedback: _feedback_rule,
     Account: _account_rule,
@@ -288,6 +341,7 @@ TRACED: dict[str, type[Model]] = {
     model.__name__: model
     for model in (
         Account,
+        AfterSalesRequest,
         ApiKey,
         BrandRegistration,
         Complaint,
@@ -304,6 +358,8 @@ TRACED: dict[str, type[Model]] = {
         Product,
         ProductCertificate,
         ProductReview,
+        Refund,
+        ReturnShipment,
         Shipment,
         ViolationCase,
     )

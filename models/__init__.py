@@ -1,8 +1,11 @@
 """Tortoise models, one module per graph. Nothing here imports GraphQL."""
 
 from pinzhi.models.accounts import Account, ApiKey, RefreshToken, ServiceProvider
+from pinzhi.models.aftersales import AfterSalesLine, AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.models.catalog import Merchant, Product
 from pinzhi.models.enums import (
+    AfterSalesKind,
+    AfterSalesState,
     BrandRelation,
     CertificateKind,
     CertificateResult,
@@ -16,6 +19,7 @@ from pinzhi.models.enums import (
     PaymentState,
     Penalty,
     ProviderKind,
+    RefundState,
     Role,
     ShipmentState,
     StaffDuty,
@@ -46,6 +50,10 @@ from pinzhi.models.service import Complaint, Feedback
 from pinzhi.models.violations import Course, Enrolment, ViolationCase
 
 __models__ = [
+    AfterSalesLine,
+    AfterSalesRequest,
+    Refund,
+    ReturnShipment,
     Account,
     BrandRegistration,
     Course,
@@ -81,6 +89,10 @@ __models__ = [
 
 __all__ = [
     "Account",
+    "AfterSalesKind",
+    "AfterSalesLine",
+    "AfterSalesRequest",
+    "AfterSalesState",
     "ApiKey",
     "AuditAnchor",
     "AuditAnchorHead",
@@ -119,7 +131,10 @@ __all__ = [
     "ProductReview",
     "ProviderKind",
     "RefreshToken",
+    "Refund",
+    "RefundState",
     "RegulatorRead",
+    "ReturnShipment",
     "Role",
     "ServiceProvider",
     "Shipment",

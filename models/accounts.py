@@ -47,6 +47,8 @@ class Account(Model):
     name_enc = fields.TextField(default="")
     phone_enc = fields.TextField(default="")
     is_active = fields.BooleanField(default=True)
+    # QS 9.2.1, 9.6: a consumer who asked for accessible service is served first.
+    accessibility_profile = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

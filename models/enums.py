@@ -148,3 +148,37 @@ class CourseTopic(StrEnum):
     SUPPLY_CHAIN = "SUPPLY_CHAIN"
     COMPLIANCE = "COMPLIANCE"
     SERVICE = "SERVICE"
+
+
+class AfterSalesKind(StrEnum):
+    """What a consumer asks for after a sale (QS 9.2.3); each kind has its response limit."""
+
+    REFUND_BEFORE_SHIPMENT = "REFUND_BEFORE_SHIPMENT"
+    RETURN_REFUND = "RETURN_REFUND"
+    REFUND_ONLY = "REFUND_ONLY"
+    EXCHANGE = "EXCHANGE"
+    QUALITY_ISSUE = "QUALITY_ISSUE"
+    RESHIPMENT = "RESHIPMENT"
+
+
+class AfterSalesState(StrEnum):
+    REQUESTED = "REQUESTED"
+    RESPONDED = "RESPONDED"
+    ESCALATED = "ESCALATED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    RETURN_IN_TRANSIT = "RETURN_IN_TRANSIT"
+    RETURN_RECEIVED = "RETURN_RECEIVED"
+    REFUNDED = "REFUNDED"
+    RESHIPPED = "RESHIPPED"
+    EXCHANGED = "EXCHANGED"
+    CLOSED = "CLOSED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class RefundState(StrEnum):
+    """A refund is asked of the payment provider, which reports it done or failed."""
+
+    REQUESTED = "REQUESTED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"

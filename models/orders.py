@@ -11,6 +11,7 @@ from pinzhi.models.enums import OrderState, PaymentState, ShipmentState
 
 if TYPE_CHECKING:
     from pinzhi.models.accounts import Account, ServiceProvider
+    from pinzhi.models.aftersales import ReturnShipment
     from pinzhi.models.catalog import Merchant, Product
 
 
@@ -66,6 +67,8 @@ class OrderLine(Model):
     product_id: int
     quantity = fields.IntField()
     unit_price_minor = fields.BigIntField()
+    # Units refunded before shipment: their reservation is released and they are not shipped.
+    cancelled_quantity = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "order_line"
@@ -99,6 +102,8 @@ class Payment(Model):
     # The provider's reported outcome, kept even after a refund: a retried confirmation
     # is answered with it, a contradicting one refused.
     confirmed_succeeded = fields.BooleanField(null=True)
+    # What refunds have taken back or hold (requested and succeeded): never above the amount.
+    refunded_minor = fields.BigIntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -138,11 +143,17 @@ class Shipment(Model):
 
 
 class TrackingEvent(Model):
+    """A carrier's event on an order's shipment or, for after-sales, a return shipment."""
+
     id = fields.IntField(primary_key=True)
-    shipment: fields.ForeignKeyRelation[Shipment] = fields.ForeignKeyField(
-        "models.Shipment", related_name="tracking_events"
+    shipment: fields.ForeignKeyNullableRelation[Shipment] = fields.ForeignKeyField(
+        "models.Shipment", related_name="tracking_events", null=True
     )
-    shipment_id: int
+    shipment_id: int | None
+    return_shipment: fields.ForeignKeyNullableRelation[ReturnShipment] = fields.ForeignKeyField(
+        "models.ReturnShipment", related_name="tracking_events", null=True
+    )
+    return_shipment_id: int | None
     provider: fields.ForeignKeyRelation[ServiceProvider] = fields.ForeignKeyField(
         "models.ServiceProvider", related_name="tracking_events"
     )
@@ -158,4 +169,4 @@ class TrackingEvent(Model):
     class Meta:
         table = "tracking_event"
         unique_together = (("provider_id", "external_id"),)
-        indexes = (("shipment_id",),)
+        indexes = (("shipment_id",), ("return_shipment_id",))

@@ -18,6 +18,8 @@ from tortoise.models import Model
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
+    AfterSalesRequest,
+    AfterSalesState,
     BrandRegistration,
     Complaint,
     ComplaintState,
@@ -28,6 +30,9 @@ from pinzhi.models import (
     OrderState,
     Payment,
     PaymentState,
+    Refund,
+    RefundState,
+    ReturnShipment,
     Shipment,
     ShipmentState,
     SubmissionState,
@@ -108,6 +113,35 @@ TRANSITIONS[MerchantWarning] = {
 }
 
 
+# QS 9.2.3: an after-sales request is answered, decided, carried out and closed; the
+# consumer may withdraw it until it is carried out, and an unanswered one is escalated to
+# customer-service staff, who decide it.
+_AS = AfterSalesState
+_DECIDABLE = frozenset({_AS.APPROVED, _AS.REJECTED, _AS.WITHDRAWN})
+TRANSITIONS[AfterSalesRequest] = {
+    _AS.REQUESTED: _DECIDABLE | {_AS.RESPONDED, _AS.ESCALATED},
+    _AS.RESPONDED: _DECIDABLE | {_AS.ESCALATED},
+    _AS.ESCALATED: _DECIDABLE,
+    _AS.APPROVED: frozenset(
+        {_AS.RETURN_IN_TRANSIT, _AS.REFUNDED, _AS.RESHIPPED, _AS.EXCHANGED, _AS.WITHDRAWN}
+    ),
+    # An instant refund (QS 9.7.5) pays while the goods are still on their way back.
+    _AS.RETURN_IN_TRANSIT: frozenset({_AS.RETURN_RECEIVED, _AS.REFUNDED}),
+    _AS.RETURN_RECEIVED: frozenset({_AS.REFUNDED, _AS.RESHIPPED, _AS.EXCHANGED}),
+    _AS.REFUNDED: frozenset({_AS.CLOSED}),
+    _AS.RESHIPPED: frozenset({_AS.CLOSED}),
+    _AS.EXCHANGED: frozenset({_AS.CLOSED}),
+    _AS.REJECTED: frozenset({_AS.CLOSED}),
+    _AS.CLOSED: frozenset(),
+    _AS.WITHDRAWN: frozenset(),
+}
+TRANSITIONS[Refund] = {
+    RefundState.REQUESTED: frozenset({RefundState.SUCCEEDED, RefundState.FAILED}),
+    RefundState.SUCCEEDED: frozenset(),
+    RefundState.FAILED: frozenset(),
+}
+TRANSITIONS[ReturnShipment] = TRANSITIONS[Shipment]
+
 # The state each machine's rows are created in.
 INITIAL: dict[type[Model], StrEnum] = {
     Order: OrderState.PENDING_PAYMENT,
@@ -119,6 +153,9 @@ INITIAL: dict[type[Model], StrEnum] = {
     BrandRegistration: SubmissionState.SUBMITTED,
     DepositPayment: SubmissionState.SUBMITTED,
     MerchantWarning: WarningState.OPEN,
+    AfterSalesRequest: AfterSalesState.REQUESTED,
+    Refund: RefundState.REQUESTED,
+    ReturnShipment: ShipmentState.CREATED,
 }
 
 M = TypeVar("M", bound=Model)

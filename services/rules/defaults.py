@@ -592,4 +592,61 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             "every_whole_read_by_others_is_logged": True,
         },
     },
+    {
+        "key": "after_sales.response",
+        "title_zh": "售后响应时限（QS 9.2.3）",
+        "title_en": "After-sales response limits (QS 9.2.3)",
+        "content": {
+            # Calendar hours from opening to the first response, by kind.
+            "response_hours": {
+                "REFUND_BEFORE_SHIPMENT": 1,
+                "RETURN_REFUND": 24,
+                "REFUND_ONLY": 24,
+                "EXCHANGE": 24,
+                "QUALITY_ISSUE": 36,
+                "RESHIPMENT": 36,
+            },
+            # What stamps the first response: an answer, an approval or a rejection, by the
+            # merchant or by customer-service staff. A note alone from anyone else does not.
+            "responses": ["RESPOND", "APPROVE", "REJECT"],
+            "responders": ["MERCHANT", "STAFF"],
+            # Days after delivery in which a return, exchange or refund-only may be asked;
+            # a quality issue may be raised for longer.
+            "return_window_days": 7,
+            "quality_window_days": 90,
+            "max_evidence": 9,
+            "max_open_per_order": 5,
+        },
+    },
+    {
+        "key": "after_sales.queue",
+        "title_zh": "售后处理优先顺序（QS 9.2.1）",
+        "title_en": "After-sales queue order (QS 9.2.1)",
+        "content": {
+            # A request's priority is the sum of the weights it earns when opened; the queue
+            # orders by priority (highest first), then by response deadline, then by age.
+            "weights": {"premium": 2, "accessibility": 1},
+            "order": "priority desc, response_due_at asc, id asc",
+        },
+    },
+    {
+        "key": "after_sales.premium",
+        "title_zh": "品质商品售后权益（QS 9.7.3–9.7.5）",
+        "title_en": "Premium after-sales for quality products (QS 9.7.3-9.7.5)",
+        "content": {
+            # Products graded at these levels earn the benefits below when a request opens.
+            "levels": ["A+", "A"],
+            # The platform books the carrier for a return and bears the cost.
+            "free_pickup": True,
+            # Requests up to this amount, of these kinds, are approved at once.
+            "fast_review_max_minor": 50000,
+            "fast_review_kinds": ["RETURN_REFUND", "REFUND_ONLY", "EXCHANGE", "QUALITY_ISSUE"],
+            # The refund is made when the carrier scans the pick-up.
+            "instant_refund": True,
+            "return_window_days": 15,
+            # A quality issue is answered with a replacement (or a refund), never a repair.
+            "replace_not_repair": True,
+            "priority": True,
+        },
+    },
 ]
