@@ -75,6 +75,7 @@ LOGISTICS_PROVIDER = allow(Role.SERVICE_PROVIDER, provider_kinds=(ProviderKind.L
 CUSTOMER_SERVICE = allow(Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,))
 COMPLIANCE = allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 ADMIN = allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
+SELLER_OR_SERVICE = allow(Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,))
 
 # --- Gated reads ------------------------------------------------------------------------------
 # Each role then sees only the rows in its scope (auth/scopes.py).
@@ -82,6 +83,8 @@ READERS = SIGNED_IN
 AUDIT_VERIFIERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 PII_LOG_READERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 GRADE_READERS = allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
+# QS 9.2.1: the after-sales queue is worked by merchants and customer-service staff.
+AFTER_SALES_WORKERS = SELLER_OR_SERVICE
 
 
 class Action(enum.StrEnum):
@@ -123,6 +126,18 @@ class Action(enum.StrEnum):
     SUBMIT_DEPOSIT_PAYMENT = "submitDepositPayment"
     REVIEW_SUBMISSION = "reviewSubmission"
     ONBOARD_MERCHANT = "onboardMerchant"
+    SET_ACCESSIBILITY_PROFILE = "setAccessibilityProfile"
+    OPEN_AFTER_SALES_REQUEST = "openAfterSalesRequest"
+    RESPOND_TO_AFTER_SALES_REQUEST = "respondToAfterSalesRequest"
+    DECIDE_AFTER_SALES_REQUEST = "decideAfterSalesRequest"
+    WITHDRAW_AFTER_SALES_REQUEST = "withdrawAfterSalesRequest"
+    ESCALATE_AFTER_SALES_REQUEST = "escalateAfterSalesRequest"
+    SHIP_RETURN = "shipReturn"
+    CONFIRM_RETURN_RECEIVED = "confirmReturnReceived"
+    SHIP_REPLACEMENT = "shipReplacement"
+    CLOSE_AFTER_SALES_REQUEST = "closeAfterSalesRequest"
+    REFUND_PAYMENT = "refundPayment"
+    CONFIRM_REFUND = "confirmRefund"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -178,6 +193,25 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.SUBMIT_DEPOSIT_PAYMENT: MERCHANT,
         Action.REVIEW_SUBMISSION: COMPLIANCE,
         Action.ONBOARD_MERCHANT: ADMIN,
+        # After-sales (QS 9.2.1, 9.2.3, 9.7): consumers ask, merchants answer and carry out,
+        # customer-service staff answer for merchants that do not and decide what is
+        # escalated; payment providers execute refunds.
+        Action.SET_ACCESSIBILITY_PROFILE: CONSUMER,
+        Action.OPEN_AFTER_SALES_REQUEST: CONSUMER,
+        Action.RESPOND_TO_AFTER_SALES_REQUEST: SELLER_OR_SERVICE,
+        Action.DECIDE_AFTER_SALES_REQUEST: SELLER_OR_SERVICE,
+        Action.WITHDRAW_AFTER_SALES_REQUEST: CONSUMER,
+        Action.ESCALATE_AFTER_SALES_REQUEST: allow(
+            Role.CONSUMER, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
+        ),
+        Action.SHIP_RETURN: CONSUMER,
+        Action.CONFIRM_RETURN_RECEIVED: SELLER_OR_SERVICE,
+        Action.SHIP_REPLACEMENT: MERCHANT,
+        Action.CLOSE_AFTER_SALES_REQUEST: allow(
+            Role.CONSUMER, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
+        ),
+        Action.REFUND_PAYMENT: SELLER_OR_SERVICE,
+        Action.CONFIRM_REFUND: PAYMENT_PROVIDER,
     }
 )
 

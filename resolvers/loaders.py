@@ -19,6 +19,8 @@ from pinzhi.auth.scopes import scope
 from pinzhi.auth.viewer import Viewer
 from pinzhi.models import (
     Account,
+    AfterSalesLine,
+    AfterSalesRequest,
     BrandRegistration,
     Complaint,
     Course,
@@ -34,6 +36,8 @@ from pinzhi.models import (
     Payment,
     Product,
     ProductCertificate,
+    Refund,
+    ReturnShipment,
     ServiceProvider,
     Shipment,
     TrackingEvent,
@@ -305,6 +309,38 @@ class Loaders:
     def deposit_by_id(self) -> DataLoader:
         return _one_by(self.viewer, DepositPayment, "id")
 
+    @cached_property
+    def order_line_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, OrderLine, "id")
+
+    @cached_property
+    def after_sales_request_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, AfterSalesRequest, "id")
+
+    @cached_property
+    def after_sales_lines_by_request_id(self) -> DataLoader:
+        return _many_by(self.viewer, AfterSalesLine, "request_id")
+
+    @cached_property
+    def return_shipment_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, ReturnShipment, "id")
+
+    @cached_property
+    def return_shipments_by_request_id(self) -> DataLoader:
+        return _many_by(self.viewer, ReturnShipment, "request_id")
+
+    @cached_property
+    def events_by_return_shipment_id(self) -> DataLoader:
+        return _many_by(self.viewer, TrackingEvent, "return_shipment_id", "occurred_at")
+
+    @cached_property
+    def refund_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, Refund, "id")
+
+    @cached_property
+    def refunds_by_request_id(self) -> DataLoader:
+        return _many_by(self.viewer, Refund, "request_id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -327,4 +363,7 @@ _BY_ID: dict[type[Model], str] = {
     MerchantLicence: "licence_by_id",
     BrandRegistration: "brand_by_id",
     DepositPayment: "deposit_by_id",
+    AfterSalesRequest: "after_sales_request_by_id",
+    ReturnShipment: "return_shipment_by_id",
+    Refund: "refund_by_id",
 }

@@ -12,6 +12,7 @@ import binascii
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from graphql import GraphQLError
@@ -172,5 +173,50 @@ async def ranked_page(
         rows,
         size,
         lambda row: encode_ranked_cursor(getattr(row, column), row.id),
+        has_previous_page=after is not None,
+    )
+
+
+# --- The after-sales queue: priority descending, deadline ascending, id ascending -----------
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def encode_queue_cursor(priority: int, due: datetime, pk: int) -> str:
+    micros = (due - EPOCH) // MICROSECOND
+    return base64.urlsafe_b64encode(f"q:{priority}:{micros}:{pk}".encode()).decode()
+
+
+def decode_queue_cursor(cursor: str) -> tuple[int, datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        prefix, priority, micros, pk = raw.split(":")
+        if prefix != "q":
+            raise ValueError
+        rank = _cursor_pk(priority)
+        due = EPOCH + int(micros) * MICROSECOND
+        return rank, due, _cursor_pk(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError, OSError):
+        raise _invalid_cursor() from None
+
+
+async def queue_page(query: QuerySet[Any], first: int | None, after: str | None) -> Page[Any]:
+    """QS 9.2.1: the rows in queue order (the after_sales.queue rule): higher priority
+    first, then the nearest response deadline, then the oldest. The cursor holds all three."""
+    size = page_size(first)
+    if after:
+        priority, due, pk = decode_queue_cursor(after)
+        query = query.filter(
+            Q(priority__lt=priority)
+            | Q(priority=priority, response_due_at__gt=due)
+            | Q(priority=priority, response_due_at=due, id__gt=pk)
+        )
+    rows = await query.order_by("-priority", "response_due_at", "id").limit(size + 1)
+    return page_of(
+        rows,
+        size,
+        lambda row: encode_queue_cursor(row.priority, row.response_due_at, row.id),
         has_previous_page=after is not None,
     )

@@ -12,6 +12,7 @@ from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDe
 from strawberry.tools import merge_types
 
 from pinzhi.schema.accounts import Account, ApiKey
+from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.documents import DocumentCache, DocumentLimits
 from pinzhi.schema.errors import MaskInternalErrors, PinzhiSchema
@@ -26,6 +27,7 @@ from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
+from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
@@ -52,6 +54,7 @@ QUERY_PARTS: tuple[type, ...] = (
     TrainingQuery,
     ProductQuery,
     QualificationQuery,
+    AfterSalesQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -62,6 +65,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     TrainingMutation,
     ProductMutation,
     QualificationMutation,
+    AfterSalesMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)
@@ -121,6 +125,9 @@ def build_schema(
             MerchantLicence,
             BrandRegistration,
             DepositPayment,
+            AfterSalesRequest,
+            ReturnShipment,
+            Refund,
         ],
         extensions=extensions,
         execution_context_class=planning_executor() if plans else None,

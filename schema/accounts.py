@@ -60,6 +60,15 @@ class Account(Node):
     async def phone(self, info: Info) -> str:
         return await self._personal(info, "phone", self.row.phone_enc)
 
+    @strawberry.field(
+        description="Whether the account asked for accessible service (QS 9.2.1); shown to "
+        "its owner only, null to everyone else."
+    )
+    def accessibility_profile(self, info: Info) -> bool | None:
+        if info.context.viewer.account_id != self.pk:
+            return None
+        return self.row.accessibility_profile
+
     @strawberry.field(description="The merchant a MERCHANT account acts for.")
     async def merchant(self, info: Info) -> Merchant | None:
         if self.merchant_pk is None:

@@ -28,6 +28,16 @@ CertificateKind = models.CertificateKind
 CertificateResult = models.CertificateResult
 WarningState = models.WarningState
 WarningLevel = models.WarningLevel
+AfterSalesKind = models.AfterSalesKind
+strawberry.enum(
+    AfterSalesKind,
+    description="What an after-sales request asks for (QS 9.2.3): REFUND_BEFORE_SHIPMENT "
+    "(answered within 1 hour by default), RETURN_REFUND and REFUND_ONLY (no return, after "
+    "delivery) and EXCHANGE (24 hours), QUALITY_ISSUE and RESHIPMENT (36 hours). The limits "
+    "are the after_sales.response rule.",
+)
+AfterSalesState = models.AfterSalesState
+RefundState = models.RefundState
 
 
 # strawberry.enum marks a class in place and returns it: each name above is the model's
@@ -50,6 +60,8 @@ for _enum in (
     CertificateResult,
     WarningState,
     WarningLevel,
+    AfterSalesState,
+    RefundState,
 ):
     strawberry.enum(_enum)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from pinzhi.schema.after_sales import ReturnShipment
 from pinzhi.schema.base import UserError
 from pinzhi.schema.enums import ComplaintCategory, FeedbackSubject, ShipmentState
 from pinzhi.schema.feedback import Feedback
@@ -79,7 +80,9 @@ class ShipOrderInput:
 
 @strawberry.input
 class RecordTrackingEventInput:
-    shipment_id: strawberry.ID
+    shipment_id: strawberry.ID = strawberry.field(
+        description="A Shipment's id, or a ReturnShipment's for goods coming back."
+    )
     event_id: str = strawberry.field(description="The carrier's own id; replays are no-ops.")
     status: ShipmentState
     occurred_at: datetime
@@ -159,6 +162,7 @@ class PaymentPayload:
 @strawberry.type
 class ShipmentPayload:
     shipment: Shipment | None = None
+    return_shipment: ReturnShipment | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -171,6 +175,7 @@ class TrackingEventPayload:
         "details: nothing changed.",
     )
     shipment: Shipment | None = None
+    return_shipment: ReturnShipment | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

@@ -54,7 +54,13 @@ async def _order(info: Info, pk: int) -> Order | None:
 
 @strawberry.type(description="A product and quantity within an order.")
 class OrderLine(Preloadable):
+    id: strawberry.ID = strawberry.field(
+        description="Names the line in an after-sales request (QS 9.2.3)."
+    )
     quantity: int
+    cancelled_quantity: int = strawberry.field(
+        description="Units refunded before shipment: not shipped, their stock released."
+    )
     unit_price: Money
     pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
@@ -62,9 +68,11 @@ class OrderLine(Preloadable):
     @classmethod
     def from_row(cls, row: models.OrderLine, currency: str) -> OrderLine:
         return cls(
+            id=strawberry.ID(to_global_id("OrderLine", row.id)),
             pk=row.id,
             product_pk=row.product_id,
             quantity=row.quantity,
+            cancelled_quantity=row.cancelled_quantity,
             unit_price=Money(amount_minor=row.unit_price_minor, currency=currency),
         )
 
@@ -150,6 +158,9 @@ class Payment(Node):
     state: PaymentState
     amount: Money
     provider_reference: str | None
+    refunded: Money = strawberry.field(
+        description="What refunds have taken back or hold: never above the amount."
+    )
     created_at: datetime
     updated_at: datetime
     pk: strawberry.Private[int]
@@ -166,6 +177,7 @@ class Payment(Node):
             state=row.state,
             amount=Money(amount_minor=row.amount_minor, currency=row.currency),
             provider_reference=row.provider_reference,
+            refunded=Money(amount_minor=row.refunded_minor, currency=row.currency),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

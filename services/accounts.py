@@ -11,10 +11,11 @@ from tortoise.transactions import in_transaction
 
 from pinzhi.auth.crypto import decrypt, email_lookup, encrypt
 from pinzhi.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Account, Role
-from pinzhi.services import state, validation
+from pinzhi.services import audit, state, validation
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
@@ -98,4 +99,24 @@ async def authenticate(email: str, password: str) -> Account:
     if not await asyncio.to_thread(verify_password, known, password or ""):
         raise ServiceError(ErrorCode.INVALID_CREDENTIALS, ("password",))
     assert account is not None
+    return account
+
+
+async def set_accessibility_profile(viewer: Viewer, enabled: bool) -> Account:
+    """QS 9.2.1, 9.6: a consumer asks to be served first as needing accessible service (or
+    stops). Requests opened afterwards carry it into the after-sales queue's order; it is
+    personal, so the queue shows only the priority it earns, never the flag."""
+    require(viewer, Action.SET_ACCESSIBILITY_PROFILE)
+    async with in_transaction():
+        account = await Account.select_for_update().get(id=viewer.account_id)
+        if account.accessibility_profile != enabled:
+            await Account.filter(id=account.id).update(accessibility_profile=enabled)
+            account.accessibility_profile = enabled
+            await audit.append(
+                "Account",
+                account.id,
+                "accessibility_profile_set",
+                actor=viewer,
+                data={"enabled": enabled},
+            )
     return account

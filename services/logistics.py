@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -15,16 +15,16 @@ from pinzhi.models import (
     Order,
     OrderState,
     ProviderKind,
+    ReturnShipment,
     ServiceProvider,
     Shipment,
     ShipmentState,
     TrackingEvent,
 )
-from pinzhi.services import audit, monitoring, state, validation
+from pinzhi.services import audit, monitoring, returns, state, validation
 from pinzhi.services.lookup import lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 
-TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{4,64}")
 # Carrier clocks drift; an event further in the future than this is refused.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -34,9 +34,7 @@ async def ship_order(
     viewer: Viewer, order_id: int, provider_id: int | None, tracking_number: str
 ) -> Shipment:
     require(viewer, Action.SHIP_ORDER)
-    number = (tracking_number or "").strip()
-    if not TRACKING_NUMBER.fullmatch(number):
-        raise ServiceError(ErrorCode.INVALID_INPUT, ("trackingNumber",), "4–64 letters or digits")
+    number = validation.tracking_number(tracking_number)
     provider = None if provider_id is None else await ServiceProvider.get_or_none(id=provider_id)
     if provider is None:
         raise ServiceError(ErrorCode.NOT_FOUND, ("providerId",))
@@ -80,10 +78,13 @@ async def record_tracking_event(
     occurred_at: datetime,
     location: str = "",
     description: str = "",
+    *,
+    returning: bool = False,
 ) -> tuple[TrackingEvent, bool]:
-    """Record a carrier's event. Idempotent on the carrier's event id: a replay with the
-    same details returns the stored event and changes nothing; the same id with other
-    details is refused (IDEMPOTENCY_KEY_REUSED). Returns the event and whether it is new."""
+    """Record a carrier's event on an order's shipment, or (``returning``) on an after-sales
+    return shipment. Idempotent on the carrier's event id: a replay with the same details
+    returns the stored event and changes nothing; the same id with other details is refused
+    (IDEMPOTENCY_KEY_REUSED). Returns the event and whether it is new."""
     require(viewer, Action.RECORD_TRACKING_EVENT)
     external_id = validation.text(event_id, "eventId", max_len=100)
     occurred_at = validation.moment(occurred_at, "occurredAt")
@@ -98,8 +99,9 @@ async def record_tracking_event(
         )
         if earlier is None:
             return None
+        on = earlier.return_shipment_id if returning else earlier.shipment_id
         same = (
-            earlier.shipment_id == shipment_id
+            on == shipment_id
             and earlier.status == status
             and earlier.occurred_at == occurred_at
             and earlier.location == location
@@ -111,6 +113,10 @@ async def record_tracking_event(
 
     if (seen := await replayed()) is not None:
         return seen
+    if returning:
+        return await _record_on_return(
+            viewer, shipment_id, external_id, status, occurred_at, location, description, replayed
+        )
     try:
         async with in_transaction():
             shipment = await lock_visible(viewer, Shipment, shipment_id, "shipmentId")
@@ -146,4 +152,43 @@ async def record_tracking_event(
             return seen
         raise
     await monitoring.check_quietly(shipment.merchant_id)  # valid tracking rate (QS 6.1.2)
+    return event, True
+
+
+async def _record_on_return(
+    viewer: Viewer,
+    shipment_id: int,
+    external_id: str,
+    status: ShipmentState,
+    occurred_at: datetime,
+    location: str,
+    description: str,
+    replayed: Callable[[], Awaitable[tuple[TrackingEvent, bool] | None]],
+) -> tuple[TrackingEvent, bool]:
+    try:
+        async with in_transaction():
+            shipment = await lock_visible(viewer, ReturnShipment, shipment_id, "shipmentId")
+            event = await TrackingEvent.create(
+                return_shipment_id=shipment.id,
+                provider_id=viewer.provider_id,
+                external_id=external_id,
+                status=status,
+                location=location,
+                description=description,
+                occurred_at=occurred_at,
+            )
+            data = {"event_id": external_id, "location": location}
+            if status == shipment.state:
+                await audit.append(
+                    "ReturnShipment", shipment.id, "scanned", actor=viewer, data=data
+                )
+            else:
+                await state.move(
+                    shipment, status, actor=viewer, action="tracking", field="status", data=data
+                )
+            await returns.on_tracking(viewer, shipment, status)
+    except IntegrityError:
+        if (seen := await replayed()) is not None:
+            return seen
+        raise
     return event, True

@@ -21,7 +21,7 @@ from pinzhi.models import (
     PaymentState,
     Product,
 )
-from pinzhi.services import incentives, monitoring, penalties, rules, state, validation
+from pinzhi.services import incentives, monitoring, penalties, refunds, rules, state, validation
 from pinzhi.services.lookup import lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 
@@ -198,9 +198,10 @@ async def _create(
 
 @retry_on_conflict
 async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order:
-    """Cancel before shipment: stock goes back, a pending payment fails, a paid one is
-    refunded. Consumers cancel their own orders, merchants their shop's, customer-service
-    staff those in their scope (the orders complained about)."""
+    """Cancel before shipment: stock goes back, a pending payment fails, and what was
+    captured is refunded through the payment provider (a refund it then confirms).
+    Consumers cancel their own orders, merchants their shop's, customer-service staff
+    those in their scope (the orders complained about)."""
     require(viewer, Action.CANCEL_ORDER)
     reason = validation.text(reason, "reason", min_len=0, max_len=500, multiline=True)
     async with in_transaction():
@@ -215,23 +216,28 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
             cancelled_at=state.now(),
         )
         for line in await OrderLine.filter(order_id=order.id).order_by("product_id"):
-            await Product.filter(id=line.product_id).update(stock=F("stock") + line.quantity)
-        for payment in await Payment.filter(
-            order_id=order.id, state__in=[PaymentState.PENDING, PaymentState.SUCCEEDED]
-        ):
-            target = (
-                PaymentState.FAILED
-                if payment.state == PaymentState.PENDING
-                else PaymentState.REFUNDED
-            )
+            # Units refunded before shipment had their stock put back then.
+            held = line.quantity - line.cancelled_quantity
+            await Product.filter(id=line.product_id).update(stock=F("stock") + held)
+        for payment in await Payment.filter(order_id=order.id, state=PaymentState.PENDING):
             await state.move(
                 # The consumer's reason stays on the order's trail: the payment provider, who
                 # reads the payment's, has no business with it.
                 payment,
-                target,
+                PaymentState.FAILED,
                 actor=viewer,
                 action="order_cancelled",
                 data={},
+            )
+        # What was captured goes back through the payment provider, as every refund does.
+        captured = await refunds.lock_payment(order.id)
+        if captured is not None and refunds.refundable(captured) > 0:
+            await refunds.ask(
+                captured,
+                refunds.refundable(captured),
+                key=f"cancel:{order.id}",
+                actor=viewer,
+                reason="order cancelled",
             )
     if order.paid_at is not None:
         # A cancellation after payment moves the merchant's cancellation rate.

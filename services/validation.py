@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pinzhi.errors import ErrorCode, ServiceError
 
 PHONE = re.compile(r"\+?[0-9]{6,15}")
+TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{4,64}")
 # Separators people type inside phone numbers.
 PHONE_SEPARATORS = str.maketrans("", "", " -")
 MULTILINE_ALLOWED = frozenset("\n\t")
@@ -78,3 +79,11 @@ def phone(value: str | None, field: str) -> str:
     if not PHONE.fullmatch(cleaned):
         raise ServiceError(ErrorCode.INVALID_INPUT, (field,), "not a phone number")
     return cleaned
+
+
+def tracking_number(value: str | None, field: str = "trackingNumber") -> str:
+    """A carrier's tracking number: 4–64 letters, digits or hyphens."""
+    number = (value or "").strip()
+    if not TRACKING_NUMBER.fullmatch(number):
+        raise ServiceError(ErrorCode.INVALID_INPUT, (field,), "4–64 letters or digits")
+    return number

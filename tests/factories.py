@@ -12,12 +12,16 @@ from pinzhi.auth.tokens import issue_access_token
 from pinzhi.auth.viewer import Viewer, viewer_of
 from pinzhi.models import (
     Account,
+    AfterSalesKind,
+    AfterSalesRequest,
     AuditEvent,
     Merchant,
     Order,
     Payment,
     Product,
     ProviderKind,
+    Refund,
+    RefundState,
     Role,
     ServiceProvider,
     Shipment,
@@ -25,7 +29,8 @@ from pinzhi.models import (
     StaffDuty,
 )
 from pinzhi.schema.base import to_global_id
-from pinzhi.services import accounts, logistics, orders, payments
+from pinzhi.services import accounts, after_sales, logistics, orders, payments, refunds
+from pinzhi.services.after_sales import LineClaim
 from pinzhi.services.orders import LineInput, Recipient
 
 PASSWORD = "correct horse battery"
@@ -366,3 +371,34 @@ def far_future() -> datetime:
     from datetime import timedelta
 
     return datetime.now(UTC) + timedelta(days=3650)
+
+
+# --- After-sales (QS 9.2.3) ------------------------------------------------------------------
+
+
+async def after_sales_request(
+    buyer: Actor,
+    placed: Order,
+    kind: AfterSalesKind,
+    amount_minor: int,
+    *,
+    lines: list[LineClaim] | None = None,
+    reason: str = "质量问题 / quality problem",
+) -> AfterSalesRequest:
+    """A request opened through the service, as the consumer would."""
+    return await after_sales.open_request(
+        buyer.viewer, placed.id, kind, reason, amount_minor=amount_minor, lines=lines
+    )
+
+
+async def confirm_refunds(w: World, succeeded: bool = True) -> list[Refund]:
+    """The payment provider reports every refund still asked as done (or failed)."""
+    done = []
+    for refund in await Refund.filter(state=RefundState.REQUESTED).order_by("id"):
+        provider = w.payer_actor if refund.provider_id == w.payer.id else None
+        assert provider is not None, "a refund to another provider"
+        settled, _ = await refunds.confirm_refund(
+            provider.viewer, refund.id, succeeded, f"RF{refund.id}"
+        )
+        done.append(settled)
+    return done

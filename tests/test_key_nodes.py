@@ -16,9 +16,18 @@ from typing import Any
 import pytest
 
 from pinzhi.auth.scopes import TRACED
-from pinzhi.models import AuditEvent, StaffDuty, ViolationType
+from pinzhi.models import AfterSalesKind, AuditEvent, StaffDuty, ViolationType
 from pinzhi.schema import schema
-from pinzhi.services import monitoring, payments, qualifications, training, violations
+from pinzhi.services import (
+    after_sales,
+    monitoring,
+    payments,
+    qualifications,
+    refunds,
+    returns,
+    training,
+    violations,
+)
 from pinzhi.services.evidence import Evidence
 from tests import factories as f
 from tests.helpers import GraphQLClient
@@ -513,6 +522,168 @@ async def _review_submission(w: f.World) -> Call:
     input_ = {"submissionId": gid("DepositPayment", payment.id), "decision": "VERIFIED"}
     return Call(
         _m("reviewSubmission", "($input: ReviewSubmissionInput!)"), {"input": input_}, officer.token
+    )
+
+
+# --- after-sales (QS 9.2.3) ------------------------------------------------------------------
+
+RETURN = AfterSalesKind.RETURN_REFUND
+
+
+@scenario("setAccessibilityProfile")
+async def _accessibility(w: f.World) -> Call:
+    document = "mutation { setAccessibilityProfile(enabled: true) { errors { code } } }"
+    return Call(document, {}, w.buyer.token)
+
+
+@scenario("openAfterSalesRequest")
+async def _open_request(w: f.World) -> Call:
+    paid, _ = await f.paid_order(w)
+    input_ = {
+        "orderId": gid("Order", paid.id),
+        "kind": "REFUND_BEFORE_SHIPMENT",
+        "reason": "不想要了",
+        "amountMinor": 1000,
+    }
+    return Call(
+        _m("openAfterSalesRequest", "($input: OpenAfterSalesRequestInput!)"),
+        {"input": input_},
+        w.buyer.token,
+    )
+
+
+async def _request(w: f.World, kind: AfterSalesKind = RETURN) -> int:
+    delivered, _ = await f.delivered_order(w)
+    amount = 0 if kind in (AfterSalesKind.EXCHANGE, AfterSalesKind.RESHIPMENT) else 1000
+    return (await f.after_sales_request(w.buyer, delivered, kind, amount)).id
+
+
+def _on_request(name: str, input_type: str | None, token: str, pk: int, **extra: Any) -> Call:
+    if input_type is None:
+        document = f"mutation($id: ID!) {{ {name}(requestId: $id) {{ errors {{ code field }} }} }}"
+        return Call(document, {"id": gid("AfterSalesRequest", pk)}, token)
+    input_ = {"requestId": gid("AfterSalesRequest", pk), **extra}
+    return Call(_m(name, f"($input: {input_type}!)"), {"input": input_}, token)
+
+
+@scenario("respondToAfterSalesRequest")
+async def _respond(w: f.World) -> Call:
+    pk = await _request(w)
+    return _on_request(
+        "respondToAfterSalesRequest",
+        "RespondToAfterSalesRequestInput",
+        w.seller.token,
+        pk,
+        note="请寄回商品",
+    )
+
+
+@scenario("decideAfterSalesRequest")
+async def _decide(w: f.World) -> Call:
+    pk = await _request(w)
+    return _on_request(
+        "decideAfterSalesRequest",
+        "DecideAfterSalesRequestInput",
+        w.seller.token,
+        pk,
+        approve=True,
+    )
+
+
+@scenario("withdrawAfterSalesRequest")
+async def _withdraw(w: f.World) -> Call:
+    return _on_request("withdrawAfterSalesRequest", None, w.buyer.token, await _request(w))
+
+
+@scenario("escalateAfterSalesRequest")
+async def _escalate(w: f.World) -> Call:
+    pk = await _request(w)
+    return _on_request(
+        "escalateAfterSalesRequest",
+        "EscalateAfterSalesRequestInput",
+        w.agent.token,
+        pk,
+        reason="商家未响应",
+    )
+
+
+async def _approved(w: f.World, kind: AfterSalesKind = RETURN) -> int:
+    pk = await _request(w, kind)
+    await after_sales.decide(w.seller.viewer, pk, True, "")
+    return pk
+
+
+@scenario("shipReturn")
+async def _ship_return(w: f.World) -> Call:
+    pk = await _approved(w)
+    return _on_request(
+        "shipReturn",
+        "AfterSalesShipmentInput",
+        w.buyer.token,
+        pk,
+        providerId=gid("ServiceProvider", w.carrier.id),
+        trackingNumber="RTKEY0001",
+    )
+
+
+@scenario("confirmReturnReceived")
+async def _received(w: f.World) -> Call:
+    pk = await _approved(w)
+    await returns.ship_return(w.buyer.viewer, pk, w.carrier.id, "RTKEY0002")
+    return _on_request("confirmReturnReceived", None, w.seller.token, pk)
+
+
+@scenario("shipReplacement")
+async def _replacement(w: f.World) -> Call:
+    pk = await _approved(w, AfterSalesKind.RESHIPMENT)
+    return _on_request(
+        "shipReplacement",
+        "AfterSalesShipmentInput",
+        w.seller.token,
+        pk,
+        providerId=gid("ServiceProvider", w.carrier.id),
+        trackingNumber="RSKEY0001",
+    )
+
+
+@scenario("closeAfterSalesRequest")
+async def _close(w: f.World) -> Call:
+    pk = await _request(w)
+    await after_sales.decide(w.seller.viewer, pk, False, "已超过退货期")
+    return _on_request("closeAfterSalesRequest", None, w.buyer.token, pk)
+
+
+@scenario("refundPayment")
+async def _refund(w: f.World) -> Call:
+    _, payment = await f.paid_order(w)
+    input_ = {
+        "paymentId": gid("Payment", payment.id),
+        "amountMinor": 100,
+        "reason": "补偿运费",
+        "idempotencyKey": "key-nodes-refund",
+    }
+    return Call(
+        _m("refundPayment", "($input: RefundPaymentInput!)"),
+        {"input": input_},
+        w.seller.token,
+        reader=w.buyer.token,
+    )
+
+
+@scenario("confirmRefund")
+async def _confirm_refund(w: f.World) -> Call:
+    _, payment = await f.paid_order(w)
+    asked = await refunds.refund_payment(w.seller.viewer, payment.id, 100, "补偿", "key-nodes-r2")
+    input_ = {
+        "refundId": gid("Refund", asked.refund.id),
+        "succeeded": True,
+        "providerReference": "RF-1",
+    }
+    return Call(
+        _m("confirmRefund", "($input: ConfirmRefundInput!)"),
+        {"input": input_},
+        w.payer_key,
+        reader=w.buyer.token,
     )
 
 

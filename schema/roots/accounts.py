@@ -127,6 +127,13 @@ async def set_account_active(info: Info, input: SetAccountActiveInput) -> Accoun
     return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
 
 
+async def set_accessibility_profile(info: Info, enabled: bool) -> AccountPayload:
+    row, errors = await attempt(
+        info, accounts.set_accessibility_profile(info.context.viewer, enabled)
+    )
+    return AccountPayload(account=Account.from_row(row) if row else None, errors=errors)
+
+
 @strawberry.type
 class AccountQuery:
     me = field(me, description="The viewer's account; null when anonymous.")
@@ -145,4 +152,9 @@ class AccountMutation:
         set_account_active,
         Action.SET_ACCOUNT_ACTIVE,
         description="Deactivate or reactivate an account (admin duty); takes effect at once.",
+    )
+    set_accessibility_profile = mutation(
+        set_accessibility_profile,
+        Action.SET_ACCESSIBILITY_PROFILE,
+        description="Ask to be served first as needing accessible service (QS 9.2.1, 9.6).",
     )

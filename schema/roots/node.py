@@ -8,6 +8,7 @@ from tortoise.models import Model
 
 from pinzhi import models
 from pinzhi.schema.accounts import Account
+from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.schema.base import Node, NodeFromRow, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.feedback import Feedback
@@ -34,6 +35,9 @@ NODE_TYPES: dict[str, type[Model]] = {
     "MerchantLicence": models.MerchantLicence,
     "BrandRegistration": models.BrandRegistration,
     "DepositPayment": models.DepositPayment,
+    "AfterSalesRequest": models.AfterSalesRequest,
+    "ReturnShipment": models.ReturnShipment,
+    "Refund": models.Refund,
 }
 
 
@@ -60,6 +64,9 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "ViolationCase": ViolationCase,
         "Course": Course,
         "Enrolment": Enrolment,
+        "AfterSalesRequest": AfterSalesRequest,
+        "ReturnShipment": ReturnShipment,
+        "Refund": Refund,
         **{name: node for name, (_, node) in SUBMISSION_TYPES.items()},
     }
     return simple[type_name].from_row(row)

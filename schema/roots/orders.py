@@ -14,6 +14,7 @@ from pinzhi.auth.scopes import scope
 from pinzhi.resolvers.lists import scoped_page
 from pinzhi.resolvers.pagination import Window
 from pinzhi.schema import preload
+from pinzhi.schema.after_sales import ReturnShipment
 from pinzhi.schema.base import Connection, attempt, pk_of, pk_or_missing
 from pinzhi.schema.enums import OrderState, PaymentState, ShipmentState
 from pinzhi.schema.fields import field, mutation
@@ -171,7 +172,9 @@ async def ship_order(info: Info, input: ShipOrderInput) -> ShipmentPayload:
 async def record_tracking_event(
     info: Info, input: RecordTrackingEventInput
 ) -> TrackingEventPayload:
-    shipment_pk = pk_or_missing(input.shipment_id, "Shipment")
+    # A return shipment's events come in the same way (QS 9.2.3): its id says which.
+    returning = pk_of(input.shipment_id, "ReturnShipment") is not None
+    shipment_pk = pk_or_missing(input.shipment_id, "ReturnShipment" if returning else "Shipment")
     result, errors = await attempt(
         info,
         logistics.record_tracking_event(
@@ -182,12 +185,21 @@ async def record_tracking_event(
             input.occurred_at,
             input.location,
             input.description,
+            returning=returning,
         ),
     )
     if result is None:
         return TrackingEventPayload(errors=errors)
     event, created = result
-    shipment = await scope(info.context.viewer, models.Shipment).get(id=event.shipment_id)
+    viewer = info.context.viewer
+    if event.return_shipment_id is not None:
+        back = await scope(viewer, models.ReturnShipment).get(id=event.return_shipment_id)
+        return TrackingEventPayload(
+            event=TrackingEvent.from_row(event),
+            replayed=not created,
+            return_shipment=ReturnShipment.from_row(back),
+        )
+    shipment = await scope(viewer, models.Shipment).get(id=event.shipment_id)
     return TrackingEventPayload(
         event=TrackingEvent.from_row(event),
         replayed=not created,

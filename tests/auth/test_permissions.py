@@ -19,6 +19,9 @@ import pytest
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
     Account,
+    AfterSalesKind,
+    AfterSalesLine,
+    AfterSalesRequest,
     ApiKey,
     AuditEvent,
     BrandRegistration,
@@ -35,12 +38,14 @@ from pinzhi.models import (
     ProductCertificate,
     ProductReview,
     RefreshToken,
+    Refund,
+    ReturnShipment,
     Shipment,
     StaffDuty,
     TrackingEvent,
 )
 from pinzhi.schema import schema
-from pinzhi.services import complaints, payments
+from pinzhi.services import complaints, payments, refunds
 from tests import factories as f
 from tests.helpers import count_sql
 
@@ -60,6 +65,8 @@ class Scene:
     other_pending_payment: Payment  # the other buyer's payment to the other payer
     other_shipment: Shipment  # the other carrier's shipment (other side)
     other_shipped: Order
+    request: AfterSalesRequest  # the buyer's return-and-refund request on ``shipped``
+    refund: Refund  # a refund the shop asked on ``shipped``'s payment
 
     def token(self, who: str) -> str | None:
         w = self.w
@@ -92,6 +99,14 @@ async def scene(db) -> Scene:
     other_paid, _, _ = await f.other_side_order(w, "paid")
     _, other_pending_payment, _ = await f.other_side_order(w, "pending")
     other_shipped, _, other_shipment = await f.other_side_order(w, "shipped")
+    request = await f.after_sales_request(w.buyer, shipped, AfterSalesKind.RETURN_REFUND, 500)
+    asked = await refunds.refund_payment(
+        w.seller.viewer,
+        (await Payment.get(order_id=shipped.id)).id,
+        100,
+        "goodwill",
+        "scene-refund-01",
+    )
     return Scene(
         w=w,
         paid=paid,
@@ -104,6 +119,8 @@ async def scene(db) -> Scene:
         other_pending_payment=other_pending_payment,
         other_shipment=other_shipment,
         other_shipped=other_shipped,
+        request=request,
+        refund=asked.refund,
     )
 
 
@@ -118,7 +135,7 @@ async def snapshot() -> dict[str, Any]:
         "licences": await rows(MerchantLicence, "state"),
         "brands": await rows(BrandRegistration, "state"),
         "deposits": await rows(DepositPayment, "state"),
-        "accounts": await rows(Account, "is_active"),
+        "accounts": await rows(Account, "is_active", "accessibility_profile"),
         "refresh_tokens": await rows(RefreshToken, "used_at", "revoked_at"),
         "api_keys": await rows(ApiKey, "revoked_at"),
         "products": await rows(Product, "stock"),
@@ -126,7 +143,7 @@ async def snapshot() -> dict[str, Any]:
             Order, "state", "paid_at", "shipped_at", "delivered_at", "completed_at", "cancelled_at"
         ),
         "order_lines": await rows(OrderLine),
-        "payments": await rows(Payment, "state", "provider_reference"),
+        "payments": await rows(Payment, "state", "provider_reference", "refunded_minor"),
         "shipments": await rows(Shipment, "state"),
         "tracking_events": await rows(TrackingEvent),
         "complaints": await rows(Complaint, "state", "assignee_id", "resolution", "promised_by"),
@@ -135,6 +152,12 @@ async def snapshot() -> dict[str, Any]:
         "pii_access_log": await rows(PiiAccessLog),
         "product_certificates": await rows(ProductCertificate),
         "product_reviews": await rows(ProductReview),
+        "after_sales": await rows(
+            AfterSalesRequest, "state", "first_response_at", "escalated_at", "closed_at"
+        ),
+        "after_sales_lines": await rows(AfterSalesLine),
+        "return_shipments": await rows(ReturnShipment, "state"),
+        "refunds": await rows(Refund, "state", "provider_reference"),
     }
 
 
@@ -432,6 +455,99 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
             "i": {"accountId": s.w.buyer.gid, "active": False, "reason": "探针 probe reason"}
         },
     ),
+    "setAccessibilityProfile": (
+        "mutation { setAccessibilityProfile(enabled: true) { account { id } errors { code } } }",
+        lambda s: {},
+    ),
+    "openAfterSalesRequest": (
+        "mutation($i: OpenAfterSalesRequestInput!) { openAfterSalesRequest(input: $i) "
+        "{ request { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "orderId": f.gid("Order", s.paid.id),
+                "kind": "REFUND_BEFORE_SHIPMENT",
+                "reason": "不想要了 probe",
+                "amountMinor": 100,
+            }
+        },
+    ),
+    "respondToAfterSalesRequest": (
+        "mutation($i: RespondToAfterSalesRequestInput!) { respondToAfterSalesRequest(input: $i) "
+        "{ request { id } errors { code field } } }",
+        lambda s: {"i": {"requestId": f.gid("AfterSalesRequest", s.request.id), "note": "探针"}},
+    ),
+    "decideAfterSalesRequest": (
+        "mutation($i: DecideAfterSalesRequestInput!) { decideAfterSalesRequest(input: $i) "
+        "{ request { id } errors { code field } } }",
+        lambda s: {"i": {"requestId": f.gid("AfterSalesRequest", s.request.id), "approve": True}},
+    ),
+    "withdrawAfterSalesRequest": (
+        "mutation($id: ID!) { withdrawAfterSalesRequest(requestId: $id) "
+        "{ request { id } errors { code field } } }",
+        lambda s: {"id": f.gid("AfterSalesRequest", s.request.id)},
+    ),
+    "escalateAfterSalesRequest": (
+        "mutation($i: EscalateAfterSalesRequestInput!) { escalateAfterSalesRequest(input: $i) "
+        "{ request { id } errors { code field } } }",
+        lambda s: {
+            "i": {"requestId": f.gid("AfterSalesRequest", s.request.id), "reason": "探针 probe"}
+        },
+    ),
+    "shipReturn": (
+        "mutation($i: AfterSalesShipmentInput!) { shipReturn(input: $i) "
+        "{ returnShipment { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "requestId": f.gid("AfterSalesRequest", s.request.id),
+                "providerId": f.gid("ServiceProvider", s.w.carrier.id),
+                "trackingNumber": "PROBE-RT-1",
+            }
+        },
+    ),
+    "confirmReturnReceived": (
+        "mutation($id: ID!) { confirmReturnReceived(requestId: $id) "
+        "{ request { id } errors { code field } } }",
+        lambda s: {"id": f.gid("AfterSalesRequest", s.request.id)},
+    ),
+    "shipReplacement": (
+        "mutation($i: AfterSalesShipmentInput!) { shipReplacement(input: $i) "
+        "{ returnShipment { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "requestId": f.gid("AfterSalesRequest", s.request.id),
+                "providerId": f.gid("ServiceProvider", s.w.carrier.id),
+                "trackingNumber": "PROBE-RS-1",
+            }
+        },
+    ),
+    "closeAfterSalesRequest": (
+        "mutation($id: ID!) { closeAfterSalesRequest(requestId: $id) "
+        "{ request { id } errors { code field } } }",
+        lambda s: {"id": f.gid("AfterSalesRequest", s.request.id)},
+    ),
+    "refundPayment": (
+        "mutation($i: RefundPaymentInput!) { refundPayment(input: $i) "
+        "{ refund { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "paymentId": f.gid("Payment", s.refund.payment_id),
+                "amountMinor": 100,
+                "reason": "探针 probe",
+                "idempotencyKey": "probe-refund-1",
+            }
+        },
+    ),
+    "confirmRefund": (
+        "mutation($i: ConfirmRefundInput!) { confirmRefund(input: $i) "
+        "{ refund { id state } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "refundId": f.gid("Refund", s.refund.id),
+                "succeeded": True,
+                "providerReference": "PROBE",
+            }
+        },
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -456,18 +572,24 @@ FORBIDDEN_FOR = {
     "consumer": "shipOrder confirmPayment recordTrackingEvent takeComplaint handleComplaint "
     "createApiKey revokeApiKey recordProductCertificate submitMerchantLicence "
     "submitBrandRegistration submitDepositPayment reviewSubmission onboardMerchant "
-    "setAccountActive",
+    "setAccountActive respondToAfterSalesRequest decideAfterSalesRequest "
+    "confirmReturnReceived shipReplacement refundPayment confirmRefund",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
     "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview "
-    "reviewSubmission onboardMerchant",
+    "reviewSubmission onboardMerchant setAccessibilityProfile openAfterSalesRequest "
+    "withdrawAfterSalesRequest escalateAfterSalesRequest shipReturn closeAfterSalesRequest "
+    "confirmRefund",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
-    "takeComplaint handleComplaint",
+    "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
+    "refundPayment confirmRefund shipReturn",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
-    "takeComplaint handleComplaint",
+    "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
+    "refundPayment recordTrackingEvent",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
     "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
     "submitMerchantLicence submitBrandRegistration submitDepositPayment reviewSubmission "
-    "onboardMerchant",
+    "onboardMerchant setAccessibilityProfile openAfterSalesRequest withdrawAfterSalesRequest "
+    "shipReturn shipReplacement confirmRefund",
 }
 
 

@@ -15,8 +15,10 @@ from pinzhi.models import (
     PaymentState,
     Product,
     ProviderKind,
+    Refund,
+    RefundState,
 )
-from pinzhi.services import audit, orders, payments
+from pinzhi.services import audit, orders, payments, refunds
 from tests import factories as f
 
 
@@ -264,23 +266,32 @@ async def test_failed_payment_leaves_order_pending_and_allows_a_new_attempt(db) 
 
 
 async def test_cancelling_a_paid_order_refunds_the_payment(db) -> None:
-    """QS 9.1.1: cancel before shipment refunds a succeeded payment and restores stock."""
+    """QS 9.1.1: cancel before shipment asks the payment provider to refund what was
+    captured and restores stock; the payment is REFUNDED once the provider confirms."""
     w = await f.world()
     paid, payment = await f.paid_order(w, quantity=2)
     assert (await Product.get(id=w.item.id)).stock == 98
 
     await orders.cancel_order(w.buyer.viewer, paid.id, "no longer needed")
 
-    assert (await Payment.get(id=payment.id)).state == PaymentState.REFUNDED
     assert (await Order.get(id=paid.id)).state == OrderState.CANCELLED
     assert (await Product.get(id=w.item.id)).stock == 100
+    held = await Payment.get(id=payment.id)
+    assert held.state == PaymentState.SUCCEEDED and held.refunded_minor == 2000
+    refund = await Refund.get(payment_id=payment.id)
+    assert (refund.state, refund.amount_minor) == (RefundState.REQUESTED, 2000)
+
+    await refunds.confirm_refund(w.payer_actor.viewer, refund.id, True, "RF-1")
+
+    assert (await Payment.get(id=payment.id)).state == PaymentState.REFUNDED
     trail = await audit.trail("Payment", payment.id)
     assert [(e.action, e.from_state, e.to_state) for e in trail] == [
         ("created", "", "PENDING"),
         ("confirmed", "PENDING", "SUCCEEDED"),
-        ("order_cancelled", "SUCCEEDED", "REFUNDED"),
+        ("refunded", "SUCCEEDED", "REFUNDED"),
     ]
     assert (await audit.verify("Payment", payment.id)).valid is True
+    assert (await audit.verify("Refund", refund.id)).valid is True
 
 
 async def test_cancelling_with_a_pending_payment_fails_it(db) -> None:
@@ -336,7 +347,7 @@ async def test_two_keys_racing_give_one_pending_payment(db) -> None:
 
 async def test_confirmation_racing_a_cancellation_never_deadlocks(db) -> None:
     """QS 9.1.1: the provider confirming while the consumer cancels: either the payment
-    succeeds and is refunded, or it is failed and the late confirmation refused. Never a
+    succeeds and a refund of it is asked, or it is failed and the late confirmation refused. Never a
     database error (both take the order lock first). Repeated, as the race is timing."""
     w = await f.world()
     for round_ in range(6):
@@ -355,7 +366,9 @@ async def test_confirmation_racing_a_cancellation_never_deadlocks(db) -> None:
         assert (await Order.get(id=placed.id)).state == OrderState.CANCELLED
         settled = (await Payment.get(id=payment.id)).state
         if isinstance(confirmed, tuple):
-            assert settled == PaymentState.REFUNDED
+            assert settled == PaymentState.SUCCEEDED
+            refund = await Refund.get(payment_id=payment.id)
+            assert refund.amount_minor == 2000 and refund.state == RefundState.REQUESTED
         else:
             assert isinstance(confirmed, ServiceError), repr(confirmed)
             assert confirmed.code == ErrorCode.ILLEGAL_TRANSITION
