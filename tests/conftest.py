@@ -15,6 +15,7 @@ import os
 os.environ.setdefault("PINZHI_ENV", "test")
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -22,11 +23,11 @@ import pytest_asyncio
 from aiocache.base import BaseCache
 from tortoise.context import TortoiseContext, tortoise_test_context
 
-from pinzhi.services import rules
+from pinzhi.services import rules, state
 from pinzhi.services.cache import make_cache
 from pinzhi.settings import MODEL_MODULES, get_settings
 from tests import databases
-from tests.helpers import GraphQLClient
+from tests.helpers import Clock, GraphQLClient
 
 DATABASE_URL = os.environ.get("PINZHI_TEST_DATABASE_URL") or "sqlite://:memory:"
 CACHE_URL = os.environ.get("PINZHI_TEST_CACHE_URL") or "memory://"
@@ -81,3 +82,11 @@ async def api(db: TortoiseContext, cache: BaseCache) -> AsyncIterator[GraphQLCli
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The services' clock (``state.now``), held still until a test moves it."""
+    held = Clock(datetime.now(UTC).replace(microsecond=0))
+    monkeypatch.setattr(state, "now", held.now)
+    return held

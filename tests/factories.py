@@ -168,25 +168,25 @@ async def world() -> World:
     )
 
 
-async def paid_order(w: World, quantity: int = 1) -> tuple[Order, Payment]:
-    placed = await order(w.buyer, w.item, quantity)
+async def pay(w: World, placed: Order) -> Payment:
+    """The buyer pays ``placed`` through the world's payer, which confirms it."""
     payment, _ = await payments.pay_order(
         w.buyer.viewer, placed.id, w.payer.id, f"key-{next(_seq):06d}"
     )
     await payments.confirm_payment(w.payer_actor.viewer, payment.id, True, "REF123")
-    return await Order.get(id=placed.id), await Payment.get(id=payment.id)
+    return await Payment.get(id=payment.id)
 
 
-async def shipped_order(w: World) -> tuple[Order, Shipment]:
-    placed, _ = await paid_order(w)
+async def ship(w: World, placed: Order) -> tuple[Order, Shipment]:
     shipment = await logistics.ship_order(
         w.seller.viewer, placed.id, w.carrier.id, f"SD{next(_seq):08d}"
     )
     return await Order.get(id=placed.id), shipment
 
 
-async def delivered_order(w: World) -> tuple[Order, Shipment]:
-    placed, shipment = await shipped_order(w)
+async def deliver(w: World, placed: Order) -> tuple[Order, Shipment]:
+    """Ship a paid order with the world's carrier and scan it delivered."""
+    _, shipment = await ship(w, placed)
     await logistics.record_tracking_event(
         w.carrier_actor.viewer,
         shipment.id,
@@ -195,6 +195,27 @@ async def delivered_order(w: World) -> tuple[Order, Shipment]:
         datetime.now(UTC),
     )
     return await Order.get(id=placed.id), await Shipment.get(id=shipment.id)
+
+
+async def paid_order(w: World, quantity: int = 1) -> tuple[Order, Payment]:
+    placed = await order(w.buyer, w.item, quantity)
+    payment = await pay(w, placed)
+    return await Order.get(id=placed.id), payment
+
+
+async def shipped_order(w: World) -> tuple[Order, Shipment]:
+    placed, _ = await paid_order(w)
+    return await ship(w, placed)
+
+
+async def delivered_order(w: World) -> tuple[Order, Shipment]:
+    placed, _ = await paid_order(w)
+    return await deliver(w, placed)
+
+
+async def provider_actor(company: ServiceProvider) -> Actor:
+    """Another account of an existing provider."""
+    return await _actor(Role.SERVICE_PROVIDER, company.kind, provider_id=company.id)
 
 
 def gid(type_name: str, pk: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -77,3 +78,18 @@ def make_app(cache: Any, **changes: Any) -> Any:
 def client_for(app: Any) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50003))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@dataclass
+class Clock:
+    """The services' clock (``state.now``) held still: tests that show a deadline's
+    boundary set it one second before and one after."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> datetime:
+        self.at += timedelta(**delta)
+        return self.at
