@@ -182,6 +182,9 @@ async def ranked_page(
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+# A priority is a small integer column; a deadline before 2200 (services/validation.py).
+MAX_PRIORITY = 32767
+MAX_MICROS = (datetime(2200, 1, 1, tzinfo=UTC) - EPOCH) // MICROSECOND
 
 
 def encode_queue_cursor(priority: int, due: datetime, pk: int) -> str:
@@ -195,7 +198,11 @@ def decode_queue_cursor(cursor: str) -> tuple[int, datetime, int]:
         prefix, priority, micros, pk = raw.split(":")
         if prefix != "q":
             raise ValueError
-        rank = _cursor_pk(priority)
+        if not priority.isascii() or not priority.isdigit() or int(priority) > MAX_PRIORITY:
+            raise ValueError(priority)
+        if not micros.isascii() or not micros.isdigit() or int(micros) > MAX_MICROS:
+            raise ValueError(micros)
+        rank = int(priority)
         due = EPOCH + int(micros) * MICROSECOND
         return rank, due, _cursor_pk(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError, OSError):

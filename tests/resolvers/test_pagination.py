@@ -4,8 +4,10 @@ Relay connections page both ways with a complete pageInfo."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
+from graphql import GraphQLError
 
 from pinzhi.resolvers import pagination
 from tests import factories as f
@@ -144,3 +146,15 @@ async def test_a_backward_page_is_scoped_like_a_forward_one(api) -> None:
     orders = result.data["orders"]
     assert [n["id"] for n in orders["nodes"]] == [f.gid("Order", o.id) for o in reversed(mine)]
     assert orders["pageInfo"] == {"hasPreviousPage": False, "hasNextPage": False}
+
+
+def test_queue_cursors_round_trip_and_refuse_what_was_never_issued() -> None:
+    """QS 9.2.1's queue pages on (priority, deadline, id): its cursor keeps all three
+    exactly, to the microsecond, and anything else is an invalid cursor."""
+    due = datetime(2026, 12, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    cursor = pagination.encode_queue_cursor(2, due, 41)
+    assert pagination.decode_queue_cursor(cursor) == (2, due, 41)
+    never_issued = ["q:-1:0:1", "q:1:x:1", "q:1:0:0", "r:1:0:1", "q:99999:0:1", "q:1:9" * 9]
+    for raw in never_issued:
+        with pytest.raises(GraphQLError):
+            pagination.decode_queue_cursor(_b64(raw.encode()))
