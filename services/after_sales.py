@@ -329,7 +329,7 @@ def _on_time(request: AfterSalesRequest, stamp: dict[str, Any]) -> dict[str, Any
 @retry_on_conflict
 async def respond(viewer: Viewer, request_id: int, note: str) -> AfterSalesRequest:
     """QS 9.2.3: the merchant (or customer-service staff) answers; the first answer stamps
-    the request's response time."""
+    the request's response time. Answers may follow at any step until the request ends."""
     require(viewer, Action.RESPOND_TO_AFTER_SALES_REQUEST)
     text = validation.text(note, "note", min_len=2, max_len=2000, multiline=True)
     async with in_transaction():
@@ -348,7 +348,8 @@ async def respond(viewer: Viewer, request_id: int, note: str) -> AfterSalesReque
                 response_note=text,
                 **stamp,
             )
-        elif request.state in (S.RESPONDED, S.ESCALATED):
+        else:
+            # A later answer is a message on the request: it moves nothing.
             await AfterSalesRequest.filter(id=request.id).update(
                 response_note=text, updated_at=state.now(), **stamp
             )
@@ -357,8 +358,6 @@ async def respond(viewer: Viewer, request_id: int, note: str) -> AfterSalesReque
             await audit.append(
                 "AfterSalesRequest", request.id, "responded", actor=viewer, data=data
             )
-        else:
-            raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("requestId",), str(request.state))
     return request
 
 

@@ -24,6 +24,8 @@ from pinzhi.models import (
     Merchant,
     Product,
     ProviderKind,
+    Refund,
+    RefundState,
     Role,
     ServiceProvider,
     ShipmentState,
@@ -32,11 +34,13 @@ from pinzhi.models import (
 from pinzhi.services import (
     accounts,
     complaints,
+    demo_after_sales,
     demo_governance,
     feedback,
     logistics,
     orders,
     payments,
+    refunds,
     rules,
 )
 from pinzhi.services.orders import LineInput, Recipient
@@ -191,13 +195,17 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
     agent = staff_viewers["service@demo.pinzhi"]
     counter = 0
 
-    async def walk(consumer_index: int, merchant_index: int, stage: str) -> int:
-        """Place an order and take it as far as ``stage`` through the real transitions."""
+    async def walk(
+        consumer_index: int, merchant_index: int, stage: str, product_id: int | None = None
+    ) -> int:
+        """Place an order (of ``product_id``, else the shelf's next product) and take it as
+        far as ``stage`` through the real transitions."""
         nonlocal counter
         counter += 1
         consumer = consumer_viewers[consumer_index]
         shelf = products[merchant_index]
-        lines = [LineInput(shelf[counter % len(shelf)].id, 1 + counter % 3)]
+        chosen = product_id or shelf[counter % len(shelf)].id
+        lines = [LineInput(chosen, 1 + counter % 3)]
         order = (await orders.place_order(consumer, lines, recipients[consumer_index])).order
         if stage == "PENDING_PAYMENT":
             return order.id
@@ -212,6 +220,9 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
             return order.id
         if stage == "REFUNDED":
             await orders.cancel_order(consumer, order.id, "缺货 / out of stock")
+            # The payment provider executes the cancellation's refund.
+            for refund in await Refund.filter(order_id=order.id, state=RefundState.REQUESTED):
+                await refunds.confirm_refund(payment_viewer, refund.id, True, f"RF{refund.id}")
             return order.id
         merchant = merchant_viewers[merchant_index]
         shipment = await logistics.ship_order(merchant, order.id, carrier.id, f"SD{counter:010d}")
@@ -314,6 +325,18 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
             compliance=staff_viewers["compliance@demo.pinzhi"],
             completed=[(ci, mi, o) for ci, mi, o in completed]
             + [(i % 2, mi, o) for mi, ids in history.items() for i, o in enumerate(ids)],
+        ),
+        progress,
+    )
+    await demo_after_sales.seed(
+        demo_after_sales.Cast(
+            walk=walk,
+            consumers=consumer_viewers,
+            merchants=merchant_viewers,
+            agent=agent,
+            carrier=logistics_viewer,
+            carrier_id=carrier.id,
+            payer=payment_viewer,
         ),
         progress,
     )

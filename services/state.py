@@ -9,6 +9,9 @@ Callers run both inside ``in_transaction()``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -237,5 +240,20 @@ async def move(
     )
 
 
+# The moment the services act at, when not now: the demo seeds a past (a request opened
+# hours ago), as jobs take the moment they run for. Unset, it is the wall clock.
+_as_of: ContextVar[datetime | None] = ContextVar("as_of", default=None)
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    return _as_of.get() or datetime.now(UTC)
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Run the services as of ``moment`` (an aware time) within the block."""
+    token = _as_of.set(moment)
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
