@@ -14,6 +14,8 @@ from pinzhi.auth.policy import Action, require
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
+    AfterSalesRequest,
+    AfterSalesState,
     Order,
     OrderLine,
     OrderState,
@@ -206,6 +208,7 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
     reason = validation.text(reason, "reason", min_len=0, max_len=500, multiline=True)
     async with in_transaction():
         order = await lock_visible(viewer, Order, order_id, "orderId")
+        await _settle_after_sales(viewer, order)
         await state.move(
             order,
             OrderState.CANCELLED,
@@ -243,6 +246,33 @@ async def cancel_order(viewer: Viewer, order_id: int, reason: str = "") -> Order
         # A cancellation after payment moves the merchant's cancellation rate.
         await monitoring.check_quietly(order.merchant_id)
     return order
+
+
+async def _settle_after_sales(viewer: Viewer, order: Order) -> None:
+    """Before an order is cancelled: a refund before shipment already under way must finish
+    first (it releases its own units), and requests still waiting are withdrawn, as the
+    cancellation refunds everything they asked for."""
+    requests = await AfterSalesRequest.filter(order_id=order.id).select_for_update()
+    if any(r.state == AfterSalesState.APPROVED for r in requests):
+        raise ServiceError(
+            ErrorCode.REQUEST_EXISTS, ("orderId",), "a refund before shipment is under way"
+        )
+    for request in requests:
+        if request.state in WAITING_REQUEST_STATES:
+            await state.move(
+                request,
+                AfterSalesState.WITHDRAWN,
+                actor=viewer,
+                action="order_cancelled",
+                data={"order_id": order.id},
+                closed_at=state.now(),
+            )
+
+
+# The after-sales requests a cancellation withdraws: asked, and not yet decided for.
+WAITING_REQUEST_STATES = frozenset(
+    {AfterSalesState.REQUESTED, AfterSalesState.RESPONDED, AfterSalesState.ESCALATED}
+)
 
 
 @retry_on_conflict

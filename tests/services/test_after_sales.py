@@ -396,3 +396,37 @@ async def test_accessibility_and_premium_raise_the_priority_by_the_published_wei
     assert plain.priority == 0
     assert helped.priority == weights["accessibility"]
     assert helped.accessibility is True
+
+
+async def test_cancelling_the_order_withdraws_its_waiting_requests(db):
+    """A cancellation refunds everything: a refund before shipment still waiting is
+    withdrawn (traced), and the stock goes back once."""
+    w = await f.world()
+    order, payment = await f.paid_order(w)
+    request = await f.after_sales_request(w.buyer, order, K.REFUND_BEFORE_SHIPMENT, 1000)
+
+    await orders.cancel_order(w.buyer.viewer, order.id, "不要了")
+
+    assert (await AfterSalesRequest.get(id=request.id)).state == S.WITHDRAWN
+    assert (await Product.get(id=w.item.id)).stock == 100
+    assert (await Payment.get(id=payment.id)).refunded_minor == 1000
+
+
+async def test_an_order_cannot_be_cancelled_while_its_refund_before_shipment_runs(db):
+    """The approved request's refund releases its units itself: cancelling on top of it
+    would put their stock back twice. Refused until the refund settles."""
+    w = await f.world()
+    order, _ = await f.paid_order(w, quantity=2)
+    line = await order.lines.all().first()
+    assert line is not None
+    request = await f.after_sales_request(
+        w.buyer, order, K.REFUND_BEFORE_SHIPMENT, 1000, lines=[LineClaim(line.id, 1)]
+    )
+    await after_sales.decide(w.seller.viewer, request.id, True, "")
+
+    with pytest.raises(ServiceError) as raised:
+        await orders.cancel_order(w.buyer.viewer, order.id, "不要了")
+    assert raised.value.code == ErrorCode.REQUEST_EXISTS
+    await f.confirm_refunds(w)
+    await orders.cancel_order(w.buyer.viewer, order.id, "不要了")
+    assert (await Product.get(id=w.item.id)).stock == 100
