@@ -138,7 +138,9 @@ def _check_window(
     """Returns, exchanges and refunds without return are asked within the return window
     after delivery (longer for premium requests); quality issues within theirs."""
     start = _window_start(order)
-    if start is None or kind in (K.REFUND_BEFORE_SHIPMENT, K.RESHIPMENT, K.RETURN_REFUND):
+    # Before delivery there is no window yet; a refund before shipment and a re-shipment
+    # of goods that never arrived have none.
+    if start is None or kind in (K.REFUND_BEFORE_SHIPMENT, K.RESHIPMENT):
         return
     days = response["return_window_days"]
     if kind == K.QUALITY_ISSUE:
