@@ -38,7 +38,7 @@ from pinzhi.models import (
     Shipment,
 )
 from pinzhi.services import audit, refunds, returns, rules, state, validation
-from pinzhi.services.lookup import get_visible, lock_visible
+from pinzhi.services.lookup import lock_after_order, lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 
 K = AfterSalesKind
@@ -46,7 +46,7 @@ S = AfterSalesState
 
 # Kinds that give money back, and the kinds whose goods come back first.
 REFUND_KINDS = frozenset({K.REFUND_BEFORE_SHIPMENT, K.RETURN_REFUND, K.REFUND_ONLY})
-RETURN_KINDS = frozenset({K.RETURN_REFUND, K.EXCHANGE, K.QUALITY_ISSUE})
+RETURN_KINDS = returns.RETURN_KINDS
 # The order states each kind may be asked in.
 KIND_ORDER_STATES: dict[AfterSalesKind, frozenset[OrderState]] = {
     K.REFUND_BEFORE_SHIPMENT: frozenset({OrderState.PAID}),
@@ -300,13 +300,6 @@ async def open_request(
     return request
 
 
-async def lock_request(viewer: Viewer, request_id: int) -> AfterSalesRequest:
-    """The request, row-locked after its order (the order every service locks in)."""
-    seen = await get_visible(viewer, AfterSalesRequest, request_id, "requestId")
-    await Order.filter(id=seen.order_id).select_for_update().first()
-    return await lock_visible(viewer, AfterSalesRequest, request_id, "requestId")
-
-
 def _refuse_finished(request: AfterSalesRequest) -> None:
     if request.state in FINISHED:
         raise ServiceError(ErrorCode.REQUEST_CLOSED, ("requestId",), str(request.state))
@@ -335,7 +328,7 @@ async def respond(viewer: Viewer, request_id: int, note: str) -> AfterSalesReque
     require(viewer, Action.RESPOND_TO_AFTER_SALES_REQUEST)
     text = validation.text(note, "note", min_len=2, max_len=2000, multiline=True)
     async with in_transaction():
-        request = await lock_request(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         _refuse_finished(request)
         stamp = _response_stamp(viewer, request)
         data = {"note": text, **_on_time(request, stamp)}
@@ -398,7 +391,7 @@ async def decide(viewer: Viewer, request_id: int, approve: bool, note: str) -> A
     require(viewer, Action.DECIDE_AFTER_SALES_REQUEST)
     text = validation.text(note, "note", min_len=0 if approve else 2, max_len=2000, multiline=True)
     async with in_transaction():
-        request = await lock_request(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         _refuse_finished(request)
         if request.state == S.ESCALATED and viewer.role != Role.STAFF:
             raise ServiceError(ErrorCode.NOT_ELIGIBLE, ("requestId",), "escalated to service")
@@ -426,7 +419,7 @@ async def withdraw(viewer: Viewer, request_id: int) -> AfterSalesRequest:
     """The consumer withdraws a request not yet carried out."""
     require(viewer, Action.WITHDRAW_AFTER_SALES_REQUEST)
     async with in_transaction():
-        request = await lock_request(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         _refuse_finished(request)
         if await Refund.filter(request_id=request.id, state=RefundState.REQUESTED).exists():
             raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("requestId",), "refund under way")
@@ -448,7 +441,7 @@ async def escalate(viewer: Viewer, request_id: int, reason: str) -> AfterSalesRe
     require(viewer, Action.ESCALATE_AFTER_SALES_REQUEST)
     text = validation.text(reason, "reason", min_len=2, max_len=1000, multiline=True)
     async with in_transaction():
-        request = await lock_request(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         _refuse_finished(request)
         now = state.now()
         if viewer.role == Role.CONSUMER and (
@@ -472,7 +465,7 @@ async def close(viewer: Viewer, request_id: int) -> AfterSalesRequest:
     """The consumer (or staff) closes a request that was carried out or rejected."""
     require(viewer, Action.CLOSE_AFTER_SALES_REQUEST)
     async with in_transaction():
-        request = await lock_request(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         _refuse_finished(request)
         if request.state not in CLOSABLE:
             raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("requestId",), str(request.state))

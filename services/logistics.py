@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -113,15 +112,13 @@ async def record_tracking_event(
 
     if (seen := await replayed()) is not None:
         return seen
-    if returning:
-        return await _record_on_return(
-            viewer, shipment_id, external_id, status, occurred_at, location, description, replayed
-        )
+    model: type[Shipment] | type[ReturnShipment] = ReturnShipment if returning else Shipment
     try:
         async with in_transaction():
-            shipment = await lock_visible(viewer, Shipment, shipment_id, "shipmentId")
+            shipment = await lock_visible(viewer, model, shipment_id, "shipmentId")
             event = await TrackingEvent.create(
-                shipment_id=shipment.id,
+                shipment_id=None if returning else shipment.id,
+                return_shipment_id=shipment.id if returning else None,
                 provider_id=viewer.provider_id,
                 external_id=external_id,
                 status=status,
@@ -131,22 +128,15 @@ async def record_tracking_event(
             )
             data = {"event_id": external_id, "location": location}
             if status == shipment.state:
-                await audit.append("Shipment", shipment.id, "scanned", actor=viewer, data=data)
+                await audit.append(model.__name__, shipment.id, "scanned", actor=viewer, data=data)
             else:
                 await state.move(
                     shipment, status, actor=viewer, action="tracking", field="status", data=data
                 )
-            if status == ShipmentState.DELIVERED:
-                order = await Order.filter(id=shipment.order_id).select_for_update().get()
-                if order.state == OrderState.SHIPPED:
-                    await state.move(
-                        order,
-                        OrderState.DELIVERED,
-                        actor=viewer,
-                        action="delivered",
-                        data={"shipment_id": shipment.id},
-                        delivered_at=occurred_at,
-                    )
+            if isinstance(shipment, ReturnShipment):
+                await returns.on_tracking(viewer, shipment, status)
+            elif status == ShipmentState.DELIVERED:
+                await _delivered(viewer, shipment, occurred_at)
     except IntegrityError:
         if (seen := await replayed()) is not None:
             return seen
@@ -155,40 +145,14 @@ async def record_tracking_event(
     return event, True
 
 
-async def _record_on_return(
-    viewer: Viewer,
-    shipment_id: int,
-    external_id: str,
-    status: ShipmentState,
-    occurred_at: datetime,
-    location: str,
-    description: str,
-    replayed: Callable[[], Awaitable[tuple[TrackingEvent, bool] | None]],
-) -> tuple[TrackingEvent, bool]:
-    try:
-        async with in_transaction():
-            shipment = await lock_visible(viewer, ReturnShipment, shipment_id, "shipmentId")
-            event = await TrackingEvent.create(
-                return_shipment_id=shipment.id,
-                provider_id=viewer.provider_id,
-                external_id=external_id,
-                status=status,
-                location=location,
-                description=description,
-                occurred_at=occurred_at,
-            )
-            data = {"event_id": external_id, "location": location}
-            if status == shipment.state:
-                await audit.append(
-                    "ReturnShipment", shipment.id, "scanned", actor=viewer, data=data
-                )
-            else:
-                await state.move(
-                    shipment, status, actor=viewer, action="tracking", field="status", data=data
-                )
-            await returns.on_tracking(viewer, shipment, status)
-    except IntegrityError:
-        if (seen := await replayed()) is not None:
-            return seen
-        raise
-    return event, True
+async def _delivered(viewer: Viewer, shipment: Shipment, occurred_at: datetime) -> None:
+    order = await Order.filter(id=shipment.order_id).select_for_update().get()
+    if order.state == OrderState.SHIPPED:
+        await state.move(
+            order,
+            OrderState.DELIVERED,
+            actor=viewer,
+            action="delivered",
+            data={"shipment_id": shipment.id},
+            delivered_at=occurred_at,
+        )

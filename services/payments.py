@@ -17,7 +17,7 @@ from pinzhi.models import (
     ServiceProvider,
 )
 from pinzhi.services import state, validation
-from pinzhi.services.lookup import get_visible, lock_visible
+from pinzhi.services.lookup import lock_after_order, lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 
 
@@ -96,11 +96,9 @@ async def confirm_payment(
     require(viewer, Action.CONFIRM_PAYMENT)
     reference = validation.text(provider_reference, "providerReference", max_len=100)
     async with in_transaction():
-        # Lock the order before the payment, in the same order as cancel_order, so a
-        # confirmation racing a cancellation cannot deadlock.
-        seen = await get_visible(viewer, Payment, payment_id, "paymentId")
-        await Order.filter(id=seen.order_id).select_for_update().first()
-        payment = await lock_visible(viewer, Payment, payment_id, "paymentId")
+        # The order before the payment, as cancel_order locks them, so a confirmation
+        # racing a cancellation cannot deadlock.
+        payment = await lock_after_order(viewer, Payment, payment_id, "paymentId")
         if payment.confirmed_succeeded is not None:
             if payment.confirmed_succeeded == succeeded and payment.provider_reference == reference:
                 return payment, True

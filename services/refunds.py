@@ -38,7 +38,7 @@ from pinzhi.models import (
     RefundState,
 )
 from pinzhi.services import state, validation
-from pinzhi.services.lookup import get_visible, lock_visible
+from pinzhi.services.lookup import get_visible, lock_after_order, lock_visible
 from pinzhi.services.transactions import retry_on_conflict
 
 # The states an after-sales request is refunded from.
@@ -160,12 +160,9 @@ async def refund_payment(
     require(viewer, Action.REFUND_PAYMENT)
     key = validation.text(idempotency_key, "idempotencyKey", min_len=8, max_len=64)
     reason = validation.text(reason, "reason", min_len=2, max_len=200)
-    seen = await get_visible(viewer, Payment, payment_id, "paymentId")
     try:
         async with in_transaction():
-            # Locks in the order every service takes them: the order, then its payment.
-            await Order.filter(id=seen.order_id).select_for_update().first()
-            payment = await lock_visible(viewer, Payment, payment_id, "paymentId")
+            payment = await lock_after_order(viewer, Payment, payment_id, "paymentId")
             if request_id is not None:
                 request = await get_visible(viewer, AfterSalesRequest, request_id, "requestId")
                 if request.order_id != payment.order_id:

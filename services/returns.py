@@ -32,12 +32,13 @@ from pinzhi.models import (
     ShipmentState,
 )
 from pinzhi.services import refunds, state
-from pinzhi.services.lookup import get_visible, lock_visible
+from pinzhi.services.lookup import lock_after_order
 from pinzhi.services.transactions import retry_on_conflict
 from pinzhi.services.validation import tracking_number as checked_tracking_number
 
 K = AfterSalesKind
 S = AfterSalesState
+# The kinds whose goods come back before they are carried out.
 RETURN_KINDS = frozenset({K.RETURN_REFUND, K.EXCHANGE, K.QUALITY_ISSUE})
 
 
@@ -48,12 +49,6 @@ async def _carrier(provider_id: int | None) -> ServiceProvider:
     if provider.kind != ProviderKind.LOGISTICS:
         raise ServiceError(ErrorCode.WRONG_PROVIDER_KIND, ("providerId",))
     return provider
-
-
-async def _lock(viewer: Viewer, request_id: int) -> AfterSalesRequest:
-    seen = await get_visible(viewer, AfterSalesRequest, request_id, "requestId")
-    await Order.filter(id=seen.order_id).select_for_update().first()
-    return await lock_visible(viewer, AfterSalesRequest, request_id, "requestId")
 
 
 async def _shipment(
@@ -106,7 +101,7 @@ async def ship_return(
     number = checked_tracking_number(tracking_number)
     provider = await _carrier(provider_id)
     async with in_transaction():
-        request = await _lock(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         if request.kind not in RETURN_KINDS:
             raise ServiceError(ErrorCode.KIND_NOT_ALLOWED, ("requestId",), "nothing to return")
         if await ReturnShipment.filter(request_id=request.id, replacement=False).exists():
@@ -152,7 +147,7 @@ async def confirm_received(viewer: Viewer, request_id: int) -> AfterSalesRequest
     and a quality issue that asked for money, unless an instant refund was already asked."""
     require(viewer, Action.CONFIRM_RETURN_RECEIVED)
     async with in_transaction():
-        request = await _lock(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         await state.move(
             request,
             S.RETURN_RECEIVED,
@@ -181,7 +176,7 @@ async def ship_replacement(
     number = checked_tracking_number(tracking_number)
     provider = await _carrier(provider_id)
     async with in_transaction():
-        request = await _lock(viewer, request_id)
+        request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         if request.kind == K.RESHIPMENT:
             ready, target = S.APPROVED, S.RESHIPPED
         elif request.kind == K.EXCHANGE:
