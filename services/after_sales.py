@@ -305,10 +305,18 @@ def _refuse_finished(request: AfterSalesRequest) -> None:
         raise ServiceError(ErrorCode.REQUEST_CLOSED, ("requestId",), str(request.state))
 
 
-def _response_stamp(viewer: Viewer | None, request: AfterSalesRequest) -> dict[str, Any]:
-    """The fields that record the first response, if this is it."""
+async def _response_stamp(
+    viewer: Viewer | None, request: AfterSalesRequest, action: str
+) -> dict[str, Any]:
+    """The fields that record the first response, if this is it: an action and a party
+    that the request's own rule version counts as a response (``responses``,
+    ``responders``). The platform's own decision (a fast review) always counts."""
     if request.first_response_at is not None:
         return {}
+    if viewer is not None:
+        rule = await rules.version("after_sales.response", request.rule_version)
+        if action not in rule.content["responses"] or viewer.role not in rule.content["responders"]:
+            return {}
     return {
         "first_response_at": state.now(),
         "first_responder_id": viewer.account_id if viewer is not None else None,
@@ -330,7 +338,7 @@ async def respond(viewer: Viewer, request_id: int, note: str) -> AfterSalesReque
     async with in_transaction():
         request = await lock_after_order(viewer, AfterSalesRequest, request_id, "requestId")
         _refuse_finished(request)
-        stamp = _response_stamp(viewer, request)
+        stamp = await _response_stamp(viewer, request, "RESPOND")
         data = {"note": text, **_on_time(request, stamp)}
         if request.state == S.REQUESTED:
             await state.move(
@@ -359,7 +367,7 @@ async def respond(viewer: Viewer, request_id: int, note: str) -> AfterSalesReque
 async def _approve(
     viewer: Viewer | None, request: AfterSalesRequest, note: str, *, auto: bool = False
 ) -> None:
-    stamp = _response_stamp(viewer, request)
+    stamp = await _response_stamp(viewer, request, "APPROVE")
     await state.move(
         request,
         S.APPROVED,
@@ -400,7 +408,7 @@ async def decide(viewer: Viewer, request_id: int, approve: bool, note: str) -> A
         if approve:
             await _approve(viewer, request, text)
         else:
-            stamp = _response_stamp(viewer, request)
+            stamp = await _response_stamp(viewer, request, "REJECT")
             await state.move(
                 request,
                 S.REJECTED,

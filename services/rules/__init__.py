@@ -26,7 +26,15 @@ KEY_LENGTH = cast(CharField[str], PlatformRule._meta.fields_map["key"]).max_leng
 # Version 1 of the defaults was in force from the platform's start.
 DEFAULTS_EFFECTIVE_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 
-__all__ = ["DEFAULT_RULES", "current", "current_rules", "history", "publish", "publish_checked"]
+__all__ = [
+    "DEFAULT_RULES",
+    "current",
+    "current_rules",
+    "history",
+    "publish",
+    "publish_checked",
+    "version",
+]
 
 
 async def current_rules() -> list[PlatformRule]:
@@ -44,6 +52,14 @@ async def current(key: str) -> PlatformRule:
     row = await PlatformRule.filter(key=key, effective_from__lte=now).order_by("-version").first()
     if row is None:
         raise ServiceError(ErrorCode.RULE_MISSING, (), key)
+    return row
+
+
+async def version(key: str, number: int) -> PlatformRule:
+    """Version ``number`` of rule ``key``: the one a decision recorded it was held to."""
+    row = await PlatformRule.get_or_none(key=key, version=number)
+    if row is None:
+        raise ServiceError(ErrorCode.RULE_MISSING, (), f"{key} v{number}")
     return row
 
 

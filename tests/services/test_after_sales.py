@@ -432,3 +432,28 @@ async def test_an_order_cannot_be_cancelled_while_its_refund_before_shipment_run
     await f.confirm_refunds(w)
     await orders.cancel_order(w.buyer.viewer, order.id, "不要了")
     assert (await Product.get(id=w.item.id)).stock == 100
+
+
+async def test_what_counts_as_a_response_is_the_requests_own_rule_version(db, clock):
+    """QS 5.2, 9.2.3: a rule version that no longer counts a bare answer as a response
+    (only a decision) holds the requests opened under it; older ones keep theirs."""
+    w = await f.world()
+    old_order, _ = await f.shipped_order(w)
+    old = await f.after_sales_request(w.buyer, old_order, K.RETURN_REFUND, 1000)
+    current = await rules.current("after_sales.response")
+    await rules.publish(
+        "after_sales.response",
+        {**current.content, "responses": ["APPROVE", "REJECT"]},
+        title_zh=current.title_zh,
+        title_en=current.title_en,
+    )
+    new_order, _ = await f.shipped_order(w)
+    new = await f.after_sales_request(w.buyer, new_order, K.RETURN_REFUND, 1000)
+
+    answered_old = await after_sales.respond(w.seller.viewer, old.id, "请稍等")
+    answered_new = await after_sales.respond(w.seller.viewer, new.id, "请稍等")
+
+    assert answered_old.first_response_at == clock.at
+    assert answered_new.first_response_at is None and answered_new.state == S.RESPONDED
+    decided = await after_sales.decide(w.seller.viewer, new.id, True, "")
+    assert decided.first_response_at == clock.at
