@@ -124,6 +124,9 @@ class ViolationType(StrEnum):
     FALSE_ADVERTISING = "FALSE_ADVERTISING"
     UNSAFE_PRODUCT = "UNSAFE_PRODUCT"
     OTHER = "OTHER"
+    # QS 9.7.6: the fund's recovery of an advance compensation from the merchant, opened by
+    # services/fund (never by openViolationCase) so the merchant can appeal it.
+    FUND_RECOVERY = "FUND_RECOVERY"
 
 
 class ViolationState(StrEnum):
