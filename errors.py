@@ -51,6 +51,12 @@ class ErrorCode(StrEnum):
     REQUEST_EXISTS = "REQUEST_EXISTS"
     KIND_NOT_ALLOWED = "KIND_NOT_ALLOWED"
     REQUEST_CLOSED = "REQUEST_CLOSED"
+    # Advance-compensation fund (QS 9.7.6)
+    FUND_INSUFFICIENT = "FUND_INSUFFICIENT"
+    CLAIM_ALREADY_PAID = "CLAIM_ALREADY_PAID"
+    PAYOUT_LIMIT_EXCEEDED = "PAYOUT_LIMIT_EXCEEDED"
+    DEPOSIT_INSUFFICIENT = "DEPOSIT_INSUFFICIENT"
+    ALREADY_CORRECTED = "ALREADY_CORRECTED"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -140,6 +146,24 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This kind of after-sales request is not open to the order in its state",
     ),
     ErrorCode.REQUEST_CLOSED: ("售后申请已结束", "The after-sales request is closed"),
+    # Advance-compensation fund (QS 9.7.6)
+    ErrorCode.FUND_INSUFFICIENT: (
+        "先行赔付基金余额不足",
+        "The advance-compensation fund does not hold enough",
+    ),
+    ErrorCode.CLAIM_ALREADY_PAID: (
+        "该事项已因同一原因获得先行赔付",
+        "This matter was already compensated for the same cause",
+    ),
+    ErrorCode.PAYOUT_LIMIT_EXCEEDED: (
+        "赔付金额超过规则上限或订单实付金额",
+        "The amount is above the rule's limit per payout or what was paid for the order",
+    ),
+    ErrorCode.DEPOSIT_INSUFFICIENT: (
+        "商家保证金不足以追偿该金额",
+        "The merchant's deposit does not cover the recovery",
+    ),
+    ErrorCode.ALREADY_CORRECTED: ("该笔交易已被冲正", "This transaction was already corrected"),
 }
 
 

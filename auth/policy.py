@@ -85,6 +85,12 @@ PII_LOG_READERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE
 GRADE_READERS = allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
 # QS 9.2.1: the after-sales queue is worked by merchants and customer-service staff.
 AFTER_SALES_WORKERS = SELLER_OR_SERVICE
+# QS 9.7.6: the fund's ledger, for regulators and the staff duties that work with it.
+FUND_READERS = allow(
+    Role.REGULATOR,
+    Role.STAFF,
+    duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
+)
 
 
 class Action(enum.StrEnum):
@@ -138,6 +144,12 @@ class Action(enum.StrEnum):
     CLOSE_AFTER_SALES_REQUEST = "closeAfterSalesRequest"
     REFUND_PAYMENT = "refundPayment"
     CONFIRM_REFUND = "confirmRefund"
+    # Advance-compensation fund (QS 9.7.6)
+    CONTRIBUTE_TO_FUND = "contributeToFund"
+    REVERSE_FUND_CONTRIBUTION = "reverseFundContribution"
+    APPROVE_FUND_PAYOUT = "approveFundPayout"
+    RECORD_FUND_RECOVERY = "recordFundRecovery"
+    WAIVE_FUND_RECOVERY = "waiveFundRecovery"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -212,6 +224,13 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         ),
         Action.REFUND_PAYMENT: SELLER_OR_SERVICE,
         Action.CONFIRM_REFUND: PAYMENT_PROVIDER,
+        # Advance-compensation fund (QS 9.7.6): admins keep the fund's money, customer
+        # service pays consumers first, compliance recovers from the responsible party.
+        Action.CONTRIBUTE_TO_FUND: ADMIN,
+        Action.REVERSE_FUND_CONTRIBUTION: ADMIN,
+        Action.APPROVE_FUND_PAYOUT: CUSTOMER_SERVICE,
+        Action.RECORD_FUND_RECOVERY: COMPLIANCE,
+        Action.WAIVE_FUND_RECOVERY: COMPLIANCE,
     }
 )
 

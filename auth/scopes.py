@@ -28,6 +28,12 @@ from pinzhi.models import (
     Enrolment,
     Feedback,
     FeedbackSubject,
+    FundAccount,
+    FundEntry,
+    FundParty,
+    FundPayout,
+    FundRecovery,
+    FundTransaction,
     Merchant,
     MerchantGrade,
     MerchantLicence,
@@ -257,6 +263,39 @@ def _merchant_rule(*duties: StaffDuty) -> Rule:
 _merchant_governance_rule = _merchant_rule(StaffDuty.COMPLIANCE)
 
 
+# Advance-compensation fund (QS 9.7.6). The ledger is the fund's own business: regulators
+# and the staff duties that work with it (admins keep its money, customer service pays
+# consumers, compliance recovers). A payout is its consumer's, and the work of customer
+# service (who approve it) and compliance (who recover it); a recovery is the responsible
+# party's (a merchant's shop or a provider), customer service's and compliance's.
+_FUND_DUTIES = (StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE, StaffDuty.ADMIN)
+_CLAIM_DUTIES = (StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE)
+
+
+def _fund_ledger_rule(viewer: Viewer) -> Q:
+    if _regulator(viewer) or any(viewer.has_duty(d) for d in _FUND_DUTIES):
+        return ALL
+    return NOTHING
+
+
+def _fund_payout_rule(viewer: Viewer) -> Q:
+    if _regulator(viewer) or any(viewer.has_duty(d) for d in _CLAIM_DUTIES):
+        return ALL
+    if viewer.role == Role.CONSUMER:
+        return Q(consumer_id=viewer.account_id)
+    return NOTHING
+
+
+def _fund_recovery_rule(viewer: Viewer) -> Q:
+    if _regulator(viewer) or any(viewer.has_duty(d) for d in _CLAIM_DUTIES):
+        return ALL
+    if viewer.role == Role.MERCHANT:
+        return Q(party=FundParty.MERCHANT, merchant_id=viewer.merchant_id)
+    if viewer.role == Role.SERVICE_PROVIDER:
+        return Q(party=FundParty.PROVIDER, provider_id=viewer.provider_id)
+    return NOTHING
+
+
 RULES: dict[type[Model], Rule] = {
     Merchant: _public,
     ServiceProvider: _public,
@@ -290,6 +329,12 @@ RULES: dict[type[Model], Rule] = {
     MerchantLicence: _merchant_governance_rule,
     BrandRegistration: _merchant_governance_rule,
     DepositPayment: _merchant_governance_rule,
+    # Advance-compensation fund (QS 9.7.6)
+    FundAccount: _fund_ledger_rule,
+    FundTransaction: _fund_ledger_rule,
+    FundEntry: _fund_ledger_rule,
+    FundPayout: _fund_payout_rule,
+    FundRecovery: _fund_recovery_rule,
 }
 
 
@@ -349,6 +394,9 @@ TRACED: dict[str, type[Model]] = {
         DepositPayment,
         Enrolment,
         Feedback,
+        FundPayout,
+        FundRecovery,
+        FundTransaction,
         Merchant,
         MerchantLicence,
         MerchantWarning,

@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 
 from pinzhi.models import JobRun
 from pinzhi.services import anchors, merchant_grading, monitoring, penalties, product_grading
+from pinzhi.services.fund import recoveries as fund_recoveries
 from pinzhi.services.scoring import current_period
 from pinzhi.services.state import now as utc_now
 
@@ -49,6 +50,13 @@ async def _penalties(period: str, now: datetime, progress: Progress) -> dict[str
     return {"lifted": lifted}
 
 
+async def _fund(period: str, now: datetime, progress: Progress) -> dict[str, Any]:
+    """QS 9.7.6: release the recoveries held from merchants whose appeal days are over."""
+    released = await fund_recoveries.release_due(now)
+    progress(f"  fund recoveries released after their appeal deadline: {released}")
+    return {"released": released}
+
+
 def _hourly(now: datetime) -> str:
     return now.strftime("%Y-%m-%dT%H")
 
@@ -59,6 +67,7 @@ JOBS: dict[str, tuple[Callable[[str, datetime, Progress], Awaitable[dict[str, An
     "monitor": (_monitor, _hourly),
     "penalties": (_penalties, _hourly),
     "anchor": (_anchor, _hourly),
+    "fund": (_fund, _hourly),
 }
 
 

@@ -27,12 +27,16 @@ from pinzhi.models import (
     Complaint,
     ComplaintState,
     DepositPayment,
+    FundPayout,
+    FundRecovery,
     MerchantLicence,
     MerchantWarning,
     Order,
     OrderState,
     Payment,
     PaymentState,
+    PayoutState,
+    RecoveryState,
     Refund,
     RefundState,
     ReturnShipment,
@@ -145,6 +149,21 @@ TRANSITIONS[Refund] = {
 }
 TRANSITIONS[ReturnShipment] = TRANSITIONS[Shipment]
 
+# Advance-compensation fund (QS 9.7.6): a payout is paid when approved and never moves; its
+# recovery is owed, then deducted from the merchant (held while it may appeal) or recovered
+# from a provider at once, or waived; a held one is released (recovered) or, on an
+# overturned appeal, cancelled.
+TRANSITIONS[FundPayout] = {PayoutState.PAID: frozenset()}
+TRANSITIONS[FundRecovery] = {
+    RecoveryState.OPEN: frozenset(
+        {RecoveryState.DEDUCTED, RecoveryState.RECOVERED, RecoveryState.WAIVED}
+    ),
+    RecoveryState.DEDUCTED: frozenset({RecoveryState.RECOVERED, RecoveryState.CANCELLED}),
+    RecoveryState.RECOVERED: frozenset(),
+    RecoveryState.WAIVED: frozenset(),
+    RecoveryState.CANCELLED: frozenset(),
+}
+
 # The state each machine's rows are created in.
 INITIAL: dict[type[Model], StrEnum] = {
     Order: OrderState.PENDING_PAYMENT,
@@ -159,6 +178,8 @@ INITIAL: dict[type[Model], StrEnum] = {
     AfterSalesRequest: AfterSalesState.REQUESTED,
     Refund: RefundState.REQUESTED,
     ReturnShipment: ShipmentState.CREATED,
+    FundPayout: PayoutState.PAID,
+    FundRecovery: RecoveryState.OPEN,
 }
 
 M = TypeVar("M", bound=Model)

@@ -6,6 +6,11 @@ traced key node (QS 9.1.2), and each decision stores the version of ``violation.
 it applied (QS 5.2). Penalties act on the merchant in the same transaction: a deposit
 deduction lowers ``deposit_held_minor`` (never below 0), a serious case puts the merchant
 under key control (services/key_control.py), and an overturned appeal undoes both.
+
+Cases of type ``FUND_RECOVERY`` are opened and decided by the fund's recovery of an
+advance compensation (services/fund/recoveries.py, QS 9.7.6), never by ``open_case``; the
+merchant appeals them here like any other, and the decision on the appeal settles the
+recovery in the same transaction.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pinzhi.services import (
 )
 from pinzhi.services.evidence import Evidence
 from pinzhi.services.evidence import clean as evidence_items
+from pinzhi.services.fund import recoveries as fund_recoveries
 from pinzhi.services.lookup import get_visible, lock_visible
 
 RULE_KEY = key_control.RULE_KEY
@@ -77,6 +83,9 @@ async def open_case(
 ) -> ViolationCase:
     """A compliance officer opens a case against a merchant, with 1–20 items of evidence."""
     require(viewer, Action.OPEN_VIOLATION_CASE)
+    if type_ == ViolationType.FUND_RECOVERY:
+        # QS 9.7.6: such a case is opened, decided, by the fund's recovery of a payout.
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("type",), "opened by a fund recovery")
     items = evidence_items(evidence)
     if merchant_id is None or not await Merchant.filter(id=merchant_id).exists():
         raise ServiceError(ErrorCode.NOT_FOUND, ("merchantId",))
@@ -263,5 +272,9 @@ async def decide_appeal(
             data=data,
             outcome_note=note,
             closed_at=now,
+        )
+        # QS 9.7.6: a recovery of the fund appealed through its case is settled with it.
+        await fund_recoveries.appeal_decided(
+            viewer, merchant, case, outcome == AppealOutcome.OVERTURNED
         )
     return case

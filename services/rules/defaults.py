@@ -649,4 +649,26 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             "priority": True,
         },
     },
+    # Advance-compensation fund (QS 9.7.6)
+    {
+        "key": "fund.payout",
+        "title_zh": "先行赔付基金赔付规则（QS 9.7.6）",
+        "title_en": "Advance-compensation fund payouts (QS 9.7.6)",
+        "content": {
+            # The causes the fund pays first for: the product's quality, a service failure.
+            "causes": ["PRODUCT_QUALITY", "SERVICE_FAILURE"],
+            # The most one payout may be (minor units, CNY).
+            "max_per_claim_minor": 500000,
+            # All the payouts about one order together: at most this share of what was
+            # paid for it (basis points: 10000 is the whole paid amount).
+            "max_order_share_bps": 10000,
+            # The most one contribution may be.
+            "max_contribution_minor": 100000000,
+            # The party a payout is recovered from unless staff name a service provider.
+            "default_party": "MERCHANT",
+            # A merchant appeals a recovery through its violation case, within the appeal
+            # days of violation.penalties; held recoveries are released when that passes.
+            "appeal_path": "violation.penalties",
+        },
+    },
 ]
