@@ -28,6 +28,11 @@ from pinzhi.models import (
     Enrolment,
     Feedback,
     FeedbackSubject,
+    FundAccount,
+    FundEntry,
+    FundPayout,
+    FundRecovery,
+    FundTransaction,
     Merchant,
     MerchantGrade,
     MerchantLicence,
@@ -44,6 +49,7 @@ from pinzhi.models import (
     ViolationCase,
 )
 from pinzhi.services.feedback import summaries_by_merchant
+from pinzhi.services.fund.ledger import balances_by_id as fund_balances_by_id
 from pinzhi.services.key_control import statuses as key_control_statuses
 from pinzhi.services.product_grading import latest_grades
 from pinzhi.services.reviews import newest_reviews
@@ -120,6 +126,11 @@ async def _newest_reviews(keys: Sequence[tuple[int, int, int | None]]) -> list[A
     reviewers = {r.consumer_id for page in found.values() for r in page}
     names = await _public_names(reviewers)
     return [[(r, names.get(r.consumer_id, "")) for r in found[key]] for key in keys]
+
+
+async def _fund_balances(keys: Sequence[int]) -> list[Any]:
+    found = await fund_balances_by_id(list(set(keys)))
+    return [found[k] for k in keys]
 
 
 async def _public_names(account_ids: set[int]) -> dict[int, str]:
@@ -341,6 +352,42 @@ class Loaders:
     def refunds_by_request_id(self) -> DataLoader:
         return _many_by(self.viewer, Refund, "request_id")
 
+    # Advance-compensation fund (QS 9.7.6)
+    @cached_property
+    def fund_payout_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, FundPayout, "id")
+
+    @cached_property
+    def fund_recovery_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, FundRecovery, "id")
+
+    @cached_property
+    def fund_recovery_by_payout_id(self) -> DataLoader:
+        return _one_by(self.viewer, FundRecovery, "payout_id")
+
+    @cached_property
+    def fund_payout_row_for_recovery(self) -> DataLoader:
+        # Unscoped on purpose: the responsible party reads why it is asked to pay (the
+        # cause, the subject's and order's ids) though not the payout and its consumer.
+        return _one_by(None, FundPayout, "id")
+
+    @cached_property
+    def fund_transaction_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, FundTransaction, "id")
+
+    @cached_property
+    def fund_entries_by_transaction_id(self) -> DataLoader:
+        return _many_by(self.viewer, FundEntry, "transaction_id")
+
+    @cached_property
+    def fund_account_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, FundAccount, "id")
+
+    @cached_property
+    def fund_balance_by_account_id(self) -> DataLoader:
+        # Who may see an account is decided by its scope; this loads the balance.
+        return DataLoader(load_fn=_fund_balances)
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -366,4 +413,8 @@ _BY_ID: dict[type[Model], str] = {
     AfterSalesRequest: "after_sales_request_by_id",
     ReturnShipment: "return_shipment_by_id",
     Refund: "refund_by_id",
+    FundPayout: "fund_payout_by_id",
+    FundRecovery: "fund_recovery_by_id",
+    FundTransaction: "fund_transaction_by_id",
+    FundAccount: "fund_account_by_id",
 }

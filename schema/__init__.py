@@ -29,6 +29,7 @@ from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, Merc
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
+from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
 from pinzhi.schema.roots.node import NodeQuery
@@ -55,6 +56,7 @@ QUERY_PARTS: tuple[type, ...] = (
     ProductQuery,
     QualificationQuery,
     AfterSalesQuery,
+    FundQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -66,6 +68,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     ProductMutation,
     QualificationMutation,
     AfterSalesMutation,
+    FundMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)

@@ -13,6 +13,7 @@ from pinzhi.schema.base import Node, NodeFromRow, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.fields import field
+from pinzhi.schema.fund import FundAccount, FundPayout, FundRecovery, FundTransaction
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import SUBMISSION_TYPES
 from pinzhi.schema.service import Complaint
@@ -38,6 +39,10 @@ NODE_TYPES: dict[str, type[Model]] = {
     "AfterSalesRequest": models.AfterSalesRequest,
     "ReturnShipment": models.ReturnShipment,
     "Refund": models.Refund,
+    "FundAccount": models.FundAccount,
+    "FundTransaction": models.FundTransaction,
+    "FundPayout": models.FundPayout,
+    "FundRecovery": models.FundRecovery,
 }
 
 
@@ -68,6 +73,10 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "ReturnShipment": ReturnShipment,
         "Refund": Refund,
         **{name: node for name, (_, node) in SUBMISSION_TYPES.items()},
+        "FundAccount": FundAccount,
+        "FundTransaction": FundTransaction,
+        "FundPayout": FundPayout,
+        "FundRecovery": FundRecovery,
     }
     return simple[type_name].from_row(row)
 
