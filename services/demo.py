@@ -35,6 +35,7 @@ from pinzhi.services import (
     accounts,
     complaints,
     demo_after_sales,
+    demo_fund,
     demo_governance,
     feedback,
     logistics,
@@ -339,5 +340,15 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
             payer=payment_viewer,
         ),
         progress,
+    )
+    # The advance-compensation fund (QS 9.7.6): the upheld quality complaint is paid first
+    # and recovered from the merchant's deposit.
+    await demo_fund.seed_demo(
+        admin=staff_viewers["compliance@demo.pinzhi"],
+        agent=agent,
+        compliance=staff_viewers["compliance@demo.pinzhi"],
+        complaint_id=first.id,
+        contributor_merchant_id=merchant_viewers[0].merchant_id,
+        progress=progress,
     )
     return creds
