@@ -423,3 +423,62 @@ async def confirm_refunds(w: World, succeeded: bool = True) -> list[Refund]:
         )
         done.append(settled)
     return done
+
+
+# --- Added for the advance-compensation fund (QS 9.7.6) --------------------------------------
+
+
+async def fund_admin() -> Actor:
+    return await staff(StaffDuty.ADMIN)
+
+
+async def fund_cash(admin: Actor, amount_minor: int = 1_000_000, key: str | None = None):
+    """A platform contribution of ``amount_minor`` to the fund."""
+    from pinzhi.models import ContributionSource
+    from pinzhi.services.fund import contributions
+
+    transaction, _ = await contributions.contribute(
+        admin.viewer,
+        amount_minor,
+        ContributionSource.PLATFORM,
+        None,
+        f"BANK-{next(_seq):06d}",
+        "注资 contribution",
+        key or f"contribution-{next(_seq):06d}",
+    )
+    return transaction
+
+
+async def fund_payout(
+    agent: Actor,
+    complaint_id: int,
+    amount_minor: int = 500,
+    cause: str = "PRODUCT_QUALITY",
+    provider_id: int | None = None,
+):
+    """A payout about a complaint, approved by customer service; returns the payout."""
+    from pinzhi.models import PayoutCause, PayoutSubject
+    from pinzhi.services.fund import payouts
+
+    asked = payouts.PayoutRequest(
+        PayoutSubject.COMPLAINT, complaint_id, PayoutCause(cause), amount_minor, provider_id
+    )
+    payout, _ = await payouts.approve_payout(
+        agent.viewer, asked, "先行赔付 paid first", f"payout-{next(_seq):06d}"
+    )
+    return payout
+
+
+async def with_deposit(officer: Actor, seller: Actor, amount_minor: int = 100_000) -> None:
+    """The seller's shop pays ``amount_minor`` into its deposit, verified by ``officer``."""
+    from pinzhi.models import DepositPayment
+    from pinzhi.services import qualifications
+    from pinzhi.services.evidence import Evidence
+
+    slip = [Evidence("银行回单 bank slip")]
+    payment = await qualifications.submit_deposit(
+        seller.viewer, amount_minor, f"DEP-{next(_seq):06d}", slip
+    )
+    await qualifications.review(
+        officer.viewer, DepositPayment, payment.id, qualifications.Review.VERIFIED
+    )

@@ -687,6 +687,84 @@ async def _confirm_refund(w: f.World) -> Call:
     )
 
 
+# --- the advance-compensation fund (QS 9.7.6) ------------------------------------------------
+
+
+async def _fund_recovery(w: f.World):  # type: ignore[no-untyped-def]
+    """A payout about a complaint of the buyer's, from a fund with cash; its open recovery."""
+    from pinzhi.models import FundRecovery
+
+    await f.fund_cash(await f.fund_admin(), 100_000)
+    placed, _ = await f.paid_order(w)
+    payout = await f.fund_payout(w.agent, (await f.complaint(w.buyer, placed)).id, 500)
+    return await FundRecovery.get(payout_id=payout.id)
+
+
+@scenario("contributeToFund")
+async def _contribute(w: f.World) -> Call:
+    admin = await f.fund_admin()
+    input_ = {"amountMinor": 100000, "reference": "BANK-KEY-F1", "idempotencyKey": "fund-key-1"}
+    return Call(
+        _m("contributeToFund", "($input: ContributeToFundInput!)"), {"input": input_}, admin.token
+    )
+
+
+@scenario("reverseFundContribution")
+async def _reverse(w: f.World) -> Call:
+    admin = await f.fund_admin()
+    booked = await f.fund_cash(admin, 1_000)
+    input_ = {"transactionId": gid("FundTransaction", booked.id), "reason": "录入错误 typo"}
+    return Call(
+        _m("reverseFundContribution", "($input: ReverseFundContributionInput!)"),
+        {"input": input_},
+        admin.token,
+    )
+
+
+@scenario("approveFundPayout")
+async def _payout(w: f.World) -> Call:
+    await f.fund_cash(await f.fund_admin(), 100_000)
+    placed, _ = await f.paid_order(w)
+    complaint = await f.complaint(w.buyer, placed)
+    input_ = {
+        "subjectId": gid("Complaint", complaint.id),
+        "cause": "PRODUCT_QUALITY",
+        "amountMinor": 500,
+        "note": "质量问题先行赔付",
+        "idempotencyKey": "fund-key-payout",
+    }
+    return Call(
+        _m("approveFundPayout", "($input: ApproveFundPayoutInput!)"),
+        {"input": input_},
+        w.agent.token,
+    )
+
+
+@scenario("recordFundRecovery")
+async def _recover(w: f.World) -> Call:
+    officer = await f.compliance_officer()
+    await f.with_deposit(officer, w.seller)
+    recovery = await _fund_recovery(w)
+    input_ = {"recoveryId": gid("FundRecovery", recovery.id), "method": "DEPOSIT", "note": "追偿"}
+    return Call(
+        _m("recordFundRecovery", "($input: RecordFundRecoveryInput!)"),
+        {"input": input_},
+        officer.token,
+    )
+
+
+@scenario("waiveFundRecovery")
+async def _waive(w: f.World) -> Call:
+    officer = await f.compliance_officer()
+    recovery = await _fund_recovery(w)
+    input_ = {"recoveryId": gid("FundRecovery", recovery.id), "reason": "金额小 small"}
+    return Call(
+        _m("waiveFundRecovery", "($input: WaiveFundRecoveryInput!)"),
+        {"input": input_},
+        officer.token,
+    )
+
+
 # --- the tests -----------------------------------------------------------------------------------
 
 

@@ -28,6 +28,10 @@ from pinzhi.models import (
     Complaint,
     DepositPayment,
     Feedback,
+    FundEntry,
+    FundPayout,
+    FundRecovery,
+    FundTransaction,
     Merchant,
     MerchantLicence,
     Order,
@@ -158,6 +162,11 @@ async def snapshot() -> dict[str, Any]:
         "after_sales_lines": await rows(AfterSalesLine),
         "return_shipments": await rows(ReturnShipment, "state"),
         "refunds": await rows(Refund, "state", "provider_reference"),
+        # The advance-compensation fund (QS 9.7.6).
+        "fund_transactions": await rows(FundTransaction),
+        "fund_entries": await rows(FundEntry),
+        "fund_payouts": await rows(FundPayout),
+        "fund_recoveries": await rows(FundRecovery, "state"),
     }
 
 
@@ -547,6 +556,48 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
                 "providerReference": "PROBE",
             }
         },
+    ),
+    # The advance-compensation fund (QS 9.7.6).
+    "contributeToFund": (
+        "mutation($i: ContributeToFundInput!) { contributeToFund(input: $i) "
+        "{ transaction { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "amountMinor": 100000,
+                "reference": "PROBE-FUND",
+                "idempotencyKey": "probe-fund-1",
+            }
+        },
+    ),
+    "reverseFundContribution": (
+        "mutation($i: ReverseFundContributionInput!) { reverseFundContribution(input: $i) "
+        "{ transaction { id } errors { code field } } }",
+        lambda s: {"i": {"transactionId": f.gid("FundTransaction", 1), "reason": "探针 probe"}},
+    ),
+    "approveFundPayout": (
+        "mutation($i: ApproveFundPayoutInput!) { approveFundPayout(input: $i) "
+        "{ payout { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "subjectId": f.gid("Complaint", s.complaint.id),
+                "cause": "PRODUCT_QUALITY",
+                "amountMinor": 100,
+                "note": "探针 probe",
+                "idempotencyKey": "probe-payout-1",
+            }
+        },
+    ),
+    "recordFundRecovery": (
+        "mutation($i: RecordFundRecoveryInput!) { recordFundRecovery(input: $i) "
+        "{ recovery { id } errors { code field } } }",
+        lambda s: {
+            "i": {"recoveryId": f.gid("FundRecovery", 1), "method": "DEPOSIT", "note": "探针"}
+        },
+    ),
+    "waiveFundRecovery": (
+        "mutation($i: WaiveFundRecoveryInput!) { waiveFundRecovery(input: $i) "
+        "{ recovery { id } errors { code field } } }",
+        lambda s: {"i": {"recoveryId": f.gid("FundRecovery", 1), "reason": "探针 probe"}},
     ),
 }
 
