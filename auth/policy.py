@@ -224,8 +224,9 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         ),
         Action.REFUND_PAYMENT: SELLER_OR_SERVICE,
         Action.CONFIRM_REFUND: PAYMENT_PROVIDER,
-        # Advance-compensation fund (QS 9.7.6): admins keep the fund's money, customer
-        # service pays consumers first, compliance recovers from the responsible party.
+        # Advance-compensation fund (QS 9.7.6)
+        # Admins keep the fund's money, customer service pays consumers first, compliance
+        # recovers from the responsible party.
         Action.CONTRIBUTE_TO_FUND: ADMIN,
         Action.REVERSE_FUND_CONTRIBUTION: ADMIN,
         Action.APPROVE_FUND_PAYOUT: CUSTOMER_SERVICE,

@@ -654,6 +654,9 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "key": "fund.payout",
         "title_zh": "先行赔付基金赔付规则（QS 9.7.6）",
         "title_en": "Advance-compensation fund payouts (QS 9.7.6)",
+        # A payout is recovered from the order's merchant unless staff name a service
+        # provider; a merchant appeals it through its violation case, within the appeal days
+        # of violation.penalties.
         "content": {
             # The causes the fund pays first for: the product's quality, a service failure.
             "causes": ["PRODUCT_QUALITY", "SERVICE_FAILURE"],
@@ -664,11 +667,6 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             "max_order_share_bps": 10000,
             # The most one contribution may be.
             "max_contribution_minor": 100000000,
-            # The party a payout is recovered from unless staff name a service provider.
-            "default_party": "MERCHANT",
-            # A merchant appeals a recovery through its violation case, within the appeal
-            # days of violation.penalties; held recoveries are released when that passes.
-            "appeal_path": "violation.penalties",
         },
     },
 ]
