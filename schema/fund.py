@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from pinzhi import models
 from pinzhi.schema.accounts import Account
+from pinzhi.schema.after_sales import AfterSalesRequest
 from pinzhi.schema.base import Money, Node, UserError, to_global_id
 from pinzhi.schema.catalog import Merchant, ServiceProvider, merchant_of
 from pinzhi.schema.orders import Order
@@ -242,6 +243,7 @@ class FundPayout(Node):
     pk: strawberry.Private[int]
     consumer_pk: strawberry.Private[int]
     order_pk: strawberry.Private[int]
+    request_pk: strawberry.Private[int | None]
     complaint_pk: strawberry.Private[int | None]
     merchant_pk: strawberry.Private[int]
     provider_pk: strawberry.Private[int | None]
@@ -262,6 +264,7 @@ class FundPayout(Node):
             paid_at=row.created_at,
             consumer_pk=row.consumer_id,
             order_pk=row.order_id,
+            request_pk=row.after_sales_request_id,
             complaint_pk=row.complaint_id,
             merchant_pk=row.merchant_id,
             provider_pk=row.provider_id,
@@ -277,7 +280,14 @@ class FundPayout(Node):
         row = await info.context.loaders.order_by_id.load(self.order_pk)
         return Order.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The after-sales request it is about, if it is one.")
+    async def after_sales_request(self, info: Info) -> AfterSalesRequest | None:
+        if self.request_pk is None:
+            return None
+        row = await info.context.loaders.after_sales_request_by_id.load(self.request_pk)
+        return AfterSalesRequest.from_row(row) if row else None
+
+    @strawberry.field(description="The complaint it is about, if it is one.")
     async def complaint(self, info: Info) -> Complaint | None:
         if self.complaint_pk is None:
             return None

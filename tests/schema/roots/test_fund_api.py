@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pinzhi.auth.tokens import issue_access_token
-from pinzhi.models import FundRecovery, Merchant, RecoveryState, Role, StaffDuty
+from pinzhi.models import AfterSalesKind, FundRecovery, Merchant, RecoveryState, Role, StaffDuty
 from pinzhi.services import accounts
 from tests import factories as f
 from tests.helpers import count_sql
@@ -186,6 +186,30 @@ async def test_a_retry_is_answered_with_the_first_payout_and_a_second_claim_refu
     assert replay["replayed"] is True
     fund = (await api(FUND, token=admin.token)).data["fund"]
     assert fund["cash"]["amountMinor"] == 50_000 - 600
+
+
+async def test_a_payout_about_an_after_sales_request_links_to_it(api) -> None:
+    """QS 9.7.6 with QS 9.2.3: the subject of a payout may be an after-sales request."""
+    w, admin, _, _ = await _world()
+    await _ok(api, CONTRIBUTE, _contribution(), admin.token, "contributeToFund")
+    placed, _ = await f.delivered_order(w)
+    request = await f.after_sales_request(w.buyer, placed, AfterSalesKind.QUALITY_ISSUE, 1_000)
+    variables = _approval(request, 300)
+    variables["i"]["subjectId"] = f.gid("AfterSalesRequest", request.id)
+    paid = await _ok(
+        api,
+        "mutation($i: ApproveFundPayoutInput!) { approveFundPayout(input: $i) { payout { "
+        "subjectType subjectId afterSalesRequest { id } complaint { id } } errors { code } } }",
+        variables,
+        w.agent.token,
+        "approveFundPayout",
+    )
+    assert paid["payout"] == {
+        "subjectType": "AFTER_SALES",
+        "subjectId": f.gid("AfterSalesRequest", request.id),
+        "afterSalesRequest": {"id": f.gid("AfterSalesRequest", request.id)},
+        "complaint": None,
+    }
 
 
 @pytest.mark.parametrize(
