@@ -25,6 +25,8 @@ from pinzhi.models import (
     Complaint,
     Course,
     DepositPayment,
+    Dispute,
+    DisputeOffer,
     Enrolment,
     Feedback,
     FeedbackSubject,
@@ -341,6 +343,18 @@ class Loaders:
     def refunds_by_request_id(self) -> DataLoader:
         return _many_by(self.viewer, Refund, "request_id")
 
+    @cached_property
+    def dispute_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, Dispute, "id")
+
+    @cached_property
+    def dispute_offer_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, DisputeOffer, "id")
+
+    @cached_property
+    def offers_by_dispute_id(self) -> DataLoader:
+        return _many_by(self.viewer, DisputeOffer, "dispute_id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -366,4 +380,6 @@ _BY_ID: dict[type[Model], str] = {
     AfterSalesRequest: "after_sales_request_by_id",
     ReturnShipment: "return_shipment_by_id",
     Refund: "refund_by_id",
+    Dispute: "dispute_by_id",
+    DisputeOffer: "dispute_offer_by_id",
 }
