@@ -243,3 +243,27 @@ async def test_a_dispute_on_a_refused_complaint_shows_the_complaint(api, clock) 
         "id": f.gid("Complaint", complaint.id),
         "upheld": False,
     }
+
+
+async def test_a_page_of_disputes_reads_a_fixed_number_of_statements(api, clock) -> None:
+    """Decision 7 (no N+1): a page of disputes with their order, subject and offers costs
+    the same statements for one dispute as for four."""
+    from pinzhi.services import disputes
+    from tests.helpers import count_sql
+
+    w = await f.world()
+
+    async def add_one() -> None:
+        dispute = await f.dispute(w)
+        await disputes.make_offer(w.seller.viewer, dispute.id, disputes.Terms(refund_minor=100))
+
+    await add_one()
+    await api.warm(w.regulator.token)
+    with count_sql() as one:
+        assert len((await api(LIST, token=w.regulator.token)).data["disputes"]["nodes"]) == 1
+    for _ in range(3):
+        await add_one()
+    with count_sql() as four:
+        assert len((await api(LIST, token=w.regulator.token)).data["disputes"]["nodes"]) == 4
+
+    assert four.count == one.count, four.statements
