@@ -57,6 +57,13 @@ class ErrorCode(StrEnum):
     PAYOUT_LIMIT_EXCEEDED = "PAYOUT_LIMIT_EXCEEDED"
     DEPOSIT_INSUFFICIENT = "DEPOSIT_INSUFFICIENT"
     ALREADY_CORRECTED = "ALREADY_CORRECTED"
+    DISPUTE_EXISTS = "DISPUTE_EXISTS"
+    NOT_DISPUTABLE = "NOT_DISPUTABLE"
+    DISPUTE_CLOSED = "DISPUTE_CLOSED"
+    OFFER_NOT_LIVE = "OFFER_NOT_LIVE"
+    SETTLEMENT_PERIOD_OPEN = "SETTLEMENT_PERIOD_OPEN"
+    SETTLEMENT_PERIOD_OVER = "SETTLEMENT_PERIOD_OVER"
+    COMPENSATION_ABOVE_LIMIT = "COMPENSATION_ABOVE_LIMIT"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -164,6 +171,33 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "The merchant's deposit does not cover the recovery",
     ),
     ErrorCode.ALREADY_CORRECTED: ("该笔交易已被冲正", "This transaction was already corrected"),
+    ErrorCode.DISPUTE_EXISTS: (
+        "该售后申请或投诉已有争议",
+        "This after-sales request or complaint already has a dispute",
+    ),
+    ErrorCode.NOT_DISPUTABLE: (
+        "只能就被拒绝的售后申请或未获支持的订单投诉发起争议",
+        "Only a rejected after-sales request or a complaint about an order that was not "
+        "upheld can be disputed",
+    ),
+    ErrorCode.DISPUTE_CLOSED: ("争议已结束", "The dispute is closed"),
+    ErrorCode.OFFER_NOT_LIVE: (
+        "该和解方案已失效或已答复",
+        "This settlement offer is no longer open or has been answered",
+    ),
+    ErrorCode.SETTLEMENT_PERIOD_OPEN: (
+        "和解期尚未结束：和解期满或双方均申请后方可仲裁",
+        "The settlement period is still open: arbitration starts when it ends or when both "
+        "parties ask",
+    ),
+    ErrorCode.SETTLEMENT_PERIOD_OVER: (
+        "和解期已结束，争议将转入平台仲裁",
+        "The settlement period has ended; the dispute goes to the platform's arbitration",
+    ),
+    ErrorCode.COMPENSATION_ABOVE_LIMIT: (
+        "赔偿金额超过规则上限",
+        "The compensation is above the rule's limit",
+    ),
 }
 
 

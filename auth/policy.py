@@ -150,6 +150,15 @@ class Action(enum.StrEnum):
     APPROVE_FUND_PAYOUT = "approveFundPayout"
     RECORD_FUND_RECOVERY = "recordFundRecovery"
     WAIVE_FUND_RECOVERY = "waiveFundRecovery"
+    # Online disputes (QS 9.7.7)
+    OPEN_DISPUTE = "openDispute"
+    MAKE_DISPUTE_OFFER = "makeDisputeOffer"
+    ACCEPT_DISPUTE_OFFER = "acceptDisputeOffer"
+    DECLINE_DISPUTE_OFFER = "declineDisputeOffer"
+    WITHDRAW_DISPUTE = "withdrawDispute"
+    REQUEST_DISPUTE_ARBITRATION = "requestDisputeArbitration"
+    ARBITRATE_DISPUTE = "arbitrateDispute"
+    SHIP_DISPUTE_REPLACEMENT = "shipDisputeReplacement"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -232,6 +241,19 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.APPROVE_FUND_PAYOUT: CUSTOMER_SERVICE,
         Action.RECORD_FUND_RECOVERY: COMPLIANCE,
         Action.WAIVE_FUND_RECOVERY: COMPLIANCE,
+        # Online disputes (QS 9.7.7): the consumer opens and may withdraw; both parties
+        # offer, answer the other's offer and may ask for arbitration; customer-service
+        # staff, who work the after-sales and complaint queues the subjects come from,
+        # arbitrate (never the agent who decided the subject: services/disputes.py); the
+        # merchant sends a replacement the outcome awards.
+        Action.OPEN_DISPUTE: CONSUMER,
+        Action.MAKE_DISPUTE_OFFER: allow(Role.CONSUMER, Role.MERCHANT),
+        Action.ACCEPT_DISPUTE_OFFER: allow(Role.CONSUMER, Role.MERCHANT),
+        Action.DECLINE_DISPUTE_OFFER: allow(Role.CONSUMER, Role.MERCHANT),
+        Action.WITHDRAW_DISPUTE: CONSUMER,
+        Action.REQUEST_DISPUTE_ARBITRATION: allow(Role.CONSUMER, Role.MERCHANT),
+        Action.ARBITRATE_DISPUTE: CUSTOMER_SERVICE,
+        Action.SHIP_DISPUTE_REPLACEMENT: MERCHANT,
     }
 )
 

@@ -25,6 +25,8 @@ from pinzhi.models import (
     Complaint,
     Course,
     DepositPayment,
+    Dispute,
+    DisputeOffer,
     Enrolment,
     Feedback,
     FeedbackSubject,
@@ -162,6 +164,19 @@ def _after_sales_rule(prefix: str = "") -> Rule:
         return NOTHING
 
     return rule
+
+
+def _dispute_rule(viewer: Viewer) -> Q:
+    """QS 9.7.7: a dispute and its offers are its consumer's and its merchant's; customer
+    service (who arbitrate) and compliance read them all, as regulators do; providers and
+    staff of other duties none."""
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE) or _compliance(viewer):
+        return ALL
+    if viewer.role == Role.CONSUMER:
+        return Q(consumer_id=viewer.account_id)
+    if viewer.role == Role.MERCHANT:
+        return Q(merchant_id=viewer.merchant_id)
+    return NOTHING
 
 
 def _return_shipment_rule(viewer: Viewer) -> Q:
@@ -312,6 +327,8 @@ RULES: dict[type[Model], Rule] = {
     AfterSalesLine: _after_sales_rule("request__"),
     ReturnShipment: _return_shipment_rule,
     Refund: _refund_rule,
+    Dispute: _dispute_rule,
+    DisputeOffer: _dispute_rule,
     Complaint: _complaint_rule,
     Feedback: _feedback_rule,
     Account: _account_rule,
@@ -392,6 +409,8 @@ TRACED: dict[str, type[Model]] = {
         Complaint,
         Course,
         DepositPayment,
+        Dispute,
+        DisputeOffer,
         Enrolment,
         Feedback,
         FundPayout,

@@ -3,6 +3,7 @@
 from pinzhi.models.accounts import Account, ApiKey, RefreshToken, ServiceProvider
 from pinzhi.models.aftersales import AfterSalesLine, AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.models.catalog import Merchant, Product
+from pinzhi.models.disputes import Dispute, DisputeOffer
 from pinzhi.models.enums import (
     AfterSalesKind,
     AfterSalesState,
@@ -12,9 +13,12 @@ from pinzhi.models.enums import (
     ComplaintCategory,
     ComplaintState,
     CourseTopic,
+    DisputeParty,
+    DisputeState,
     FeedbackSubject,
     GradeSubject,
     LicenceKind,
+    OfferState,
     OrderState,
     PaymentState,
     Penalty,
@@ -75,6 +79,8 @@ __models__ = [
     BrandRegistration,
     Course,
     DepositPayment,
+    Dispute,
+    DisputeOffer,
     Enrolment,
     JobRun,
     MerchantGrade,
@@ -131,6 +137,10 @@ __all__ = [
     "Course",
     "CourseTopic",
     "DepositPayment",
+    "Dispute",
+    "DisputeOffer",
+    "DisputeParty",
+    "DisputeState",
     "Enrolment",
     "Feedback",
     "FeedbackSubject",
@@ -150,6 +160,7 @@ __all__ = [
     "MerchantGrade",
     "MerchantLicence",
     "MerchantWarning",
+    "OfferState",
     "Order",
     "OrderLine",
     "OrderState",

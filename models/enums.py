@@ -185,3 +185,28 @@ class RefundState(StrEnum):
     REQUESTED = "REQUESTED"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+
+
+class DisputeState(StrEnum):
+    """QS 9.7.7: a dispute is settled between its parties, or arbitrated by the platform."""
+
+    OPEN = "OPEN"
+    ARBITRATION = "ARBITRATION"
+    SETTLED = "SETTLED"
+    ARBITRATED = "ARBITRATED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class DisputeParty(StrEnum):
+    CONSUMER = "CONSUMER"
+    MERCHANT = "MERCHANT"
+
+
+class OfferState(StrEnum):
+    """A settlement offer is live (PROPOSED) until the other party accepts or declines it,
+    its author makes another, or the settlement closes (SUPERSEDED)."""
+
+    PROPOSED = "PROPOSED"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    SUPERSEDED = "SUPERSEDED"

@@ -25,6 +25,8 @@ from pinzhi.models import (
     Complaint,
     Course,
     DepositPayment,
+    Dispute,
+    DisputeOffer,
     Enrolment,
     Feedback,
     FeedbackSubject,
@@ -388,6 +390,18 @@ class Loaders:
         # Who may see an account is decided by its scope; this loads the balance.
         return DataLoader(load_fn=_fund_balances)
 
+    @cached_property
+    def dispute_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, Dispute, "id")
+
+    @cached_property
+    def dispute_offer_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, DisputeOffer, "id")
+
+    @cached_property
+    def offers_by_dispute_id(self) -> DataLoader:
+        return _many_by(self.viewer, DisputeOffer, "dispute_id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -417,4 +431,6 @@ _BY_ID: dict[type[Model], str] = {
     FundRecovery: "fund_recovery_by_id",
     FundTransaction: "fund_transaction_by_id",
     FundAccount: "fund_account_by_id",
+    Dispute: "dispute_by_id",
+    DisputeOffer: "dispute_offer_by_id",
 }

@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.disputes import Dispute, DisputeOffer
 from pinzhi.schema.documents import DocumentCache, DocumentLimits
 from pinzhi.schema.errors import MaskInternalErrors, PinzhiSchema
 from pinzhi.schema.execution import planning_executor
@@ -29,6 +30,7 @@ from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, Merc
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
+from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
@@ -57,6 +59,7 @@ QUERY_PARTS: tuple[type, ...] = (
     QualificationQuery,
     AfterSalesQuery,
     FundQuery,
+    DisputeQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -69,6 +72,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     QualificationMutation,
     AfterSalesMutation,
     FundMutation,
+    DisputeMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)
@@ -131,6 +135,8 @@ def build_schema(
             AfterSalesRequest,
             ReturnShipment,
             Refund,
+            Dispute,
+            DisputeOffer,
         ],
         extensions=extensions,
         execution_context_class=planning_executor() if plans else None,

@@ -38,6 +38,20 @@ strawberry.enum(
 )
 AfterSalesState = models.AfterSalesState
 RefundState = models.RefundState
+DisputeState = models.DisputeState
+strawberry.enum(
+    DisputeState,
+    description="A quality dispute (QS 9.7.7): OPEN while the parties may settle, "
+    "ARBITRATION once the settlement period ended (or both parties asked), SETTLED by an "
+    "accepted offer, ARBITRATED by customer-service staff, WITHDRAWN by the consumer.",
+)
+DisputeParty = models.DisputeParty
+OfferState = models.OfferState
+strawberry.enum(
+    OfferState,
+    description="A settlement offer: PROPOSED (live), ACCEPTED, DECLINED, or SUPERSEDED "
+    "(its author made another, or the settlement ended).",
+)
 
 
 # strawberry.enum marks a class in place and returns it: each name above is the model's
@@ -62,6 +76,7 @@ for _enum in (
     WarningLevel,
     AfterSalesState,
     RefundState,
+    DisputeParty,
 ):
     strawberry.enum(_enum)
 

@@ -35,6 +35,7 @@ from pinzhi.services import (
     accounts,
     complaints,
     demo_after_sales,
+    demo_disputes,
     demo_fund,
     demo_governance,
     feedback,
@@ -318,14 +319,27 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         history[0].append(await walk(i % 2, 0, "COMPLETED"))
         history[1].append(await walk(i % 2, 1, "COMPLETED" if i < 13 else "REFUNDED"))
     progress(f"  history: {counter} orders in all")
+    walked = [(ci, mi, o) for ci, mi, o in completed] + [
+        (i % 2, mi, o) for mi, ids in history.items() for i, o in enumerate(ids)
+    ]
     await demo_governance.seed(
         demo_governance.Cast(
             consumers=consumer_viewers,
             merchants=merchant_viewers,
             products=products,
             compliance=staff_viewers["compliance@demo.pinzhi"],
-            completed=[(ci, mi, o) for ci, mi, o in completed]
-            + [(i % 2, mi, o) for mi, ids in history.items() for i, o in enumerate(ids)],
+            completed=walked,
+        ),
+        progress,
+    )
+    # Quality disputes (QS 9.7.7): one settled first, one arbitrated.
+    await demo_disputes.seed(
+        demo_disputes.Cast(
+            consumers=consumer_viewers,
+            merchants=merchant_viewers,
+            agent=agent,
+            payment=payment_viewer,
+            completed=walked,
         ),
         progress,
     )

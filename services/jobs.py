@@ -13,7 +13,14 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from pinzhi.models import JobRun
-from pinzhi.services import anchors, merchant_grading, monitoring, penalties, product_grading
+from pinzhi.services import (
+    anchors,
+    disputes,
+    merchant_grading,
+    monitoring,
+    penalties,
+    product_grading,
+)
 from pinzhi.services.fund import recoveries as fund_recoveries
 from pinzhi.services.scoring import current_period
 from pinzhi.services.state import now as utc_now
@@ -57,6 +64,13 @@ async def _fund(period: str, now: datetime, progress: Progress) -> dict[str, Any
     return {"released": released}
 
 
+async def _dispute_sweep(period: str, now: datetime, progress: Progress) -> dict[str, Any]:
+    """QS 9.7.7: disputes whose settlement period has ended go to arbitration."""
+    moved = await disputes.sweep(now)
+    progress(f"  disputes taken to arbitration: {moved}")
+    return {"to_arbitration": moved}
+
+
 def _hourly(now: datetime) -> str:
     return now.strftime("%Y-%m-%dT%H")
 
@@ -68,6 +82,7 @@ JOBS: dict[str, tuple[Callable[[str, datetime, Progress], Awaitable[dict[str, An
     "penalties": (_penalties, _hourly),
     "anchor": (_anchor, _hourly),
     "fund": (_fund, _hourly),
+    "dispute-sweep": (_dispute_sweep, _hourly),
 }
 
 

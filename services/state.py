@@ -27,10 +27,14 @@ from pinzhi.models import (
     Complaint,
     ComplaintState,
     DepositPayment,
+    Dispute,
+    DisputeOffer,
+    DisputeState,
     FundPayout,
     FundRecovery,
     MerchantLicence,
     MerchantWarning,
+    OfferState,
     Order,
     OrderState,
     Payment,
@@ -163,6 +167,25 @@ TRANSITIONS[FundRecovery] = {
     RecoveryState.WAIVED: frozenset(),
     RecoveryState.CANCELLED: frozenset(),
 }
+# QS 9.7.7: a dispute is settled by an accepted offer while its settlement period runs, or
+# goes to arbitration (the period over, or both parties asking) and is arbitrated; the
+# consumer may withdraw it until it is decided. An offer is answered once, or overtaken.
+_DS = DisputeState
+TRANSITIONS[Dispute] = {
+    _DS.OPEN: frozenset({_DS.SETTLED, _DS.ARBITRATION, _DS.WITHDRAWN}),
+    _DS.ARBITRATION: frozenset({_DS.ARBITRATED, _DS.WITHDRAWN}),
+    _DS.SETTLED: frozenset(),
+    _DS.ARBITRATED: frozenset(),
+    _DS.WITHDRAWN: frozenset(),
+}
+TRANSITIONS[DisputeOffer] = {
+    OfferState.PROPOSED: frozenset(
+        {OfferState.ACCEPTED, OfferState.DECLINED, OfferState.SUPERSEDED}
+    ),
+    OfferState.ACCEPTED: frozenset(),
+    OfferState.DECLINED: frozenset(),
+    OfferState.SUPERSEDED: frozenset(),
+}
 
 # The state each machine's rows are created in.
 INITIAL: dict[type[Model], StrEnum] = {
@@ -180,6 +203,8 @@ INITIAL: dict[type[Model], StrEnum] = {
     ReturnShipment: ShipmentState.CREATED,
     FundPayout: PayoutState.PAID,
     FundRecovery: RecoveryState.OPEN,
+    Dispute: DisputeState.OPEN,
+    DisputeOffer: OfferState.PROPOSED,
 }
 
 M = TypeVar("M", bound=Model)

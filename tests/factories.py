@@ -482,3 +482,35 @@ async def with_deposit(officer: Actor, seller: Actor, amount_minor: int = 100_00
     await qualifications.review(
         officer.viewer, DepositPayment, payment.id, qualifications.Review.VERIFIED
     )
+
+
+# --- Disputes (QS 9.7.7) ---------------------------------------------------------------------
+
+
+async def rejected_request(w: World, amount_minor: int = 600) -> AfterSalesRequest:
+    """A refund-only request on a delivered order of the buyer's, rejected by the shop."""
+    placed, _ = await delivered_order(w)
+    request = await after_sales_request(w.buyer, placed, AfterSalesKind.REFUND_ONLY, amount_minor)
+    return await after_sales.decide(w.seller.viewer, request.id, False, "不符合条件 / not eligible")
+
+
+async def refused_complaint(w: World, agent: Actor | None = None):  # type: ignore[no-untyped-def]
+    """A complaint about a delivered order of the buyer's, resolved by ``agent`` (the world's
+    by default) as not upheld."""
+    from pinzhi.services import complaints
+
+    placed, _ = await delivered_order(w)
+    filed = await complaint(w.buyer, placed)
+    return await complaints.handle_complaint(
+        (agent or w.agent).viewer, filed.id, resolution="描述相符 / as described", upheld=False
+    )
+
+
+async def dispute(w: World, request: AfterSalesRequest | None = None):  # type: ignore[no-untyped-def]
+    """The buyer disputes a rejected request (a new one unless given)."""
+    from pinzhi.services import disputes
+
+    request = request or await rejected_request(w)
+    return await disputes.open_dispute(
+        w.buyer.viewer, request_id=request.id, reason="商品有质量问题 / faulty goods"
+    )

@@ -129,6 +129,25 @@ def test_demo_prints_its_progress(demo_runs) -> None:
     assert "  demo world already present: nothing added" in again.splitlines()
 
 
+def test_the_demo_world_has_a_settled_and_an_arbitrated_dispute(demo_runs) -> None:
+    """QS 9.7.7: the demo seeds one dispute settled by an accepted offer and one arbitrated,
+    each with its refund made; the arbitrated one owes a fund payout."""
+    with closing(sqlite3.connect(demo_runs["database"])) as conn:
+        rows = conn.execute(
+            "SELECT d.state, r.state, d.fund_payout_due_minor FROM dispute d "
+            "JOIN refund r ON r.id = d.refund_id ORDER BY d.id"
+        ).fetchall()
+        accepted = conn.execute(
+            "SELECT COUNT(*) FROM dispute_offer WHERE state = 'ACCEPTED'"
+        ).fetchone()[0]
+    assert [(state, refund) for state, refund, _ in rows] == [
+        ("SETTLED", "SUCCEEDED"),
+        ("ARBITRATED", "SUCCEEDED"),
+    ]
+    assert rows[1][2] > 0
+    assert accepted == 1
+
+
 async def test_demo_credentials_work(demo_runs) -> None:
     url = f"sqlite://{demo_runs['database']}"
     async with tortoise_cli_context(tortoise_config(url)):

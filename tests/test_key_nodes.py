@@ -765,6 +765,122 @@ async def _waive(w: f.World) -> Call:
     )
 
 
+# --- online disputes (QS 9.7.7) --------------------------------------------------------------
+
+
+def _on_dispute(name: str, input_type: str, token: str, **input_: Any) -> Call:
+    return Call(_m(name, f"($input: {input_type}!)"), {"input": input_}, token)
+
+
+async def _offer(w: f.World, **terms: Any) -> tuple[int, int]:
+    from pinzhi.services import disputes
+
+    dispute = await f.dispute(w)
+    _, offer = await disputes.make_offer(
+        w.seller.viewer, dispute.id, disputes.Terms(**(terms or {"refund_minor": 300}))
+    )
+    return dispute.id, offer.id
+
+
+@scenario("openDispute")
+async def _open_dispute(w: f.World) -> Call:
+    request = await f.rejected_request(w)
+    return _on_dispute(
+        "openDispute",
+        "OpenDisputeInput",
+        w.buyer.token,
+        requestId=gid("AfterSalesRequest", request.id),
+        reason="商品有质量问题",
+    )
+
+
+@scenario("makeDisputeOffer")
+async def _make_offer(w: f.World) -> Call:
+    dispute = await f.dispute(w)
+    return _on_dispute(
+        "makeDisputeOffer",
+        "MakeDisputeOfferInput",
+        w.seller.token,
+        disputeId=gid("Dispute", dispute.id),
+        refundMinor=300,
+    )
+
+
+@scenario("acceptDisputeOffer")
+async def _accept_offer(w: f.World) -> Call:
+    _, offer = await _offer(w)
+    return _on_dispute(
+        "acceptDisputeOffer",
+        "AnswerDisputeOfferInput",
+        w.buyer.token,
+        offerId=gid("DisputeOffer", offer),
+    )
+
+
+@scenario("declineDisputeOffer")
+async def _decline_offer(w: f.World) -> Call:
+    _, offer = await _offer(w)
+    return _on_dispute(
+        "declineDisputeOffer",
+        "AnswerDisputeOfferInput",
+        w.buyer.token,
+        offerId=gid("DisputeOffer", offer),
+    )
+
+
+@scenario("withdrawDispute")
+async def _withdraw_dispute(w: f.World) -> Call:
+    dispute, _ = await _offer(w)
+    return _on_dispute(
+        "withdrawDispute", "WithdrawDisputeInput", w.buyer.token, disputeId=gid("Dispute", dispute)
+    )
+
+
+@scenario("requestDisputeArbitration")
+async def _ask_arbitration(w: f.World) -> Call:
+    dispute = await f.dispute(w)
+    return _on_dispute(
+        "requestDisputeArbitration",
+        "RequestDisputeArbitrationInput",
+        w.buyer.token,
+        disputeId=gid("Dispute", dispute.id),
+        reason="请平台介入",
+    )
+
+
+@scenario("arbitrateDispute")
+async def _arbitrate(w: f.World) -> Call:
+    from pinzhi.services import disputes
+
+    dispute, _ = await _offer(w)
+    await disputes.request_arbitration(w.seller.viewer, dispute, "请平台判定")
+    await disputes.request_arbitration(w.buyer.viewer, dispute, "同意仲裁")
+    return _on_dispute(
+        "arbitrateDispute",
+        "ArbitrateDisputeInput",
+        w.agent.token,
+        disputeId=gid("Dispute", dispute),
+        refundMinor=400,
+        reason="质量问题属实",
+    )
+
+
+@scenario("shipDisputeReplacement")
+async def _ship_dispute_replacement(w: f.World) -> Call:
+    from pinzhi.services import disputes
+
+    dispute, offer = await _offer(w, replacement=True)
+    await disputes.accept_offer(w.buyer.viewer, offer)
+    return _on_dispute(
+        "shipDisputeReplacement",
+        "ShipDisputeReplacementInput",
+        w.seller.token,
+        disputeId=gid("Dispute", dispute),
+        providerId=gid("ServiceProvider", w.carrier.id),
+        trackingNumber="DSPKEY0001",
+    )
+
+
 # --- the tests -----------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from pinzhi.schema.accounts import Account
 from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.schema.base import Node, NodeFromRow, from_global_id
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.disputes import Dispute, DisputeOffer
 from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.fields import field
 from pinzhi.schema.fund import FundAccount, FundPayout, FundRecovery, FundTransaction
@@ -43,6 +44,8 @@ NODE_TYPES: dict[str, type[Model]] = {
     "FundTransaction": models.FundTransaction,
     "FundPayout": models.FundPayout,
     "FundRecovery": models.FundRecovery,
+    "Dispute": models.Dispute,
+    "DisputeOffer": models.DisputeOffer,
 }
 
 
@@ -72,6 +75,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "AfterSalesRequest": AfterSalesRequest,
         "ReturnShipment": ReturnShipment,
         "Refund": Refund,
+        "Dispute": Dispute,
+        "DisputeOffer": DisputeOffer,
         **{name: node for name, (_, node) in SUBMISSION_TYPES.items()},
         "FundAccount": FundAccount,
         "FundTransaction": FundTransaction,

@@ -669,4 +669,19 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             "max_contribution_minor": 100000000,
         },
     },
+    # Online disputes (QS 9.7.7)
+    {
+        "key": "dispute.settlement",
+        "title_zh": "质量争议先行和解与平台仲裁（QS 9.7.7）",
+        "title_en": "Quality disputes: settle first, then the platform arbitrates (QS 9.7.7)",
+        "content": {
+            # Calendar hours from opening in which the parties exchange offers; after them
+            # (or sooner, when both parties ask) customer-service staff arbitrate.
+            "settle_hours": 72,
+            # Offers each party may make in one dispute (a new one replaces its last).
+            "max_offers_per_party": 10,
+            # Compensation, offered or awarded, is at most this many times the order total.
+            "compensation_max_order_multiple": 3,
+        },
+    },
 ]

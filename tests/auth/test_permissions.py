@@ -27,6 +27,8 @@ from pinzhi.models import (
     BrandRegistration,
     Complaint,
     DepositPayment,
+    Dispute,
+    DisputeOffer,
     Feedback,
     FundEntry,
     FundPayout,
@@ -49,7 +51,7 @@ from pinzhi.models import (
     TrackingEvent,
 )
 from pinzhi.schema import schema
-from pinzhi.services import complaints, payments, refunds
+from pinzhi.services import after_sales, complaints, disputes, payments, refunds
 from tests import factories as f
 from tests.helpers import count_sql
 
@@ -71,6 +73,8 @@ class Scene:
     other_shipped: Order
     request: AfterSalesRequest  # the buyer's return-and-refund request on ``shipped``
     refund: Refund  # a refund the shop asked on ``shipped``'s payment
+    dispute: Dispute  # the buyer's dispute of a rejected request on ``paid`` (QS 9.7.7)
+    offer: DisputeOffer  # the shop's live offer in it
 
     def token(self, who: str) -> str | None:
         w = self.w
@@ -111,6 +115,12 @@ async def scene(db) -> Scene:
         "goodwill",
         "scene-refund-01",
     )
+    rejected = await f.after_sales_request(
+        w.buyer, paid, AfterSalesKind.REFUND_BEFORE_SHIPMENT, 500
+    )
+    await after_sales.decide(w.seller.viewer, rejected.id, False, "已发货前无法退款")
+    dispute = await f.dispute(w, rejected)
+    _, offer = await disputes.make_offer(w.seller.viewer, dispute.id, disputes.Terms(300))
     return Scene(
         w=w,
         paid=paid,
@@ -125,6 +135,8 @@ async def scene(db) -> Scene:
         other_shipped=other_shipped,
         request=request,
         refund=asked.refund,
+        dispute=dispute,
+        offer=offer,
     )
 
 
@@ -167,6 +179,16 @@ async def snapshot() -> dict[str, Any]:
         "fund_entries": await rows(FundEntry),
         "fund_payouts": await rows(FundPayout),
         "fund_recoveries": await rows(FundRecovery, "state"),
+        "disputes": await rows(
+            Dispute,
+            "state",
+            "arbitration_asked_by",
+            "outcome_refund_minor",
+            "refund_id",
+            "replacement_shipped_at",
+            "closed_at",
+        ),
+        "dispute_offers": await rows(DisputeOffer, "state", "answered_at"),
     }
 
 
@@ -599,6 +621,60 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "{ recovery { id } errors { code field } } }",
         lambda s: {"i": {"recoveryId": f.gid("FundRecovery", 1), "reason": "探针 probe"}},
     ),
+    "openDispute": (
+        "mutation($i: OpenDisputeInput!) { openDispute(input: $i) "
+        "{ dispute { id } errors { code field } } }",
+        lambda s: {
+            "i": {"requestId": f.gid("AfterSalesRequest", s.dispute.request_id), "reason": "探针"}
+        },
+    ),
+    "makeDisputeOffer": (
+        "mutation($i: MakeDisputeOfferInput!) { makeDisputeOffer(input: $i) "
+        "{ offer { id } errors { code field } } }",
+        lambda s: {"i": {"disputeId": f.gid("Dispute", s.dispute.id), "refundMinor": 100}},
+    ),
+    "acceptDisputeOffer": (
+        "mutation($i: AnswerDisputeOfferInput!) { acceptDisputeOffer(input: $i) "
+        "{ offer { id } errors { code field } } }",
+        lambda s: {"i": {"offerId": f.gid("DisputeOffer", s.offer.id)}},
+    ),
+    "declineDisputeOffer": (
+        "mutation($i: AnswerDisputeOfferInput!) { declineDisputeOffer(input: $i) "
+        "{ offer { id } errors { code field } } }",
+        lambda s: {"i": {"offerId": f.gid("DisputeOffer", s.offer.id), "note": "探针"}},
+    ),
+    "withdrawDispute": (
+        "mutation($i: WithdrawDisputeInput!) { withdrawDispute(input: $i) "
+        "{ dispute { id } errors { code field } } }",
+        lambda s: {"i": {"disputeId": f.gid("Dispute", s.dispute.id)}},
+    ),
+    "requestDisputeArbitration": (
+        "mutation($i: RequestDisputeArbitrationInput!) { requestDisputeArbitration(input: $i) "
+        "{ dispute { id } errors { code field } } }",
+        lambda s: {"i": {"disputeId": f.gid("Dispute", s.dispute.id), "reason": "探针 probe"}},
+    ),
+    "arbitrateDispute": (
+        "mutation($i: ArbitrateDisputeInput!) { arbitrateDispute(input: $i) "
+        "{ dispute { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "disputeId": f.gid("Dispute", s.dispute.id),
+                "refundMinor": 100,
+                "reason": "探针 probe",
+            }
+        },
+    ),
+    "shipDisputeReplacement": (
+        "mutation($i: ShipDisputeReplacementInput!) { shipDisputeReplacement(input: $i) "
+        "{ dispute { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "disputeId": f.gid("Dispute", s.dispute.id),
+                "providerId": f.gid("ServiceProvider", s.w.carrier.id),
+                "trackingNumber": "PROBE-DSP-1",
+            }
+        },
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -624,23 +700,29 @@ FORBIDDEN_FOR = {
     "createApiKey revokeApiKey recordProductCertificate submitMerchantLicence "
     "submitBrandRegistration submitDepositPayment reviewSubmission onboardMerchant "
     "setAccountActive respondToAfterSalesRequest decideAfterSalesRequest "
-    "confirmReturnReceived shipReplacement refundPayment confirmRefund",
+    "confirmReturnReceived shipReplacement refundPayment confirmRefund "
+    "arbitrateDispute shipDisputeReplacement",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
     "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview "
     "reviewSubmission onboardMerchant setAccessibilityProfile openAfterSalesRequest "
     "withdrawAfterSalesRequest escalateAfterSalesRequest shipReturn closeAfterSalesRequest "
-    "confirmRefund",
+    "confirmRefund openDispute withdrawDispute arbitrateDispute",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
-    "refundPayment confirmRefund shipReturn",
+    "refundPayment confirmRefund shipReturn openDispute makeDisputeOffer acceptDisputeOffer "
+    "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
+    "shipDisputeReplacement",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
-    "refundPayment recordTrackingEvent",
+    "refundPayment recordTrackingEvent openDispute makeDisputeOffer acceptDisputeOffer "
+    "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
+    "shipDisputeReplacement",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
     "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
     "submitMerchantLicence submitBrandRegistration submitDepositPayment reviewSubmission "
     "onboardMerchant setAccessibilityProfile openAfterSalesRequest withdrawAfterSalesRequest "
-    "shipReturn shipReplacement confirmRefund",
+    "shipReturn shipReplacement confirmRefund openDispute makeDisputeOffer acceptDisputeOffer "
+    "declineDisputeOffer withdrawDispute requestDisputeArbitration shipDisputeReplacement",
 }
 
 
@@ -667,6 +749,15 @@ async def test_staff_without_customer_service_duty_cannot_take_or_handle_complai
         await assert_refused_at_top_level(api, scene, "staff", name, "FORBIDDEN")
     row = await Complaint.get(id=scene.complaint.id)
     assert (row.state, row.assignee_id) == ("OPEN", None)
+
+
+@pytest.mark.parametrize("duty", [StaffDuty.COMPLIANCE, StaffDuty.ADMIN])
+async def test_only_customer_service_staff_arbitrate_disputes(api, scene: Scene, duty) -> None:
+    """QS 9.7.7, QS 9.3.1: customer-service staff arbitrate; staff of other duties are
+    FORBIDDEN, and the dispute and its offer stay as they were."""
+    scene.w.agent = await f.staff(duty)
+    await assert_refused_at_top_level(api, scene, "staff", "arbitrateDispute", "FORBIDDEN")
+    assert (await Dispute.get(id=scene.dispute.id)).state == "OPEN"
 
 
 GUARDED = [name for name in MUTATIONS if name not in OPEN_TO_ANONYMOUS]
@@ -811,6 +902,22 @@ async def test_provider_cannot_revoke_another_providers_api_key(api, scene: Scen
     assert await snapshot() == before
     still = await api("{ shipments { nodes { id } } }", token=scene.w.other_carrier_key)
     assert still.data["shipments"]["nodes"] == [{"id": f.gid("Shipment", scene.other_shipment.id)}]
+
+
+@pytest.mark.parametrize(
+    ("who", "name", "field"),
+    [
+        ("other_merchant", "makeDisputeOffer", ["disputeId"]),
+        ("other_consumer", "acceptDisputeOffer", ["offerId"]),
+        ("other_consumer", "withdrawDispute", ["disputeId"]),
+        ("other_consumer", "openDispute", ["requestId"]),
+    ],
+)
+async def test_another_partys_dispute_is_not_found(api, scene: Scene, who, name, field) -> None:
+    """QS 9.7.7, QS 9.4.1: the other consumer and the other shop can neither open, offer in,
+    accept in nor withdraw the buyer's dispute: NOT_FOUND, and nothing changes."""
+    variables = MUTATIONS[name][1](scene)
+    await assert_not_found(api, scene, who, name, variables, field)
 
 
 # --- Right field, wrong kind or wrong person: NOT_ELIGIBLE -----------------------------------
