@@ -28,6 +28,7 @@ from pinzhi.models import (
     Enrolment,
     Feedback,
     FeedbackSubject,
+    InstallationAppointment,
     Merchant,
     MerchantGrade,
     MerchantLicence,
@@ -48,6 +49,7 @@ from pinzhi.models import (
     Shipment,
     StaffDuty,
     TrackingEvent,
+    TradeIn,
     ViolationCase,
 )
 
@@ -170,6 +172,21 @@ def _refund_rule(viewer: Viewer) -> Q:
     return _after_sales_rule()(viewer)
 
 
+def _bulky_rule(viewer: Viewer) -> Q:
+    """QS 9.7.5: an installation appointment or a trade-in is its consumer's and its
+    merchant's, and the logistics provider's that visits (once assigned); customer-service
+    staff, who help consumers with them, and regulators read them all."""
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        return ALL
+    if viewer.is_logistics:
+        return Q(provider_id=viewer.provider_id)
+    if viewer.role == Role.CONSUMER:
+        return Q(consumer_id=viewer.account_id)
+    if viewer.role == Role.MERCHANT:
+        return Q(merchant_id=viewer.merchant_id)
+    return NOTHING
+
+
 def _tracking_rule(viewer: Viewer) -> Q:
     """An event reads like the shipment or return shipment it belongs to; a carrier reads
     the events it recorded."""
@@ -273,6 +290,9 @@ RULES: dict[type[Model], Rule] = {
     AfterSalesLine: _after_sales_rule("request__"),
     ReturnShipment: _return_shipment_rule,
     Refund: _refund_rule,
+    # Bulky goods: installation and trade-in (QS 9.7.5).
+    InstallationAppointment: _bulky_rule,
+    TradeIn: _bulky_rule,
     Complaint: _complaint_rule,
     Feedback: _feedback_rule,
     Account: _account_rule,
@@ -349,6 +369,7 @@ TRACED: dict[str, type[Model]] = {
         DepositPayment,
         Enrolment,
         Feedback,
+        InstallationAppointment,
         Merchant,
         MerchantLicence,
         MerchantWarning,
@@ -361,6 +382,7 @@ TRACED: dict[str, type[Model]] = {
         Refund,
         ReturnShipment,
         Shipment,
+        TradeIn,
         ViolationCase,
     )
 }

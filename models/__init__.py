@@ -2,6 +2,7 @@
 
 from pinzhi.models.accounts import Account, ApiKey, RefreshToken, ServiceProvider
 from pinzhi.models.aftersales import AfterSalesLine, AfterSalesRequest, Refund, ReturnShipment
+from pinzhi.models.bulky import InstallationAppointment, TradeIn
 from pinzhi.models.catalog import Merchant, Product
 from pinzhi.models.enums import (
     AfterSalesKind,
@@ -14,6 +15,7 @@ from pinzhi.models.enums import (
     CourseTopic,
     FeedbackSubject,
     GradeSubject,
+    InstallationState,
     LicenceKind,
     OrderState,
     PaymentState,
@@ -24,6 +26,8 @@ from pinzhi.models.enums import (
     ShipmentState,
     StaffDuty,
     SubmissionState,
+    TradeInCondition,
+    TradeInState,
     ViolationState,
     ViolationType,
     WarningLevel,
@@ -85,6 +89,8 @@ __models__ = [
     ServiceProvider,
     Shipment,
     TrackingEvent,
+    InstallationAppointment,
+    TradeIn,
 ]
 
 __all__ = [
@@ -111,6 +117,8 @@ __all__ = [
     "Feedback",
     "FeedbackSubject",
     "GradeSubject",
+    "InstallationAppointment",
+    "InstallationState",
     "JobRun",
     "LicenceKind",
     "Merchant",
@@ -142,6 +150,9 @@ __all__ = [
     "StaffDuty",
     "SubmissionState",
     "TrackingEvent",
+    "TradeIn",
+    "TradeInCondition",
+    "TradeInState",
     "ViolationCase",
     "ViolationState",
     "ViolationType",
