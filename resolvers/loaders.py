@@ -28,6 +28,7 @@ from pinzhi.models import (
     Enrolment,
     Feedback,
     FeedbackSubject,
+    InstallationAppointment,
     Merchant,
     MerchantGrade,
     MerchantLicence,
@@ -41,6 +42,7 @@ from pinzhi.models import (
     ServiceProvider,
     Shipment,
     TrackingEvent,
+    TradeIn,
     ViolationCase,
 )
 from pinzhi.services.feedback import summaries_by_merchant
@@ -341,6 +343,19 @@ class Loaders:
     def refunds_by_request_id(self) -> DataLoader:
         return _many_by(self.viewer, Refund, "request_id")
 
+    # Bulky goods: installation and trade-in (QS 9.7.5).
+    @cached_property
+    def installation_appointment_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, InstallationAppointment, "id")
+
+    @cached_property
+    def trade_in_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, TradeIn, "id")
+
+    @cached_property
+    def refunds_by_trade_in_id(self) -> DataLoader:
+        return _many_by(self.viewer, Refund, "trade_in_id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -366,4 +381,6 @@ _BY_ID: dict[type[Model], str] = {
     AfterSalesRequest: "after_sales_request_by_id",
     ReturnShipment: "return_shipment_by_id",
     Refund: "refund_by_id",
+    InstallationAppointment: "installation_appointment_by_id",
+    TradeIn: "trade_in_by_id",
 }

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
+from pinzhi.schema.bulky import InstallationAppointment, TradeIn
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.documents import DocumentCache, DocumentLimits
 from pinzhi.schema.errors import MaskInternalErrors, PinzhiSchema
@@ -28,6 +29,7 @@ from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
+from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
@@ -55,6 +57,7 @@ QUERY_PARTS: tuple[type, ...] = (
     ProductQuery,
     QualificationQuery,
     AfterSalesQuery,
+    BulkyQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -66,6 +69,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     ProductMutation,
     QualificationMutation,
     AfterSalesMutation,
+    BulkyMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)
@@ -128,6 +132,8 @@ def build_schema(
             AfterSalesRequest,
             ReturnShipment,
             Refund,
+            InstallationAppointment,
+            TradeIn,
         ],
         extensions=extensions,
         execution_context_class=planning_executor() if plans else None,

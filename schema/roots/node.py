@@ -10,6 +10,7 @@ from pinzhi import models
 from pinzhi.schema.accounts import Account
 from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.schema.base import Node, NodeFromRow, from_global_id
+from pinzhi.schema.bulky import InstallationAppointment, TradeIn
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.fields import field
@@ -38,6 +39,8 @@ NODE_TYPES: dict[str, type[Model]] = {
     "AfterSalesRequest": models.AfterSalesRequest,
     "ReturnShipment": models.ReturnShipment,
     "Refund": models.Refund,
+    "InstallationAppointment": models.InstallationAppointment,
+    "TradeIn": models.TradeIn,
 }
 
 
@@ -67,6 +70,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "AfterSalesRequest": AfterSalesRequest,
         "ReturnShipment": ReturnShipment,
         "Refund": Refund,
+        "InstallationAppointment": InstallationAppointment,
+        "TradeIn": TradeIn,
         **{name: node for name, (_, node) in SUBMISSION_TYPES.items()},
     }
     return simple[type_name].from_row(row)
