@@ -35,6 +35,7 @@ from pinzhi.services import (
     accounts,
     complaints,
     demo_after_sales,
+    demo_bulky,
     demo_governance,
     feedback,
     logistics,
@@ -334,6 +335,17 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
             consumers=consumer_viewers,
             merchants=merchant_viewers,
             agent=agent,
+            carrier=logistics_viewer,
+            carrier_id=carrier.id,
+            payer=payment_viewer,
+        ),
+        progress,
+    )
+    await demo_bulky.seed(
+        demo_bulky.Cast(
+            walk=walk,
+            consumers=consumer_viewers,
+            merchants=merchant_viewers,
             carrier=logistics_viewer,
             carrier_id=carrier.id,
             payer=payment_viewer,
