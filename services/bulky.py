@@ -117,6 +117,15 @@ async def logistics_provider(provider_id: int | None) -> ServiceProvider:
     return provider
 
 
+async def refuse_cancelled(order_id: int, field: str) -> Order:
+    """The order, unless it was cancelled: then nobody visits, and its appointments and
+    trade-ins go no further."""
+    order = await Order.get(id=order_id)
+    if order.state == OrderState.CANCELLED:
+        raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, (field,), "the order is cancelled")
+    return order
+
+
 async def visiting_provider(
     viewer: Viewer, order_id: int, current: int | None, named: int | None
 ) -> int:
@@ -287,7 +296,7 @@ async def reschedule(
         if start == appointment.slot_start:
             raise ServiceError(ErrorCode.INVALID_INPUT, ("slotStart",), "the same slot")
         end = slot_end(start, installation)
-        order = await Order.get(id=appointment.order_id)
+        order = await refuse_cancelled(appointment.order_id, "appointmentId")
         check_window(start, now, installation, order.delivered_at)
         data = {"from": appointment.slot_start.isoformat(), "to": start.isoformat()}
         updates: dict[str, Any] = {
@@ -362,6 +371,7 @@ async def confirm(
         now = state.now()
         if now >= appointment.slot_start:
             raise ServiceError(ErrorCode.SLOT_OUT_OF_RANGE, ("appointmentId",), "it has begun")
+        await refuse_cancelled(appointment.order_id, "appointmentId")
         visitor = await visiting_provider(
             viewer, appointment.order_id, appointment.provider_id, provider_id
         )

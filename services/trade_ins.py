@@ -144,6 +144,7 @@ async def accept(viewer: Viewer, trade_in_id: int, provider_id: int | None = Non
     async with in_transaction():
         trade_in = await _lock(viewer, trade_in_id)
         state.check(TradeIn, trade_in.state, S.SCHEDULED, "tradeInId")
+        await bulky.refuse_cancelled(trade_in.order_id, "tradeInId")
         visitor = await bulky.visiting_provider(
             viewer, trade_in.order_id, trade_in.provider_id, provider_id
         )

@@ -720,20 +720,40 @@ async def test_only_logistics_providers_collect_and_only_staff_retry(db, clock) 
     )
 
 
-async def test_cancelling_a_paid_order_leaves_no_credit_to_pay(db, clock: Clock) -> None:
-    """An order cancelled before shipment is refunded in full; a trade-in asked on it can
-    no longer be collected (the order never ships)."""
+async def test_a_cancelled_orders_appointment_and_trade_in_go_no_further(db, clock: Clock) -> None:
+    """An order cancelled before shipment is refunded in full: its slot is neither
+    confirmed nor moved, its trade-in neither accepted nor collected (it never ships)."""
     w = await f.world()
     order, line = await f.bulky_order(w)
-    asked = await f.trade_in(w, line.id)
-    await trade_ins.accept(w.seller.viewer, asked.id, w.carrier.id)
+    start = f.slot(clock.at)
+    booked = await f.installation(w, line.id, start)
+    scheduled = await trade_ins.accept(
+        w.seller.viewer, (await f.trade_in(w, line.id)).id, w.carrier.id
+    )
     await orders.cancel_order(w.buyer.viewer, order.id, "不要了 / changed my mind")
     await f.confirm_refunds(w)
     assert (await Order.get(id=order.id)).state == OrderState.CANCELLED
+
+    error = await _refused(
+        bulky.confirm(w.seller.viewer, booked.id, w.carrier.id), ErrorCode.ILLEGAL_TRANSITION
+    )
+    assert error.detail == "the order is cancelled"
     await _refused(
-        trade_ins.record_collected(w.carrier_actor.viewer, asked.id, "PICK-1", clock.at),
+        bulky.reschedule(w.buyer.viewer, booked.id, start + timedelta(days=1)),
+        ErrorCode.ILLEGAL_TRANSITION,
+    )
+    await _refused(
+        trade_ins.record_collected(w.carrier_actor.viewer, scheduled.id, "PICK-1", clock.at),
         ErrorCode.NOT_DELIVERED,
     )
+    _, other_line = await f.bulky_order(w)
+    asked = await f.trade_in(w, other_line.id)
+    await orders.cancel_order(w.buyer.viewer, asked.order_id, "不要了 / changed my mind")
+    error = await _refused(
+        trade_ins.accept(w.seller.viewer, asked.id, w.carrier.id), ErrorCode.ILLEGAL_TRANSITION
+    )
+    assert error.detail == "the order is cancelled"
+    assert (await InstallationAppointment.get(id=booked.id)).state == I.PROPOSED
 
 
 def test_the_machines_have_every_state_and_no_self_loops() -> None:
