@@ -51,6 +51,18 @@ class ErrorCode(StrEnum):
     REQUEST_EXISTS = "REQUEST_EXISTS"
     KIND_NOT_ALLOWED = "KIND_NOT_ALLOWED"
     REQUEST_CLOSED = "REQUEST_CLOSED"
+    # Bulky goods: installation and trade-in (QS 9.7.5)
+    NOT_BULKY = "NOT_BULKY"
+    INSTALLATION_NOT_OFFERED = "INSTALLATION_NOT_OFFERED"
+    INVALID_SLOT = "INVALID_SLOT"
+    SLOT_OUT_OF_RANGE = "SLOT_OUT_OF_RANGE"
+    APPOINTMENT_EXISTS = "APPOINTMENT_EXISTS"
+    RESCHEDULE_CLOSED = "RESCHEDULE_CLOSED"
+    VISIT_NOT_DUE = "VISIT_NOT_DUE"
+    NOT_DELIVERED = "NOT_DELIVERED"
+    TRADE_IN_NOT_ACCEPTED = "TRADE_IN_NOT_ACCEPTED"
+    TRADE_IN_EXISTS = "TRADE_IN_EXISTS"
+    TRADE_IN_TOO_LATE = "TRADE_IN_TOO_LATE"
     # Advance-compensation fund (QS 9.7.6)
     FUND_INSUFFICIENT = "FUND_INSUFFICIENT"
     CLAIM_ALREADY_PAID = "CLAIM_ALREADY_PAID"
@@ -139,6 +151,45 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.INVALID_PERIOD: (
         "时段无效：应为 UTC 整点小时，格式 YYYY-MM-DDTHH",
         "Invalid period: an hour in UTC, written YYYY-MM-DDTHH",
+    ),
+    # Bulky goods: installation and trade-in (QS 9.7.5)
+    ErrorCode.NOT_BULKY: (
+        "该商品不属于大件商品（家具、大家电等）",
+        "This product is not a bulky good (furniture, large appliances)",
+    ),
+    ErrorCode.INSTALLATION_NOT_OFFERED: (
+        "该品类不提供送装一体服务",
+        "Delivery with installation is not offered for this category",
+    ),
+    ErrorCode.INVALID_SLOT: (
+        "预约时段不是规则规定的时段",
+        "The slot is not one of the slots the rule offers",
+    ),
+    ErrorCode.SLOT_OUT_OF_RANGE: (
+        "预约时段不在可预约的时间范围内",
+        "The slot is outside the time in which it may be booked",
+    ),
+    ErrorCode.APPOINTMENT_EXISTS: (
+        "该商品已有进行中的安装预约",
+        "This order line already has an active installation appointment",
+    ),
+    ErrorCode.RESCHEDULE_CLOSED: (
+        "已过改约截止时间，或改约次数已用完",
+        "Past the rescheduling cut-off, or no reschedules left",
+    ),
+    ErrorCode.VISIT_NOT_DUE: ("预约时段尚未开始", "The appointment's slot has not begun"),
+    ErrorCode.NOT_DELIVERED: ("商品尚未送达", "The goods have not been delivered yet"),
+    ErrorCode.TRADE_IN_NOT_ACCEPTED: (
+        "该品类不支持以旧换新",
+        "Trade-in is not accepted for this category",
+    ),
+    ErrorCode.TRADE_IN_EXISTS: (
+        "该商品已有进行中的以旧换新",
+        "This order line already has an active trade-in",
+    ),
+    ErrorCode.TRADE_IN_TOO_LATE: (
+        "以旧换新须在付款后、送达前申请",
+        "A trade-in is asked after payment and before delivery",
     ),
     ErrorCode.AMOUNT_NOT_REFUNDABLE: (
         "金额超过可退金额（已付减已退）",

@@ -76,6 +76,10 @@ CUSTOMER_SERVICE = allow(Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,))
 COMPLIANCE = allow(Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 ADMIN = allow(Role.STAFF, duties=(StaffDuty.ADMIN,))
 SELLER_OR_SERVICE = allow(Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,))
+# QS 9.7.5: a bulky delivery's visit is the merchant's or the carrier's that makes it.
+SELLER_OR_CARRIER = allow(
+    Role.MERCHANT, Role.SERVICE_PROVIDER, provider_kinds=(ProviderKind.LOGISTICS,)
+)
 
 # --- Gated reads ------------------------------------------------------------------------------
 # Each role then sees only the rows in its scope (auth/scopes.py).
@@ -159,6 +163,19 @@ class Action(enum.StrEnum):
     REQUEST_DISPUTE_ARBITRATION = "requestDisputeArbitration"
     ARBITRATE_DISPUTE = "arbitrateDispute"
     SHIP_DISPUTE_REPLACEMENT = "shipDisputeReplacement"
+    # Bulky goods: installation and trade-in
+    BOOK_INSTALLATION = "bookInstallation"
+    RESCHEDULE_INSTALLATION = "rescheduleInstallation"
+    CANCEL_INSTALLATION = "cancelInstallation"
+    CONFIRM_INSTALLATION = "confirmInstallation"
+    COMPLETE_INSTALLATION = "completeInstallation"
+    RECORD_MISSED_INSTALLATION = "recordMissedInstallation"
+    REQUEST_TRADE_IN = "requestTradeIn"
+    ACCEPT_TRADE_IN = "acceptTradeIn"
+    REJECT_TRADE_IN = "rejectTradeIn"
+    CANCEL_TRADE_IN = "cancelTradeIn"
+    RECORD_TRADE_IN_COLLECTED = "recordTradeInCollected"
+    RETRY_TRADE_IN_CREDIT = "retryTradeInCredit"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -254,6 +271,22 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.REQUEST_DISPUTE_ARBITRATION: allow(Role.CONSUMER, Role.MERCHANT),
         Action.ARBITRATE_DISPUTE: CUSTOMER_SERVICE,
         Action.SHIP_DISPUTE_REPLACEMENT: MERCHANT,
+        # Bulky goods: installation and trade-in (QS 9.7.5). The consumer books and moves
+        # slots and asks trade-ins; the merchant or the visiting carrier (its own rows
+        # only, auth/scopes.py) confirms and records the visit; the carrier collects the
+        # old item; customer-service staff ask a failed credit again.
+        Action.BOOK_INSTALLATION: CONSUMER,
+        Action.RESCHEDULE_INSTALLATION: CONSUMER,
+        Action.CANCEL_INSTALLATION: CONSUMER,
+        Action.CONFIRM_INSTALLATION: SELLER_OR_CARRIER,
+        Action.COMPLETE_INSTALLATION: SELLER_OR_CARRIER,
+        Action.RECORD_MISSED_INSTALLATION: SELLER_OR_CARRIER,
+        Action.REQUEST_TRADE_IN: CONSUMER,
+        Action.ACCEPT_TRADE_IN: MERCHANT,
+        Action.REJECT_TRADE_IN: SELLER_OR_CARRIER,
+        Action.CANCEL_TRADE_IN: CONSUMER,
+        Action.RECORD_TRADE_IN_COLLECTED: LOGISTICS_PROVIDER,
+        Action.RETRY_TRADE_IN_CREDIT: CUSTOMER_SERVICE,
     }
 )
 

@@ -36,6 +36,7 @@ from pinzhi.models import (
     FundPayout,
     FundRecovery,
     FundTransaction,
+    InstallationAppointment,
     Merchant,
     MerchantGrade,
     MerchantLicence,
@@ -56,6 +57,7 @@ from pinzhi.models import (
     Shipment,
     StaffDuty,
     TrackingEvent,
+    TradeIn,
     ViolationCase,
 )
 
@@ -189,6 +191,21 @@ def _refund_rule(viewer: Viewer) -> Q:
     if viewer.is_payment:
         return Q(provider_id=viewer.provider_id)
     return _after_sales_rule()(viewer)
+
+
+def _bulky_rule(viewer: Viewer) -> Q:
+    """QS 9.7.5: an installation appointment or a trade-in is its consumer's and its
+    merchant's, and the logistics provider's that visits (once assigned); customer-service
+    staff, who help consumers with them, and regulators read them all."""
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        return ALL
+    if viewer.is_logistics:
+        return Q(provider_id=viewer.provider_id)
+    if viewer.role == Role.CONSUMER:
+        return Q(consumer_id=viewer.account_id)
+    if viewer.role == Role.MERCHANT:
+        return Q(merchant_id=viewer.merchant_id)
+    return NOTHING
 
 
 def _tracking_rule(viewer: Viewer) -> Q:
@@ -329,6 +346,9 @@ RULES: dict[type[Model], Rule] = {
     Refund: _refund_rule,
     Dispute: _dispute_rule,
     DisputeOffer: _dispute_rule,
+    # Bulky goods: installation and trade-in (QS 9.7.5).
+    InstallationAppointment: _bulky_rule,
+    TradeIn: _bulky_rule,
     Complaint: _complaint_rule,
     Feedback: _feedback_rule,
     Account: _account_rule,
@@ -416,6 +436,7 @@ TRACED: dict[str, type[Model]] = {
         FundPayout,
         FundRecovery,
         FundTransaction,
+        InstallationAppointment,
         Merchant,
         MerchantLicence,
         MerchantWarning,
@@ -428,6 +449,7 @@ TRACED: dict[str, type[Model]] = {
         Refund,
         ReturnShipment,
         Shipment,
+        TradeIn,
         ViolationCase,
     )
 }

@@ -2,6 +2,7 @@
 
 from pinzhi.models.accounts import Account, ApiKey, RefreshToken, ServiceProvider
 from pinzhi.models.aftersales import AfterSalesLine, AfterSalesRequest, Refund, ReturnShipment
+from pinzhi.models.bulky import InstallationAppointment, TradeIn
 from pinzhi.models.catalog import Merchant, Product
 from pinzhi.models.disputes import Dispute, DisputeOffer
 from pinzhi.models.enums import (
@@ -17,6 +18,7 @@ from pinzhi.models.enums import (
     DisputeState,
     FeedbackSubject,
     GradeSubject,
+    InstallationState,
     LicenceKind,
     OfferState,
     OrderState,
@@ -28,6 +30,8 @@ from pinzhi.models.enums import (
     ShipmentState,
     StaffDuty,
     SubmissionState,
+    TradeInCondition,
+    TradeInState,
     ViolationState,
     ViolationType,
     WarningLevel,
@@ -114,6 +118,8 @@ __models__ = [
     FundRecovery,
     FundTransaction,
     FundEntry,
+    InstallationAppointment,
+    TradeIn,
 ]
 
 __all__ = [
@@ -153,6 +159,8 @@ __all__ = [
     "FundTransaction",
     "FundTransactionKind",
     "GradeSubject",
+    "InstallationAppointment",
+    "InstallationState",
     "JobRun",
     "LedgerImmutable",
     "LicenceKind",
@@ -191,6 +199,9 @@ __all__ = [
     "StaffDuty",
     "SubmissionState",
     "TrackingEvent",
+    "TradeIn",
+    "TradeInCondition",
+    "TradeInState",
     "ViolationCase",
     "ViolationState",
     "ViolationType",

@@ -11,6 +11,7 @@ from pinzhi.models.enums import AfterSalesKind, AfterSalesState, RefundState, Sh
 
 if TYPE_CHECKING:
     from pinzhi.models.accounts import Account, ServiceProvider
+    from pinzhi.models.bulky import TradeIn
     from pinzhi.models.catalog import Merchant
     from pinzhi.models.orders import Order, OrderLine, Payment
 
@@ -140,6 +141,11 @@ class Refund(Model):
         "models.AfterSalesRequest", related_name="refunds", null=True, on_delete=fields.RESTRICT
     )
     request_id: int | None
+    # QS 9.7.5: the trade-in whose credit this refund pays, if any.
+    trade_in: fields.ForeignKeyNullableRelation[TradeIn] = fields.ForeignKeyField(
+        "models.TradeIn", related_name="credits", null=True, on_delete=fields.RESTRICT
+    )
+    trade_in_id: int | None
     # Denormalised owners, so that row scoping is one indexed filter.
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
         "models.Order", related_name="refunds", on_delete=fields.RESTRICT
@@ -171,4 +177,9 @@ class Refund(Model):
     class Meta:
         table = "refund"
         unique_together = (("payment_id", "idempotency_key"),)
-        indexes = (("provider_id", "id"), ("merchant_id", "id"), ("consumer_id", "id"))
+        indexes = (
+            ("provider_id", "id"),
+            ("merchant_id", "id"),
+            ("consumer_id", "id"),
+            ("trade_in_id",),
+        )

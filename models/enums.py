@@ -210,3 +210,36 @@ class OfferState(StrEnum):
     ACCEPTED = "ACCEPTED"
     DECLINED = "DECLINED"
     SUPERSEDED = "SUPERSEDED"
+
+
+class InstallationState(StrEnum):
+    """A delivery-with-installation appointment (QS 9.7.5): the consumer proposes a slot,
+    the merchant or the installer confirms it, and the visit is completed or missed. A
+    confirmed slot the consumer moves is RESCHEDULED until confirmed again."""
+
+    PROPOSED = "PROPOSED"
+    CONFIRMED = "CONFIRMED"
+    RESCHEDULED = "RESCHEDULED"
+    COMPLETED = "COMPLETED"
+    MISSED = "MISSED"
+    CANCELLED = "CANCELLED"
+
+
+class TradeInState(StrEnum):
+    """An old item traded in against a bulky purchase (QS 9.7.5): asked, its pick-up
+    scheduled with the delivery, collected, and its value credited by a refund."""
+
+    REQUESTED = "REQUESTED"
+    SCHEDULED = "SCHEDULED"
+    COLLECTED = "COLLECTED"
+    CREDITED = "CREDITED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+class TradeInCondition(StrEnum):
+    """The old item's condition as the consumer declares it; the rule values each."""
+
+    WORKING = "WORKING"
+    WORN = "WORN"
+    BROKEN = "BROKEN"

@@ -35,6 +35,7 @@ from pinzhi.models import (
     FundPayout,
     FundRecovery,
     FundTransaction,
+    InstallationAppointment,
     Merchant,
     MerchantGrade,
     MerchantLicence,
@@ -48,6 +49,7 @@ from pinzhi.models import (
     ServiceProvider,
     Shipment,
     TrackingEvent,
+    TradeIn,
     ViolationCase,
 )
 from pinzhi.services.feedback import summaries_by_merchant
@@ -402,6 +404,19 @@ class Loaders:
     def offers_by_dispute_id(self) -> DataLoader:
         return _many_by(self.viewer, DisputeOffer, "dispute_id")
 
+    # Bulky goods: installation and trade-in (QS 9.7.5).
+    @cached_property
+    def installation_appointment_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, InstallationAppointment, "id")
+
+    @cached_property
+    def trade_in_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, TradeIn, "id")
+
+    @cached_property
+    def refunds_by_trade_in_id(self) -> DataLoader:
+        return _many_by(self.viewer, Refund, "trade_in_id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -433,4 +448,6 @@ _BY_ID: dict[type[Model], str] = {
     FundAccount: "fund_account_by_id",
     Dispute: "dispute_by_id",
     DisputeOffer: "dispute_offer_by_id",
+    InstallationAppointment: "installation_appointment_by_id",
+    TradeIn: "trade_in_by_id",
 }

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 
 from pinzhi.schema.accounts import Account, ApiKey
 from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
+from pinzhi.schema.bulky import InstallationAppointment, TradeIn
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.disputes import Dispute, DisputeOffer
 from pinzhi.schema.documents import DocumentCache, DocumentLimits
@@ -29,6 +30,7 @@ from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, MerchantLicence
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
+from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
@@ -60,6 +62,7 @@ QUERY_PARTS: tuple[type, ...] = (
     AfterSalesQuery,
     FundQuery,
     DisputeQuery,
+    BulkyQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -73,6 +76,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     AfterSalesMutation,
     FundMutation,
     DisputeMutation,
+    BulkyMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)
@@ -137,6 +141,8 @@ def build_schema(
             Refund,
             Dispute,
             DisputeOffer,
+            InstallationAppointment,
+            TradeIn,
         ],
         extensions=extensions,
         execution_context_class=planning_executor() if plans else None,

@@ -38,6 +38,27 @@ strawberry.enum(
 )
 AfterSalesState = models.AfterSalesState
 RefundState = models.RefundState
+# Bulky goods: installation and trade-in (QS 9.7.5)
+InstallationState = models.InstallationState
+strawberry.enum(
+    InstallationState,
+    description="An installation appointment (QS 9.7.5): PROPOSED by the consumer, CONFIRMED "
+    "by the merchant or the provider that visits, RESCHEDULED when the consumer moves a "
+    "confirmed slot (confirmed again), then COMPLETED or MISSED; or CANCELLED.",
+)
+TradeInState = models.TradeInState
+strawberry.enum(
+    TradeInState,
+    description="A trade-in (QS 9.7.5): REQUESTED, SCHEDULED (collected with the delivery), "
+    "COLLECTED (its credit asked as a refund), CREDITED (the refund made); or REJECTED, "
+    "CANCELLED.",
+)
+TradeInCondition = models.TradeInCondition
+strawberry.enum(
+    TradeInCondition,
+    description="The old item's declared condition; the bulky_goods rule gives each a share "
+    "of the category's credit.",
+)
 DisputeState = models.DisputeState
 strawberry.enum(
     DisputeState,

@@ -35,6 +35,7 @@ from pinzhi.services import (
     accounts,
     complaints,
     demo_after_sales,
+    demo_bulky,
     demo_disputes,
     demo_fund,
     demo_governance,
@@ -364,5 +365,16 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         complaint_id=first.id,
         contributor_merchant_id=merchant_viewers[0].merchant_id,
         progress=progress,
+    )
+    await demo_bulky.seed(
+        demo_bulky.Cast(
+            walk=walk,
+            consumers=consumer_viewers,
+            merchants=merchant_viewers,
+            carrier=logistics_viewer,
+            carrier_id=carrier.id,
+            payer=payment_viewer,
+        ),
+        progress,
     )
     return creds

@@ -9,7 +9,9 @@ on its payment and key: a replay returns the first refund, in whatever state it 
 
 A refund that settles an after-sales request moves the request to REFUNDED; one made
 before shipment releases the refunded lines' reservation and puts their stock back, once
-(the request's move is a compare-and-set, and the release rides on it).
+(the request's move is a compare-and-set, and the release rides on it). A refund that pays
+a trade-in's credit (QS 9.7.5, ``services/trade_ins.py``) moves the trade-in to CREDITED,
+once, the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from pinzhi.models import (
     Product,
     Refund,
     RefundState,
+    TradeIn,
+    TradeInState,
 )
 from pinzhi.services import state, validation
 from pinzhi.services.lookup import get_visible, lock_after_order, lock_visible
@@ -61,8 +65,14 @@ def refundable(payment: Payment) -> int:
     return int(payment.amount_minor - payment.refunded_minor)
 
 
-def _replay(earlier: Refund, amount_minor: int, request_id: int | None) -> Asked:
-    if earlier.amount_minor != amount_minor or earlier.request_id != request_id:
+def _replay(
+    earlier: Refund, amount_minor: int, request_id: int | None, trade_in_id: int | None = None
+) -> Asked:
+    if (earlier.amount_minor, earlier.request_id, earlier.trade_in_id) != (
+        amount_minor,
+        request_id,
+        trade_in_id,
+    ):
         raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
     return Asked(earlier, replayed=True)
 
@@ -75,12 +85,14 @@ async def ask(
     actor: Viewer | None,
     reason: str = "",
     request_id: int | None = None,
+    trade_in_id: int | None = None,
 ) -> Asked:
-    """Ask the payment's provider for a refund. The caller holds the payment's row lock
-    (``lock_payment``) inside its transaction."""
+    """Ask the payment's provider for a refund (for an after-sales request, or to pay a
+    trade-in's credit). The caller holds the payment's row lock (``lock_payment``) inside
+    its transaction."""
     earlier = await Refund.get_or_none(payment_id=payment.id, idempotency_key=key)
     if earlier is not None:
-        return _replay(earlier, amount_minor, request_id)
+        return _replay(earlier, amount_minor, request_id, trade_in_id)
     if amount_minor < 1:
         raise ServiceError(ErrorCode.INVALID_INPUT, ("amount",), "at least 1")
     # The check and the hold are one statement: two refunds racing on a payment whose row
@@ -101,10 +113,12 @@ async def ask(
             "payment_id": payment.id,
             "amount_minor": amount_minor,
             "request_id": request_id,
+            "trade_in_id": trade_in_id,
             "reason": reason,
         },
         payment_id=payment.id,
         request_id=request_id,
+        trade_in_id=trade_in_id,
         order_id=payment.order_id,
         provider_id=payment.provider_id,
         consumer_id=payment.consumer_id,
@@ -192,6 +206,8 @@ async def confirm_refund(
         await Order.filter(id=seen.order_id).select_for_update().first()
         if seen.request_id is not None:
             await AfterSalesRequest.filter(id=seen.request_id).select_for_update().first()
+        if seen.trade_in_id is not None:
+            await TradeIn.filter(id=seen.trade_in_id).select_for_update().first()
         payment = await Payment.filter(id=seen.payment_id).select_for_update().get()
         refund = await lock_visible(viewer, Refund, refund_id, "refundId")
         if refund.state != RefundState.REQUESTED:
@@ -231,6 +247,8 @@ async def _settled(viewer: Viewer, refund: Refund, payment: Payment) -> None:
             action="refunded",
             data={"refund_id": refund.id},
         )
+    if refund.trade_in_id is not None:
+        await _credited(viewer, refund)
     if refund.request_id is None:
         return
     request = await AfterSalesRequest.get(id=refund.request_id)
@@ -245,6 +263,22 @@ async def _settled(viewer: Viewer, refund: Refund, payment: Payment) -> None:
     )
     if request.kind == AfterSalesKind.REFUND_BEFORE_SHIPMENT:
         await release_lines(viewer, request)
+
+
+async def _credited(viewer: Viewer, refund: Refund) -> None:
+    """QS 9.7.5: the refund paid a collected trade-in's credit; the move is a
+    compare-and-set under the trade-in's lock, so a trade-in is credited once."""
+    trade_in = await TradeIn.get(id=refund.trade_in_id)
+    if trade_in.state != TradeInState.COLLECTED:
+        return
+    await state.move(
+        trade_in,
+        TradeInState.CREDITED,
+        actor=viewer,
+        action="credited",
+        data={"refund_id": refund.id, "amount_minor": refund.amount_minor},
+        credited_at=state.now(),
+    )
 
 
 async def release_lines(actor: Viewer | None, request: AfterSalesRequest) -> None:

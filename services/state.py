@@ -32,6 +32,8 @@ from pinzhi.models import (
     DisputeState,
     FundPayout,
     FundRecovery,
+    InstallationAppointment,
+    InstallationState,
     MerchantLicence,
     MerchantWarning,
     OfferState,
@@ -47,6 +49,8 @@ from pinzhi.models import (
     Shipment,
     ShipmentState,
     SubmissionState,
+    TradeIn,
+    TradeInState,
     ViolationCase,
     ViolationState,
     WarningState,
@@ -187,6 +191,32 @@ TRANSITIONS[DisputeOffer] = {
     OfferState.SUPERSEDED: frozenset(),
 }
 
+# QS 9.7.5: an installation slot is proposed by the consumer and confirmed by the merchant
+# or the installer; a confirmed slot the consumer moves needs confirming again. The visit
+# is completed or missed; until then the consumer may cancel. (Moving a slot that is not
+# yet confirmed changes it without a move: a repeat is not a move.)
+_IN = InstallationState
+TRANSITIONS[InstallationAppointment] = {
+    _IN.PROPOSED: frozenset({_IN.CONFIRMED, _IN.CANCELLED}),
+    _IN.CONFIRMED: frozenset({_IN.RESCHEDULED, _IN.COMPLETED, _IN.MISSED, _IN.CANCELLED}),
+    _IN.RESCHEDULED: frozenset({_IN.CONFIRMED, _IN.CANCELLED}),
+    _IN.COMPLETED: frozenset(),
+    _IN.MISSED: frozenset(),
+    _IN.CANCELLED: frozenset(),
+}
+# QS 9.7.5: a trade-in is accepted (its pick-up scheduled with the delivery) or rejected,
+# collected by the carrier, and credited when the refund paying its value succeeds. The
+# consumer may cancel it until it is collected.
+_TI = TradeInState
+TRANSITIONS[TradeIn] = {
+    _TI.REQUESTED: frozenset({_TI.SCHEDULED, _TI.REJECTED, _TI.CANCELLED}),
+    _TI.SCHEDULED: frozenset({_TI.COLLECTED, _TI.REJECTED, _TI.CANCELLED}),
+    _TI.COLLECTED: frozenset({_TI.CREDITED}),
+    _TI.CREDITED: frozenset(),
+    _TI.REJECTED: frozenset(),
+    _TI.CANCELLED: frozenset(),
+}
+
 # The state each machine's rows are created in.
 INITIAL: dict[type[Model], StrEnum] = {
     Order: OrderState.PENDING_PAYMENT,
@@ -201,6 +231,8 @@ INITIAL: dict[type[Model], StrEnum] = {
     AfterSalesRequest: AfterSalesState.REQUESTED,
     Refund: RefundState.REQUESTED,
     ReturnShipment: ShipmentState.CREATED,
+    InstallationAppointment: InstallationState.PROPOSED,
+    TradeIn: TradeInState.REQUESTED,
     FundPayout: PayoutState.PAID,
     FundRecovery: RecoveryState.OPEN,
     Dispute: DisputeState.OPEN,

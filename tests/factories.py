@@ -514,3 +514,75 @@ async def dispute(w: World, request: AfterSalesRequest | None = None):  # type: 
     return await disputes.open_dispute(
         w.buyer.viewer, request_id=request.id, reason="商品有质量问题 / faulty goods"
     )
+
+
+# --- Bulky goods: installation and trade-in (QS 9.7.5) ---------------------------------------
+
+# The bulky_goods rule's default grid: two-hour slots from 08:00 to 20:00 at UTC+8.
+LOCAL_OFFSET_HOURS = 8
+
+
+def slot(after: datetime, days: int = 2, local_hour: int = 10) -> datetime:
+    """The start (UTC) of the default grid's slot at ``local_hour`` (UTC+8) on the first
+    local day at least ``days`` after ``after`` on which it starts later than that."""
+    from datetime import timedelta
+
+    offset = timedelta(hours=LOCAL_OFFSET_HOURS)
+    earliest = after + timedelta(days=days)
+    local_day = (earliest + offset).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = local_day + timedelta(hours=local_hour) - offset
+    return start if start >= earliest else start + timedelta(days=1)
+
+
+async def bulky_product(shop: Merchant, category: str = "furniture", price: int = 300000):
+    """A bulky product (by the bulky_goods rule's categories) in stock."""
+    return await product(shop, stock=50, price=price, category=category, title=f"大件 {category}")
+
+
+async def bulky_order(
+    w: World, stage: str = "paid", *, category: str = "furniture", price: int = 300000
+):
+    """The buyer's order of one bulky product, taken to ``stage`` (placed, paid, shipped or
+    delivered); returns the order (as it now is) and its line."""
+    from pinzhi.models import OrderLine
+
+    item = await bulky_product(w.shop, category, price)
+    placed = await order(w.buyer, item)
+    if stage != "placed":
+        await pay(w, placed)
+    if stage == "shipped":
+        await ship(w, placed)
+    elif stage == "delivered":
+        await deliver(w, placed)
+    line = await OrderLine.get(order_id=placed.id)
+    return await Order.get(id=placed.id), line
+
+
+async def installation(w: World, line_id: int, start: datetime, note: str = ""):
+    """An installation slot booked by the buyer through the service."""
+    from pinzhi.services import bulky
+
+    return await bulky.book(w.buyer.viewer, line_id, start, note)
+
+
+async def trade_in(w: World, line_id: int, condition: str = "WORKING"):
+    """A trade-in asked by the buyer through the service."""
+    from pinzhi.models import TradeInCondition
+    from pinzhi.services import trade_ins
+
+    return await trade_ins.request(
+        w.buyer.viewer, line_id, TradeInCondition(condition), "旧沙发 old sofa"
+    )
+
+
+async def deliver_shipped(w: World, placed: Order) -> Order:
+    """The world's carrier scans an order it carries delivered."""
+    shipment = await Shipment.get(order_id=placed.id)
+    await logistics.record_tracking_event(
+        w.carrier_actor.viewer,
+        shipment.id,
+        f"EV{next(_seq)}",
+        ShipmentState.DELIVERED,
+        datetime.now(UTC),
+    )
+    return await Order.get(id=placed.id)

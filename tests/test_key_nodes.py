@@ -881,6 +881,170 @@ async def _ship_dispute_replacement(w: f.World) -> Call:
     )
 
 
+# --- bulky goods: installation and trade-in (QS 9.7.5) ---------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _booked(w: f.World, stage: str = "paid", *, days_ago: int = 0) -> int:
+    """A bulky line's appointment, booked ``days_ago`` days ago (its slot then may have
+    begun by now)."""
+    from pinzhi.services import state
+
+    _, line = await f.bulky_order(w, stage)
+    with state.as_of(_now() - timedelta(days=days_ago)):
+        return (await f.installation(w, line.id, f.slot(state.now(), days=1))).id
+
+
+def _on_appointment(name: str, input_type: str, token: str, pk: int, **extra: Any) -> Call:
+    input_ = {"appointmentId": gid("InstallationAppointment", pk), **extra}
+    return Call(_m(name, f"($input: {input_type}!)"), {"input": input_}, token)
+
+
+async def _visited(w: f.World) -> int:
+    """A confirmed appointment whose slot began yesterday, the goods delivered."""
+    from pinzhi.models import InstallationAppointment, Order
+    from pinzhi.services import bulky, state
+
+    pk = await _booked(w, "shipped", days_ago=3)
+    with state.as_of(_now() - timedelta(days=3)):
+        await bulky.confirm(w.seller.viewer, pk)
+    appointment = await InstallationAppointment.get(id=pk)
+    await f.deliver_shipped(w, await Order.get(id=appointment.order_id))
+    return pk
+
+
+@scenario("bookInstallation")
+async def _book_installation(w: f.World) -> Call:
+    _, line = await f.bulky_order(w)
+    input_ = {"orderLineId": gid("OrderLine", line.id), "slotStart": f.slot(_now()).isoformat()}
+    return Call(
+        _m("bookInstallation", "($input: BookInstallationInput!)"), {"input": input_}, w.buyer.token
+    )
+
+
+@scenario("rescheduleInstallation")
+async def _reschedule_installation(w: f.World) -> Call:
+    pk = await _booked(w)
+    later = f.slot(_now(), days=4).isoformat()
+    return _on_appointment(
+        "rescheduleInstallation", "RescheduleInstallationInput", w.buyer.token, pk, slotStart=later
+    )
+
+
+@scenario("cancelInstallation")
+async def _cancel_installation(w: f.World) -> Call:
+    pk = await _booked(w)
+    return _on_appointment("cancelInstallation", "CancelInstallationInput", w.buyer.token, pk)
+
+
+@scenario("confirmInstallation")
+async def _confirm_installation(w: f.World) -> Call:
+    pk = await _booked(w, "shipped")
+    return _on_appointment("confirmInstallation", "ConfirmInstallationInput", w.seller.token, pk)
+
+
+@scenario("completeInstallation")
+async def _complete_installation(w: f.World) -> Call:
+    pk = await _visited(w)
+    return _on_appointment(
+        "completeInstallation", "CompleteInstallationInput", w.carrier_key, pk, note="已安装"
+    )
+
+
+@scenario("recordMissedInstallation")
+async def _missed_installation(w: f.World) -> Call:
+    pk = await _visited(w)
+    return _on_appointment(
+        "recordMissedInstallation",
+        "RecordMissedInstallationInput",
+        w.carrier_key,
+        pk,
+        reason="无人在家",
+    )
+
+
+async def _asked_trade_in(w: f.World, stage: str = "paid") -> int:
+    _, line = await f.bulky_order(w, stage)
+    return (await f.trade_in(w, line.id)).id
+
+
+async def _scheduled_trade_in(w: f.World) -> int:
+    from pinzhi.services import trade_ins
+
+    pk = await _asked_trade_in(w, "shipped")
+    await trade_ins.accept(w.seller.viewer, pk)
+    return pk
+
+
+def _on_trade_in(name: str, input_type: str | None, token: str, pk: int, **extra: Any) -> Call:
+    if input_type is None:
+        document = f"mutation($id: ID!) {{ {name}(tradeInId: $id) {{ errors {{ code field }} }} }}"
+        return Call(document, {"id": gid("TradeIn", pk)}, token)
+    input_ = {"tradeInId": gid("TradeIn", pk), **extra}
+    return Call(_m(name, f"($input: {input_type}!)"), {"input": input_}, token)
+
+
+@scenario("requestTradeIn")
+async def _request_trade_in(w: f.World) -> Call:
+    _, line = await f.bulky_order(w)
+    input_ = {
+        "orderLineId": gid("OrderLine", line.id),
+        "condition": "WORN",
+        "description": "旧衣柜",
+    }
+    return Call(
+        _m("requestTradeIn", "($input: RequestTradeInInput!)"), {"input": input_}, w.buyer.token
+    )
+
+
+@scenario("acceptTradeIn")
+async def _accept_trade_in(w: f.World) -> Call:
+    pk = await _asked_trade_in(w, "shipped")
+    return _on_trade_in("acceptTradeIn", "AcceptTradeInInput", w.seller.token, pk)
+
+
+@scenario("rejectTradeIn")
+async def _reject_trade_in(w: f.World) -> Call:
+    pk = await _asked_trade_in(w)
+    return _on_trade_in(
+        "rejectTradeIn", "RejectTradeInInput", w.seller.token, pk, reason="型号不符"
+    )
+
+
+@scenario("cancelTradeIn")
+async def _cancel_trade_in(w: f.World) -> Call:
+    return _on_trade_in("cancelTradeIn", None, w.buyer.token, await _asked_trade_in(w))
+
+
+@scenario("recordTradeInCollected")
+async def _collect_trade_in(w: f.World) -> Call:
+    pk = await _scheduled_trade_in(w)
+    call = _on_trade_in(
+        "recordTradeInCollected",
+        "RecordTradeInCollectedInput",
+        w.carrier_key,
+        pk,
+        eventId="PICK-KEY-1",
+        collectedAt=_now().isoformat(),
+    )
+    # The carrier reads the trade-in's trail; the credit's refund is the consumer's to read.
+    call.reader = w.buyer.token
+    return call
+
+
+@scenario("retryTradeInCredit")
+async def _retry_trade_in_credit(w: f.World) -> Call:
+    from pinzhi.services import trade_ins
+
+    pk = await _scheduled_trade_in(w)
+    await trade_ins.record_collected(w.carrier_actor.viewer, pk, "PICK-KEY-2", _now())
+    await f.confirm_refunds(w, succeeded=False)
+    return _on_trade_in("retryTradeInCredit", None, w.agent.token, pk)
+
+
 # --- the tests -----------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from pinzhi import models
 from pinzhi.schema.accounts import Account
 from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.schema.base import Node, NodeFromRow, from_global_id
+from pinzhi.schema.bulky import InstallationAppointment, TradeIn
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
 from pinzhi.schema.disputes import Dispute, DisputeOffer
 from pinzhi.schema.feedback import Feedback
@@ -46,6 +47,8 @@ NODE_TYPES: dict[str, type[Model]] = {
     "FundRecovery": models.FundRecovery,
     "Dispute": models.Dispute,
     "DisputeOffer": models.DisputeOffer,
+    "InstallationAppointment": models.InstallationAppointment,
+    "TradeIn": models.TradeIn,
 }
 
 
@@ -77,6 +80,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "Refund": Refund,
         "Dispute": Dispute,
         "DisputeOffer": DisputeOffer,
+        "InstallationAppointment": InstallationAppointment,
+        "TradeIn": TradeIn,
         **{name: node for name, (_, node) in SUBMISSION_TYPES.items()},
         "FundAccount": FundAccount,
         "FundTransaction": FundTransaction,

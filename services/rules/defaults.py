@@ -684,4 +684,44 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             "compensation_max_order_multiple": 3,
         },
     },
+    {
+        "key": "bulky_goods",
+        "title_zh": "大件商品送装一体与以旧换新（QS 9.7.5）",
+        "title_en": "Bulky goods: delivery with installation, and trade-in (QS 9.7.5)",
+        "content": {
+            # The product categories that are bulky goods (furniture, large appliances).
+            "categories": ["furniture", "large_appliances"],
+            "installation": {
+                # Whether delivery comes with installation, free, by bulky category.
+                "included": {"furniture": True, "large_appliances": True},
+                # Slots of slot_hours, on the hour, from first_slot_hour to last_slot_hour
+                # (the end of the last slot) in the platform's local time (UTC+8).
+                "slot_hours": 2,
+                "first_slot_hour": 8,
+                "last_slot_hour": 20,
+                "utc_offset_hours": 8,
+                # A slot is booked (or moved to) at least min_ahead_days and at most
+                # max_ahead_days before it starts.
+                "min_ahead_days": 1,
+                "max_ahead_days": 14,
+                # A slot may be moved until this long before it starts, this many times.
+                "reschedule_cutoff_hours": 24,
+                "max_reschedules": 3,
+                # Once delivered, the goods are installed within this many days: a slot
+                # may not start later, and a completion after it is not on time.
+                "install_within_days": 7,
+            },
+            "trade_in": {
+                # The old item is of the new line's category; these are accepted, each
+                # with its fixed credit in fen for an old item in working order.
+                "credit_minor": {"furniture": 20000, "large_appliances": 30000},
+                # The share of that credit each declared condition earns, in percent.
+                "condition_percent": {"WORKING": 100, "WORN": 60, "BROKEN": 20},
+                # The credit is never above this share of the line's price, in percent.
+                "max_share_percent": 30,
+                # A trade-in is asked after payment and before delivery: in these states.
+                "order_states": ["PAID", "SHIPPED"],
+            },
+        },
+    },
 ]

@@ -34,6 +34,7 @@ from pinzhi.models import (
     FundPayout,
     FundRecovery,
     FundTransaction,
+    InstallationAppointment,
     Merchant,
     MerchantLicence,
     Order,
@@ -49,6 +50,7 @@ from pinzhi.models import (
     Shipment,
     StaffDuty,
     TrackingEvent,
+    TradeIn,
 )
 from pinzhi.schema import schema
 from pinzhi.services import after_sales, complaints, disputes, payments, refunds
@@ -164,6 +166,10 @@ async def snapshot() -> dict[str, Any]:
         "tracking_events": await rows(TrackingEvent),
         "complaints": await rows(Complaint, "state", "assignee_id", "resolution", "promised_by"),
         "feedback": await rows(Feedback),
+        "installation_appointments": await rows(
+            InstallationAppointment, "state", "slot_start", "provider_id"
+        ),
+        "trade_ins": await rows(TradeIn, "state", "provider_id", "collected_at"),
         "audit_events": await rows(AuditEvent, "hash"),
         "pii_access_log": await rows(PiiAccessLog),
         "product_certificates": await rows(ProductCertificate),
@@ -675,6 +681,87 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
             }
         },
     ),
+    # Bulky goods: installation and trade-in (QS 9.7.5)
+    "bookInstallation": (
+        "mutation($i: BookInstallationInput!) { bookInstallation(input: $i) "
+        "{ appointment { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "orderLineId": f.gid("OrderLine", 1),
+                "slotStart": f.slot(datetime.now(UTC)).isoformat(),
+            }
+        },
+    ),
+    "rescheduleInstallation": (
+        "mutation($i: RescheduleInstallationInput!) { rescheduleInstallation(input: $i) "
+        "{ appointment { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "appointmentId": f.gid("InstallationAppointment", 1),
+                "slotStart": f.slot(datetime.now(UTC), days=3).isoformat(),
+            }
+        },
+    ),
+    "cancelInstallation": (
+        "mutation($i: CancelInstallationInput!) { cancelInstallation(input: $i) "
+        "{ appointment { id } errors { code field } } }",
+        lambda s: {"i": {"appointmentId": f.gid("InstallationAppointment", 1)}},
+    ),
+    "confirmInstallation": (
+        "mutation($i: ConfirmInstallationInput!) { confirmInstallation(input: $i) "
+        "{ appointment { id } errors { code field } } }",
+        lambda s: {"i": {"appointmentId": f.gid("InstallationAppointment", 1)}},
+    ),
+    "completeInstallation": (
+        "mutation($i: CompleteInstallationInput!) { completeInstallation(input: $i) "
+        "{ appointment { id } errors { code field } } }",
+        lambda s: {"i": {"appointmentId": f.gid("InstallationAppointment", 1)}},
+    ),
+    "recordMissedInstallation": (
+        "mutation($i: RecordMissedInstallationInput!) { recordMissedInstallation(input: $i) "
+        "{ appointment { id } errors { code field } } }",
+        lambda s: {
+            "i": {"appointmentId": f.gid("InstallationAppointment", 1), "reason": "探针 probe"}
+        },
+    ),
+    "requestTradeIn": (
+        "mutation($i: RequestTradeInInput!) { requestTradeIn(input: $i) "
+        "{ tradeIn { id } errors { code field } } }",
+        lambda s: {
+            "i": {
+                "orderLineId": f.gid("OrderLine", 1),
+                "condition": "WORKING",
+                "description": "探针 probe",
+            }
+        },
+    ),
+    "acceptTradeIn": (
+        "mutation($i: AcceptTradeInInput!) { acceptTradeIn(input: $i) "
+        "{ tradeIn { id } errors { code field } } }",
+        lambda s: {"i": {"tradeInId": f.gid("TradeIn", 1)}},
+    ),
+    "rejectTradeIn": (
+        "mutation($i: RejectTradeInInput!) { rejectTradeIn(input: $i) "
+        "{ tradeIn { id } errors { code field } } }",
+        lambda s: {"i": {"tradeInId": f.gid("TradeIn", 1), "reason": "探针 probe"}},
+    ),
+    "cancelTradeIn": (
+        "mutation($id: ID!) { cancelTradeIn(tradeInId: $id) "
+        "{ tradeIn { id } errors { code field } } }",
+        lambda s: {"id": f.gid("TradeIn", 1)},
+    ),
+    "recordTradeInCollected": (
+        "mutation($i: RecordTradeInCollectedInput!) { recordTradeInCollected(input: $i) "
+        "{ tradeIn { id } replayed errors { code field } } }",
+        lambda s: {
+            "i": {"tradeInId": f.gid("TradeIn", 1), "eventId": "PROBE-PICK", "collectedAt": _now()}
+        },
+    ),
+    "retryTradeInCredit": (
+        "mutation($id: ID!) { retryTradeInCredit(tradeInId: $id) "
+        "{ tradeIn { id } errors { code field } } }",
+        lambda s: {"id": f.gid("TradeIn", 1)},
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -701,28 +788,38 @@ FORBIDDEN_FOR = {
     "submitBrandRegistration submitDepositPayment reviewSubmission onboardMerchant "
     "setAccountActive respondToAfterSalesRequest decideAfterSalesRequest "
     "confirmReturnReceived shipReplacement refundPayment confirmRefund "
-    "arbitrateDispute shipDisputeReplacement",
+    "arbitrateDispute shipDisputeReplacement "
+    "confirmInstallation completeInstallation recordMissedInstallation acceptTradeIn "
+    "rejectTradeIn recordTradeInCollected retryTradeInCredit",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
     "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview "
     "reviewSubmission onboardMerchant setAccessibilityProfile openAfterSalesRequest "
     "withdrawAfterSalesRequest escalateAfterSalesRequest shipReturn closeAfterSalesRequest "
-    "confirmRefund openDispute withdrawDispute arbitrateDispute",
+    "confirmRefund openDispute withdrawDispute arbitrateDispute "
+    "bookInstallation rescheduleInstallation cancelInstallation requestTradeIn "
+    "cancelTradeIn recordTradeInCollected retryTradeInCredit",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
     "refundPayment confirmRefund shipReturn openDispute makeDisputeOffer acceptDisputeOffer "
     "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
-    "shipDisputeReplacement",
+    "shipDisputeReplacement bookInstallation rescheduleInstallation "
+    "cancelInstallation requestTradeIn acceptTradeIn cancelTradeIn retryTradeInCredit",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
     "refundPayment recordTrackingEvent openDispute makeDisputeOffer acceptDisputeOffer "
     "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
-    "shipDisputeReplacement",
+    "shipDisputeReplacement bookInstallation confirmInstallation "
+    "completeInstallation recordMissedInstallation requestTradeIn acceptTradeIn rejectTradeIn "
+    "recordTradeInCollected retryTradeInCredit",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
     "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
     "submitMerchantLicence submitBrandRegistration submitDepositPayment reviewSubmission "
     "onboardMerchant setAccessibilityProfile openAfterSalesRequest withdrawAfterSalesRequest "
     "shipReturn shipReplacement confirmRefund openDispute makeDisputeOffer acceptDisputeOffer "
-    "declineDisputeOffer withdrawDispute requestDisputeArbitration shipDisputeReplacement",
+    "declineDisputeOffer withdrawDispute requestDisputeArbitration shipDisputeReplacement "
+    "bookInstallation rescheduleInstallation "
+    "cancelInstallation confirmInstallation completeInstallation recordMissedInstallation "
+    "requestTradeIn acceptTradeIn rejectTradeIn cancelTradeIn recordTradeInCollected",
 }
 
 
