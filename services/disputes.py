@@ -630,7 +630,9 @@ async def sweep(now: datetime | None = None) -> int:
     to arbitration. Returns how many moved; running it again (or two at once) moves each
     dispute once: each move re-reads its dispute under lock and is a compare-and-set."""
     now = now or state.now()
-    due = await Dispute.filter(state=S.OPEN, settle_by__lt=now).order_by("id")
+    due = (
+        await Dispute.filter(state=S.OPEN, settle_by__lt=now).order_by("id").only("id", "order_id")
+    )
     moved = 0
     for found in due:
         try:
