@@ -173,6 +173,10 @@ async def refund_payment(
     captured payment, optionally for one of the order's after-sales requests."""
     require(viewer, Action.REFUND_PAYMENT)
     key = validation.text(idempotency_key, "idempotencyKey", min_len=8, max_len=64)
+    if ":" in key:
+        # The platform's own refunds are keyed "<what>:<id>:…" (an after-sales request, a
+        # cancellation, a dispute, a trade-in): a client's key can never take one first.
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("idempotencyKey",), "no ':' in a key")
     reason = validation.text(reason, "reason", min_len=2, max_len=200)
     try:
         async with in_transaction():

@@ -131,3 +131,14 @@ async def test_a_hundred_concurrent_refunds_never_exceed_what_was_captured(db):
     ), refused[:3]
     assert await _totals(payment.id) == (990, 990)
     print(f"\n{CONCURRENT} concurrent refunds: {len(asked)} asked in {elapsed:.2f} s")
+
+
+async def test_a_client_key_cannot_take_a_key_the_platform_derives(db):
+    """The platform keys its own refunds "after-sales:<id>:<attempt>", "cancel:<id>", …: a
+    merchant's key with a colon is refused, so the request's own refund is never blocked."""
+    w = await f.world()
+    _, payment = await f.paid_order(w)
+    with pytest.raises(ServiceError) as raised:
+        await refunds.refund_payment(w.seller.viewer, payment.id, 100, "抢先", "cancel:1:x")
+    assert raised.value.code == ErrorCode.INVALID_INPUT
+    assert await Refund.all().count() == 0
