@@ -15,6 +15,7 @@ from pinzhi.models.enums import (
     FeedbackSubject,
     GradeSubject,
     LicenceKind,
+    NotificationKind,
     OrderState,
     PaymentState,
     Penalty,
@@ -38,6 +39,7 @@ from pinzhi.models.governance import (
     RegulatorRead,
 )
 from pinzhi.models.grading import JobRun, MerchantGrade, MerchantWarning, ProductGrade
+from pinzhi.models.notifications import Notification
 from pinzhi.models.orders import Order, OrderLine, Payment, Shipment, TrackingEvent
 from pinzhi.models.qualifications import (
     BrandRegistration,
@@ -63,6 +65,7 @@ __models__ = [
     MerchantGrade,
     MerchantLicence,
     MerchantWarning,
+    Notification,
     ProductCertificate,
     ProductGrade,
     ProductReview,
@@ -117,6 +120,8 @@ __all__ = [
     "MerchantGrade",
     "MerchantLicence",
     "MerchantWarning",
+    "Notification",
+    "NotificationKind",
     "Order",
     "OrderLine",
     "OrderState",

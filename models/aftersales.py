@@ -35,7 +35,7 @@ class AfterSalesRequest(Model):
     reason = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     # References to uploaded photos (object-store keys or URLs), never the bytes.
-    evidence = fields.JSONField(default=list)
+    evidence: fields.JSONField[list[str]] = fields.JSONField(default=list)
     amount_minor = fields.BigIntField()
     currency = fields.CharField(max_length=3)
     # QS 9.2.3: the response limit of its kind, from the rule version in force at opening.
@@ -56,7 +56,7 @@ class AfterSalesRequest(Model):
     accessibility = fields.BooleanField(default=False)
     # QS 9.7.3-9.7.5: the premium benefits the request earned at opening, and their rule.
     premium = fields.BooleanField(default=False)
-    benefits = fields.JSONField(default=list)
+    benefits: fields.JSONField[list[str]] = fields.JSONField(default=list)
     premium_rule_version = fields.IntField(null=True)
     product_level = fields.CharField(max_length=4, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -47,6 +47,8 @@ class Complaint(Model):
     )
     # Whether the resolution found the consumer right: an upheld complaint is an order defect.
     upheld = fields.BooleanField(null=True)
+    # Set once by the after-sales sweep when a promise passed unkept (QS 9.2.4).
+    escalated_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "complaint"
