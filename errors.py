@@ -51,6 +51,8 @@ class ErrorCode(StrEnum):
     REQUEST_EXISTS = "REQUEST_EXISTS"
     KIND_NOT_ALLOWED = "KIND_NOT_ALLOWED"
     REQUEST_CLOSED = "REQUEST_CLOSED"
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    INVALID_MONTH = "INVALID_MONTH"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -140,6 +142,8 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This kind of after-sales request is not open to the order in its state",
     ),
     ErrorCode.REQUEST_CLOSED: ("售后申请已结束", "The after-sales request is closed"),
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    ErrorCode.INVALID_MONTH: ("月份无效：格式应为 YYYY-MM", "Invalid month: written YYYY-MM"),
 }
 
 
