@@ -82,6 +82,15 @@ READERS = SIGNED_IN
 AUDIT_VERIFIERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 PII_LOG_READERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE,))
 GRADE_READERS = allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+# On-time response rates: a merchant its own shop's, the staff who answer for merchants
+# (customer service) or check them (compliance), and regulators.
+TIMELINESS_READERS = allow(
+    Role.MERCHANT,
+    Role.STAFF,
+    Role.REGULATOR,
+    duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE),
+)
 
 
 class Action(enum.StrEnum):
@@ -123,6 +132,8 @@ class Action(enum.StrEnum):
     SUBMIT_DEPOSIT_PAYMENT = "submitDepositPayment"
     REVIEW_SUBMISSION = "reviewSubmission"
     ONBOARD_MERCHANT = "onboardMerchant"
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    MARK_NOTIFICATION_READ = "markNotificationRead"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -178,6 +189,11 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.SUBMIT_DEPOSIT_PAYMENT: MERCHANT,
         Action.REVIEW_SUBMISSION: COMPLIANCE,
         Action.ONBOARD_MERCHANT: ADMIN,
+        # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+        # Whoever receives notifications marks its own read; regulators never write.
+        Action.MARK_NOTIFICATION_READ: allow(
+            Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER, Role.STAFF
+        ),
     }
 )
 

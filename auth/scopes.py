@@ -32,6 +32,7 @@ from pinzhi.models import (
     MerchantGrade,
     MerchantLicence,
     MerchantWarning,
+    Notification,
     Order,
     OrderLine,
     Payment,
@@ -240,6 +241,18 @@ def _audit_rule(viewer: Viewer) -> Q:
     return ALL if _regulator(viewer) or _compliance(viewer) else NOTHING
 
 
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+def _notification_rule(viewer: Viewer) -> Q:
+    """A notification is its recipient's: every account of a merchant reads its shop's,
+    and an account its own. Nobody reads another's, regulators and staff included."""
+    if not viewer.is_authenticated:
+        return NOTHING
+    own = Q(recipient_account_id=viewer.account_id)
+    if viewer.role == Role.MERCHANT and viewer.merchant_id is not None:
+        return own | Q(recipient_merchant_id=viewer.merchant_id)
+    return own
+
+
 def _merchant_rule(*duties: StaffDuty) -> Rule:
     """QS 6.1, 6.3, 6.4: a merchant's cases, grades, warnings, submissions and training are
     its own business, the regulators' and that of the staff duties that work on them."""
@@ -290,6 +303,8 @@ RULES: dict[type[Model], Rule] = {
     MerchantLicence: _merchant_governance_rule,
     BrandRegistration: _merchant_governance_rule,
     DepositPayment: _merchant_governance_rule,
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    Notification: _notification_rule,
 }
 
 
@@ -352,6 +367,7 @@ TRACED: dict[str, type[Model]] = {
         Merchant,
         MerchantLicence,
         MerchantWarning,
+        Notification,
         Order,
         Payment,
         PlatformRule,
@@ -388,3 +404,17 @@ def sees_merchant_internals(
     if _regulator(viewer) or _compliance(viewer) or any(viewer.has_duty(d) for d in also):
         return True
     return viewer.role == Role.MERCHANT and viewer.merchant_id == merchant_id
+
+
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+def sees_after_sales_timeliness(viewer: Viewer, merchant_id: int | None) -> bool:
+    """A merchant's on-time response counts (``merchant_id``), or the whole platform's
+    (None): the merchant its own only; customer-service and compliance staff and regulators
+    any merchant's and the platform's."""
+    if _regulator(viewer) or _compliance(viewer) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        return True
+    return (
+        viewer.role == Role.MERCHANT
+        and merchant_id is not None
+        and viewer.merchant_id == merchant_id
+    )

@@ -30,6 +30,7 @@ from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
 from pinzhi.schema.roots.node import NodeQuery
+from pinzhi.schema.roots.notifications import NotificationMutation, NotificationQuery
 from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
 from pinzhi.schema.roots.products import ProductMutation, ProductQuery
 from pinzhi.schema.roots.qualifications import QualificationMutation, QualificationQuery
@@ -52,6 +53,8 @@ QUERY_PARTS: tuple[type, ...] = (
     TrainingQuery,
     ProductQuery,
     QualificationQuery,
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    NotificationQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -62,6 +65,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     TrainingMutation,
     ProductMutation,
     QualificationMutation,
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    NotificationMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)

@@ -432,6 +432,11 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
             "i": {"accountId": s.w.buyer.gid, "active": False, "reason": "探针 probe reason"}
         },
     ),
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    "markNotificationRead": (
+        "mutation($n: ID!) { markNotificationRead(notificationId: $n) { errors { code } } }",
+        lambda s: {"n": f.gid("Notification", 1)},
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
