@@ -33,4 +33,8 @@ class Migration(migrations.Migration):
             name='escalated_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
+        ops.AddIndex(
+            model_name='Complaint',
+            index=Index(fields=['state', 'promised_by']),
+        ),
     ]

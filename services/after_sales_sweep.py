@@ -7,14 +7,16 @@ is notified. Every complaint whose promised date (QS 9.2.4) passed unresolved is
 the same way: flagged, traced, and its shop and the agent who promised are notified. Each,
 once: a second run finds nothing more to do.
 
-The work is set-wise. Requests are taken in batches in id order (a keyset, not an offset),
-each batch in one transaction of a fixed number of statements whatever its size: the
-locking select, one compare-and-set update, the chains' heads, the key nodes and the
-notifications (``state.move_many``, ``audit.append_many``). Rows are locked with SKIP
-LOCKED on PostgreSQL: a second sweep running at the same time takes other rows, and a
-request that is being answered right now (its row locked by the answer) is left to the
-answer; the next run finds it answered. A row that changed between the select and the
-update fails its batch, which is taken again once.
+The work is set-wise. Requests are taken in batches, the longest overdue first, straight
+from the index on (state, response_due_at): a batch escalated leaves the state the next
+one selects, so no offset or cursor is kept, and a run with nothing to do reads an empty
+index range. Each batch is one transaction of a fixed number of statements whatever its
+size: the locking select, one compare-and-set update, the chains' heads, the key nodes and
+the notifications (``state.move_many``, ``audit.append_many``, ``bulk.insert_rows``). Rows
+are locked with SKIP LOCKED on PostgreSQL: a second sweep running at the same time takes
+other rows, and a request that is being answered right now (its row locked by the answer)
+is left to the answer; the next run finds it answered. A row that changed between the
+select and the update fails its batch, which is taken again once.
 
 A request counts as answered when ``first_response_at`` is set (by an answer, an approval
 or a rejection, from the merchant or customer service); "past its limit" is
@@ -24,7 +26,7 @@ second after it escalates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,9 +47,12 @@ from pinzhi.services import audit, bulk, state
 from pinzhi.services.transactions import is_conflict
 
 BATCH_SIZE = 1000
-# Waiting on the merchant's first answer: what a breach escalates from. A request already
-# ESCALATED (by its consumer, or taken over by staff) is with customer service already.
-WAITING = (AfterSalesState.REQUESTED, AfterSalesState.RESPONDED)
+# Waiting on the first answer: what a breach escalates from. A request answered has left
+# REQUESTED (an answer moves it to RESPONDED, an approval or a rejection further, each
+# stamping first_response_at); one already ESCALATED (by its consumer, or taken over by
+# staff) is with customer service already. The index (state, response_due_at) then holds
+# exactly the requests to escalate, so a run with nothing to do reads nothing else.
+WAITING = (AfterSalesState.REQUESTED,)
 # The action of the key node a breach appends to the request's trail.
 BREACH_ACTION = "breached"
 # The key node of a complaint whose promise passed unkept (its state stays PROMISED).
@@ -125,26 +130,25 @@ def _overdue_notices(complaint: Complaint, sent_at: datetime) -> list[Notice]:
     return notices
 
 
-async def _request_batch(after: int, now: datetime, size: int) -> tuple[int, int, int]:
-    """Escalate the next batch of breached requests after id ``after``; returns the last id
-    looked at (0 when none was left), the number escalated and the notifications sent."""
+async def _request_batch(now: datetime, size: int) -> tuple[int, int]:
+    """Escalate the next batch of breached requests, the longest overdue first; returns the
+    number escalated (0: none is left that another sweep does not hold) and the notices."""
     async with in_transaction():
         # Model rows, not values_list: tortoise drops FOR UPDATE from a values query.
         found = (
             await AfterSalesRequest.filter(
-                id__gt=after,
                 state__in=WAITING,
                 first_response_at__isnull=True,
                 breached_at__isnull=True,
                 response_due_at__lt=now,
             )
-            .order_by("id")
+            .order_by("response_due_at", "id")
             .limit(size)
             .select_for_update(skip_locked=True)
             .only("id", "state", "merchant_id", "response_due_at", "rule_version")
         )
         if not found:
-            return 0, 0, 0
+            return 0, 0
         rows = [(r.id, r.state, r.merchant_id, r.response_due_at, r.rule_version) for r in found]
         await state.move_many(
             AfterSalesRequest,
@@ -169,25 +173,24 @@ async def _request_batch(after: int, now: datetime, size: int) -> tuple[int, int
         sent_at = datetime.now(UTC)
         notices = [_breach_notice(pk, shop, due, sent_at) for pk, _, shop, due, _ in rows]
         await bulk.insert_rows(Notification, NOTICE_COLUMNS, notices)
-    return rows[-1][0], len(rows), len(notices)
+    return len(rows), len(notices)
 
 
-async def _complaint_batch(after: int, now: datetime, size: int) -> tuple[int, int, int]:
+async def _complaint_batch(now: datetime, size: int) -> tuple[int, int]:
     async with in_transaction():
         rows = (
             await Complaint.filter(
-                id__gt=after,
                 state=ComplaintState.PROMISED,
                 promised_by__lt=now,
                 escalated_at__isnull=True,
             )
-            .order_by("id")
+            .order_by("promised_by", "id")
             .limit(size)
             .select_for_update(skip_locked=True)
             .only("id", "merchant_id", "assignee_id", "promised_by", "rule_version")
         )
         if not rows:
-            return 0, 0, 0
+            return 0, 0
         ids = [r.id for r in rows]
         # Compare-and-set, as state.move does: a complaint resolved or escalated since it
         # was read fails the batch rather than being escalated twice.
@@ -218,18 +221,18 @@ async def _complaint_batch(after: int, now: datetime, size: int) -> tuple[int, i
         sent_at = datetime.now(UTC)
         notices = [notice for r in rows for notice in _overdue_notices(r, sent_at)]
         await bulk.insert_rows(Notification, NOTICE_COLUMNS, notices)
-    return rows[-1].id, len(rows), len(notices)
+    return len(rows), len(notices)
 
 
-Batch = Callable[[int, datetime, int], Any]
+Batch = Callable[[datetime, int], Awaitable[tuple[int, int]]]
 
 
-async def _batch_with_retry(batch: Batch, after: int, now: datetime, size: int) -> Any:
+async def _batch_with_retry(batch: Batch, now: datetime, size: int) -> tuple[int, int]:
     """A batch that lost a race (a row moved meanwhile, a deadlock, a trail appended to by
     a writer that did not hold the row's lock) changed nothing: it is taken again once."""
     for attempt in range(2):
         try:
-            return await batch(after, now, size)
+            return await batch(now, size)
         except Exception as error:
             lost = isinstance(error, ServiceError | IntegrityError) or is_conflict(error)
             if not lost or attempt == 1:
@@ -245,16 +248,15 @@ async def sweep(
     say = progress or (lambda _: None)
     result = SweepResult()
     for name, batch in (("requests", _request_batch), ("complaints", _complaint_batch)):
-        after, escalated = 0, 0
+        escalated = 0
         while True:
-            last, moved, notices = await _batch_with_retry(batch, after, now, batch_size)
-            if not last:
+            moved, notices = await _batch_with_retry(batch, now, batch_size)
+            if not moved:
                 break
-            after = last
             escalated += moved
             result.batches += 1
             result.notifications += notices
-            say(f"    {name}: {escalated} escalated so far (up to id {last})")
+            say(f"    {name}: {escalated} escalated so far")
         if name == "requests":
             result.requests_escalated = escalated
         else:
