@@ -4,7 +4,8 @@ Traced rows begin through ``create``: it inserts the row (a state machine's in i
 state) and appends the first key node of its trail. States change only through ``move``: it
 checks the transition table, changes the row with a compare-and-set (so two clients racing
 on one row cannot both win), and appends the traced key node in the same transaction.
-Callers run both inside ``in_transaction()``.
+Callers run both inside ``in_transaction()``. ``move_many`` does what ``move`` does for many
+rows of a job at once, in a fixed number of statements.
 """
 
 from __future__ import annotations
