@@ -51,6 +51,8 @@ class ErrorCode(StrEnum):
     REQUEST_EXISTS = "REQUEST_EXISTS"
     KIND_NOT_ALLOWED = "KIND_NOT_ALLOWED"
     REQUEST_CLOSED = "REQUEST_CLOSED"
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    INVALID_MONTH = "INVALID_MONTH"
     # Bulky goods: installation and trade-in (QS 9.7.5)
     NOT_BULKY = "NOT_BULKY"
     INSTALLATION_NOT_OFFERED = "INSTALLATION_NOT_OFFERED"
@@ -140,6 +142,8 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "after today",
     ),
     ErrorCode.NAME_TAKEN: ("该名称已被使用", "This name is already in use"),
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    ErrorCode.INVALID_MONTH: ("月份无效：格式应为 YYYY-MM", "Invalid month: written YYYY-MM"),
     ErrorCode.CONCURRENT_CHANGE: (
         "同时有其他操作修改了相同数据，请重试",
         "Another change to the same data happened at the same time; please retry",

@@ -89,6 +89,15 @@ PII_LOG_READERS = allow(Role.REGULATOR, Role.STAFF, duties=(StaffDuty.COMPLIANCE
 GRADE_READERS = allow(Role.MERCHANT, Role.STAFF, Role.REGULATOR)
 # QS 9.2.1: the after-sales queue is worked by merchants and customer-service staff.
 AFTER_SALES_WORKERS = SELLER_OR_SERVICE
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+# On-time response rates: a merchant its own shop's, the staff who answer for merchants
+# (customer service) or check them (compliance), and regulators.
+TIMELINESS_READERS = allow(
+    Role.MERCHANT,
+    Role.STAFF,
+    Role.REGULATOR,
+    duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE),
+)
 # QS 9.7.6: the fund's ledger, for regulators and the staff duties that work with it.
 FUND_READERS = allow(
     Role.REGULATOR,
@@ -176,6 +185,8 @@ class Action(enum.StrEnum):
     CANCEL_TRADE_IN = "cancelTradeIn"
     RECORD_TRADE_IN_COLLECTED = "recordTradeInCollected"
     RETRY_TRADE_IN_CREDIT = "retryTradeInCredit"
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    MARK_NOTIFICATION_READ = "markNotificationRead"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -287,6 +298,11 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.CANCEL_TRADE_IN: CONSUMER,
         Action.RECORD_TRADE_IN_COLLECTED: LOGISTICS_PROVIDER,
         Action.RETRY_TRADE_IN_CREDIT: CUSTOMER_SERVICE,
+        # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+        # Whoever receives notifications marks its own read; regulators never write.
+        Action.MARK_NOTIFICATION_READ: allow(
+            Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER, Role.STAFF
+        ),
     }
 )
 

@@ -41,6 +41,7 @@ from pinzhi.models import (
     MerchantGrade,
     MerchantLicence,
     MerchantWarning,
+    Notification,
     Order,
     OrderLine,
     Payment,
@@ -328,6 +329,18 @@ def _fund_recovery_rule(viewer: Viewer) -> Q:
     return NOTHING
 
 
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+def _notification_rule(viewer: Viewer) -> Q:
+    """A notification is its recipient's: every account of a merchant reads its shop's,
+    and an account its own. Nobody reads another's, regulators and staff included."""
+    if not viewer.is_authenticated:
+        return NOTHING
+    own = Q(recipient_account_id=viewer.account_id)
+    if viewer.role == Role.MERCHANT and viewer.merchant_id is not None:
+        return own | Q(recipient_merchant_id=viewer.merchant_id)
+    return own
+
+
 RULES: dict[type[Model], Rule] = {
     Merchant: _public,
     ServiceProvider: _public,
@@ -372,6 +385,8 @@ RULES: dict[type[Model], Rule] = {
     FundEntry: _fund_ledger_rule,
     FundPayout: _fund_payout_rule,
     FundRecovery: _fund_recovery_rule,
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    Notification: _notification_rule,
 }
 
 
@@ -440,6 +455,7 @@ TRACED: dict[str, type[Model]] = {
         Merchant,
         MerchantLicence,
         MerchantWarning,
+        Notification,
         Order,
         Payment,
         PlatformRule,
@@ -477,3 +493,17 @@ def sees_merchant_internals(
     if _regulator(viewer) or _compliance(viewer) or any(viewer.has_duty(d) for d in also):
         return True
     return viewer.role == Role.MERCHANT and viewer.merchant_id == merchant_id
+
+
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+def sees_after_sales_timeliness(viewer: Viewer, merchant_id: int | None) -> bool:
+    """A merchant's on-time response counts (``merchant_id``), or the whole platform's
+    (None): the merchant its own only; customer-service and compliance staff and regulators
+    any merchant's and the platform's."""
+    if _regulator(viewer) or _compliance(viewer) or viewer.has_duty(StaffDuty.CUSTOMER_SERVICE):
+        return True
+    return (
+        viewer.role == Role.MERCHANT
+        and merchant_id is not None
+        and viewer.merchant_id == merchant_id
+    )

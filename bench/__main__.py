@@ -6,9 +6,10 @@ The database is created when missing and filled once per scale (``--reset`` drop
 refills it). Results go to bench/results/<date>-<scale>.json and the generated section of
 docs/PERFORMANCE.md. ``python -m pinzhi.bench regrade --scale 1`` times the re-grading job
 instead (bench/regrade.py); ``python -m pinzhi.bench anchors`` times anchoring and verifying
-an hour of the audit trail (bench/anchors.py). ``--variant NAME=module:factory`` adds a
-server variant measured against the same floor in the same run (today's is
-``graphql=pinzhi.app:create_app``).
+an hour of the audit trail (bench/anchors.py); ``python -m pinzhi.bench sweep`` times the
+after-sales sweep over a backlog of breached requests (bench/sweep.py).
+``--variant NAME=module:factory`` adds a server variant measured against the same floor in
+the same run (today's is ``graphql=pinzhi.app:create_app``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         from pinzhi.bench import anchors
 
         return anchors.main(words[1:])
+    if words[:1] == ["sweep"]:
+        from pinzhi.bench import sweep
+
+        return sweep.main(words[1:])
     args = parse_args(argv)
     # Before any pinzhi module reads its settings: the servers and this process share them.
     os.environ["DATABASE_URL"] = args.database_url

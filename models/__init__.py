@@ -20,6 +20,7 @@ from pinzhi.models.enums import (
     GradeSubject,
     InstallationState,
     LicenceKind,
+    NotificationKind,
     OfferState,
     OrderState,
     PaymentState,
@@ -63,6 +64,7 @@ from pinzhi.models.governance import (
     RegulatorRead,
 )
 from pinzhi.models.grading import JobRun, MerchantGrade, MerchantWarning, ProductGrade
+from pinzhi.models.notifications import Notification
 from pinzhi.models.orders import Order, OrderLine, Payment, Shipment, TrackingEvent
 from pinzhi.models.qualifications import (
     BrandRegistration,
@@ -90,6 +92,7 @@ __models__ = [
     MerchantGrade,
     MerchantLicence,
     MerchantWarning,
+    Notification,
     ProductCertificate,
     ProductGrade,
     ProductReview,
@@ -168,6 +171,8 @@ __all__ = [
     "MerchantGrade",
     "MerchantLicence",
     "MerchantWarning",
+    "Notification",
+    "NotificationKind",
     "OfferState",
     "Order",
     "OrderLine",

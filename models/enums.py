@@ -243,3 +243,14 @@ class TradeInCondition(StrEnum):
     WORKING = "WORKING"
     WORN = "WORN"
     BROKEN = "BROKEN"
+
+
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+class NotificationKind(StrEnum):
+    """Why a notification was sent."""
+
+    # An after-sales request passed its response limit unanswered and went to customer
+    # service (QS 9.2.3).
+    AFTER_SALES_BREACHED = "AFTER_SALES_BREACHED"
+    # A complaint was not resolved by the date promised to the consumer (QS 9.2.4).
+    COMPLAINT_OVERDUE = "COMPLAINT_OVERDUE"

@@ -47,10 +47,13 @@ class Complaint(Model):
     )
     # Whether the resolution found the consumer right: an upheld complaint is an order defect.
     upheld = fields.BooleanField(null=True)
+    # Set once by the after-sales sweep when a promise passed unkept (QS 9.2.4).
+    escalated_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "complaint"
-        indexes = (("merchant_id", "id"), ("consumer_id", "id"))
+        # The last: the after-sales sweep's promises past their date (QS 9.2.4).
+        indexes = (("merchant_id", "id"), ("consumer_id", "id"), ("state", "promised_by"))
 
 
 class Feedback(Model):

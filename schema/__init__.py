@@ -37,6 +37,7 @@ from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
 from pinzhi.schema.roots.node import NodeQuery
+from pinzhi.schema.roots.notifications import NotificationMutation, NotificationQuery
 from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
 from pinzhi.schema.roots.products import ProductMutation, ProductQuery
 from pinzhi.schema.roots.qualifications import QualificationMutation, QualificationQuery
@@ -59,6 +60,8 @@ QUERY_PARTS: tuple[type, ...] = (
     TrainingQuery,
     ProductQuery,
     QualificationQuery,
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    NotificationQuery,
     AfterSalesQuery,
     FundQuery,
     DisputeQuery,
@@ -69,6 +72,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     OrderMutation,
     ServiceMutation,
     GradingMutation,
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    NotificationMutation,
     ViolationMutation,
     TrainingMutation,
     ProductMutation,

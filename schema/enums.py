@@ -108,3 +108,13 @@ class ProductOrder(Enum):
         "RANK", description="Higher grades first (the published ranking), then newest."
     )
     NEWEST = strawberry.enum_value("NEWEST", description="Newest first.")
+
+
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+NotificationKind = models.NotificationKind
+strawberry.enum(
+    NotificationKind,
+    description="Why a notification was sent: AFTER_SALES_BREACHED (a request passed its "
+    "response limit unanswered and went to customer service, QS 9.2.3), COMPLAINT_OVERDUE "
+    "(a complaint was not resolved by its promised date, QS 9.2.4).",
+)

@@ -27,6 +27,9 @@ class Complaint(Preloadable, Node):
     delay_reason: str
     promised_by: datetime | None
     overdue: bool = strawberry.field(description="Promised date passed without resolution.")
+    escalated_at: datetime | None = strawberry.field(
+        description="When the sweep escalated it, its promised date passed unkept (QS 9.2.4)."
+    )
     rule_version: int | None
     created_at: datetime
     resolved_at: datetime | None
@@ -49,6 +52,7 @@ class Complaint(Preloadable, Node):
             delay_reason=row.delay_reason,
             promised_by=row.promised_by,
             overdue=is_overdue(row),
+            escalated_at=row.escalated_at,
             rule_version=row.rule_version,
             created_at=row.created_at,
             resolved_at=row.resolved_at,

@@ -30,3 +30,44 @@ async def update_fields(model: type[Model], rows: Sequence[Model], fields: Seque
         for row in rows
     ]
     await connection.execute_many(query, values)
+
+
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+# SQLite binds every value of a multi-row INSERT: stay well under its limit of bound
+# parameters in one statement (32,766 since 3.32).
+MAX_PARAMETERS = 30_000
+
+
+async def insert_rows(
+    model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Insert plain rows (values as the driver takes them: ints, strings, booleans, aware
+    datetimes, JSON already encoded) inside the caller's transaction, in one statement: on
+    PostgreSQL ``INSERT … SELECT * FROM unnest($1::type[], …)``, one array per column; on
+    SQLite a multi-row ``INSERT … VALUES`` (per ``MAX_PARAMETERS`` values). tortoise's
+    ``bulk_create`` builds a model object per row and executes the insert once per row
+    (``executemany``): for the 100,000 notices and key nodes of a sweep that was most of
+    its time (docs/PERFORMANCE.md). No defaults are applied: every column without a
+    database default is given."""
+    if not rows:
+        return
+    connection = model._choose_db(for_write=True)
+    meta = model._meta
+    fields = [meta.fields_map[c] for c in columns]
+    names = ", ".join(f'"{f.source_field or c}"' for f, c in zip(fields, columns, strict=True))
+    insert = f'INSERT INTO "{meta.db_table}" ({names})'
+    if connection.capabilities.dialect == "postgres":
+        arrays = ", ".join(
+            f"${i}::{f.get_for_dialect('postgres', 'SQL_TYPE')}[]"
+            for i, f in enumerate(fields, start=1)
+        )
+        by_column = [list(column) for column in zip(*rows, strict=True)]
+        await connection.execute_query(f"{insert} SELECT * FROM unnest({arrays})", by_column)
+        return
+    width = len(columns)
+    one = "(" + ", ".join("?" * width) + ")"
+    per_statement = max(1, MAX_PARAMETERS // width)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = [value for row in chunk for value in row]
+        await connection.execute_query(f"{insert} VALUES {', '.join([one] * len(chunk))}", values)

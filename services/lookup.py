@@ -43,12 +43,9 @@ async def lock_rows(model: type[Model], ids: Iterable[int]) -> None:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), LOCK_BATCH):
         batch = ordered[start : start + LOCK_BATCH]
-        await (
-            model.filter(id__in=batch)
-            .order_by("id")
-            .select_for_update()
-            .values_list("id", flat=True)
-        )
+        # Rows, not values_list: tortoise leaves FOR UPDATE out of a values query, which
+        # then locked nothing.
+        await model.filter(id__in=batch).order_by("id").select_for_update().only("id")
 
 
 async def lock_visible(viewer: Viewer, model: type[M], pk: int, field: str) -> M:

@@ -18,7 +18,7 @@ from pinzhi.models import Merchant, MerchantGrade
 from pinzhi.services import audit, bulk, rules
 from pinzhi.services.lookup import ids_of, lock_rows
 from pinzhi.services.merchant_indicators import MerchantFacts, load_facts
-from pinzhi.services.scoring import level_for, level_rank, linear, mean, weighted_total
+from pinzhi.services.scoring import level_for, level_rank, linear, mean, rate, weighted_total
 
 RATE_DIMENSIONS = ("operation", "service")
 
@@ -116,6 +116,11 @@ def _service(facts: MerchantFacts, rule: dict[str, Any]) -> dict[str, Any]:
             if svc.satisfaction_count
             else None
         ),
+        # QS 9.2.3: after-sales requests answered within their response limit, of those
+        # whose outcome is known (services/after_sales_metrics.py).
+        "after_sales_timeliness": rate(
+            svc.after_sales_on_time, svc.after_sales_on_time + svc.after_sales_breached
+        ),
     }
     # The input list is rule data: a new indicator joins by adding its bounds to the rule.
     scores = [linear(values.get(name), **bounds) for name, bounds in s.items()]
@@ -125,6 +130,8 @@ def _service(facts: MerchantFacts, rule: dict[str, Any]) -> dict[str, Any]:
             **values,
             "complaints": svc.complaints,
             "upheld_complaints": svc.upheld_complaints,
+            "after_sales_on_time": svc.after_sales_on_time,
+            "after_sales_breached": svc.after_sales_breached,
         },
     }
 

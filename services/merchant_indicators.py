@@ -33,6 +33,7 @@ from pinzhi.models import (
     ViolationCase,
     ViolationState,
 )
+from pinzhi.services import after_sales_metrics
 from pinzhi.services.lookup import ids_of
 from pinzhi.services.scoring import rate
 
@@ -70,6 +71,10 @@ class Service:
     handled_late: int = 0
     satisfaction_sum: int = 0
     satisfaction_count: int = 0
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3): requests opened in the window
+    # answered by their limit, and those answered late or not at all past it.
+    after_sales_on_time: int = 0
+    after_sales_breached: int = 0
 
 
 @dataclass
@@ -160,7 +165,8 @@ async def service_counts(
 ) -> dict[int, Service]:
     """Complaints filed in the window, those upheld, and whether each was handled on the
     spot or by its promised date (QS 9.2.4); satisfaction from merchant and order feedback
-    (QS 10.2)."""
+    (QS 10.2); after-sales requests opened in the window answered within their response
+    limit or not (QS 9.2.3, services/after_sales_metrics.py)."""
     result: dict[int, Service] = defaultdict(Service)
     complaints = await Complaint.filter(_in(merchant_ids), created_at__gte=since).values_list(
         "merchant_id", "state", "promised_by", "resolved_at", "upheld"
@@ -192,6 +198,11 @@ async def service_counts(
     for merchant_id, score, n in ratings:
         result[merchant_id].satisfaction_sum += score * n
         result[merchant_id].satisfaction_count += n
+    for merchant_id, timeliness in (
+        await after_sales_metrics.counts(since, None, now, merchant_ids)
+    ).items():
+        result[merchant_id].after_sales_on_time = timeliness.on_time
+        result[merchant_id].after_sales_breached = timeliness.breached
     return result
 
 

@@ -18,6 +18,10 @@ from tortoise.functions import Count, Max, Sum
 from tortoise.transactions import in_transaction
 
 from pinzhi.models import (
+    AfterSalesKind,
+    AfterSalesLine,
+    AfterSalesState,
+    AuditEvent,
     CertificateResult,
     Complaint,
     ComplaintCategory,
@@ -50,7 +54,13 @@ COUNTED_COMPLAINTS = (ComplaintCategory.QUALITY, ComplaintCategory.NOT_AS_DESCRI
 # A dimension moving by at least this many points is named among the reasons of a grade.
 REASON_MIN_CHANGE = 1.0
 MAX_DIMENSION_REASONS = 3
-RETURN_RATE_STATUS = "unavailable: joins when after-sales requests are recorded"
+# After-sales sweep and timeliness (QS 9.2.1, 9.2.3): the kinds of request whose goods
+# come back to the merchant, counted in the return rate.
+RETURNED_KINDS = (
+    AfterSalesKind.RETURN_REFUND,
+    AfterSalesKind.EXCHANGE,
+    AfterSalesKind.QUALITY_ISSUE,
+)
 
 
 def is_key_category(category: str, content: dict[str, Any]) -> bool:
@@ -82,12 +92,17 @@ class ProductFacts:
     reviews: int = 0
     rating_sum: int = 0
     praising_reviews: int = 0
+    units_sold: int = 0
+    units_returned: int = 0
+    # Orders with an upheld quality complaint or an approved quality-issue request.
+    quality_orders: set[int] = field(default_factory=set)
+    quality_issue_orders: set[int] = field(default_factory=set)
 
 
 async def load_facts(
     now: datetime, content: dict[str, Any], product_ids: list[int] | None = None
 ) -> dict[int, ProductFacts]:
-    """Every product's (or the given products') facts in six grouped statements."""
+    """Every product's (or the given products') facts in eight grouped statements."""
     since = now - timedelta(days=int(content["window_days"]))
 
     def only(query: Any, key: str = "product_id") -> Any:
@@ -101,28 +116,39 @@ async def load_facts(
     sold = {"order__state__in": SOLD_STATES, "order__created_at__gte": since}
     order_counts = (
         await only(OrderLine.filter(**sold))
-        .annotate(n=Count("order_id", distinct=True))
+        .annotate(
+            n=Count("order_id", distinct=True),
+            units=Sum("quantity"),
+            cancelled=Sum("cancelled_quantity"),
+        )
         .group_by("product_id")
-        .values("product_id", "n")
+        .values("product_id", "n", "units", "cancelled")
     )
     for row in order_counts:
         if row["product_id"] in facts:
-            facts[row["product_id"]].orders = int(row["n"])
+            sold_facts = facts[row["product_id"]]
+            sold_facts.orders = int(row["n"])
+            sold_facts.units_sold = int(row["units"] or 0) - int(row["cancelled"] or 0)
     # Complaints about an order count for each product in it once upheld: one still open
     # or found groundless does not count (QS 7.1.1 after-sales data).
-    complaint_counts = (
+    complaint_rows = (
         await only(
             Complaint.filter(upheld=True, category__in=COUNTED_COMPLAINTS, **sold),
             "order__lines__product_id",
         )
-        .annotate(n=Count("id", distinct=True))
-        .group_by("order__lines__product_id", "category")
-        .values("order__lines__product_id", "category", "n")
+        .distinct()
+        .values_list("order__lines__product_id", "category", "id", "order_id")
     )
-    for row in complaint_counts:
-        found = facts.get(row["order__lines__product_id"])
-        if found is not None:
-            found.complaints[str(row["category"])] = int(row["n"])
+    counted: dict[tuple[int, str], set[int]] = {}
+    for product_id, category, complaint_id, order_id in complaint_rows:
+        counted.setdefault((product_id, str(category)), set()).add(complaint_id)
+        complained = facts.get(product_id)
+        if complained is not None and category == ComplaintCategory.QUALITY:
+            complained.quality_orders.add(order_id)
+    for (product_id, category), complaint_ids in counted.items():
+        if product_id in facts:
+            facts[product_id].complaints[category] = len(complaint_ids)
+    await _after_sales_facts(facts, sold, only)
     review_rows = (
         await only(ProductReview.filter(created_at__gte=since))
         .annotate(
@@ -140,6 +166,61 @@ async def load_facts(
             found.rating_sum = int(row["rating_sum"] or 0)
             found.praising_reviews = int(row["praised"] or 0)
     return facts
+
+
+def _reached(target: AfterSalesState) -> Subquery:
+    """The after-sales requests that ever moved into ``target``, whatever their state now:
+    every move is a traced key node of the request's trail (``state.move``), so the trail
+    says it where the current state cannot (a CLOSED request was refunded or rejected)."""
+    return Subquery(
+        AuditEvent.filter(entity_type="AfterSalesRequest", to_state=str(target)).values("entity_id")
+    )
+
+
+async def _after_sales_facts(
+    facts: dict[int, ProductFacts], sold: dict[str, Any], only: Any
+) -> None:
+    """QS 7.1.1 after-sales data, from the requests on the lines of the window's sold
+    orders: units sent back (a return, exchange or quality-issue request that reached
+    RETURN_IN_TRANSIT: the consumer handed the goods to a carrier, or the platform's
+    pick-up collected them), and the orders of a quality-issue request that was approved
+    (by the merchant, customer service or the premium fast review: the claim accepted,
+    as an upheld complaint is)."""
+    on_sold = {f"order_line__{key}": value for key, value in sold.items()}
+    returned = (
+        await only(
+            AfterSalesLine.filter(
+                request__kind__in=RETURNED_KINDS,
+                request_id__in=_reached(AfterSalesState.RETURN_IN_TRANSIT),
+                **on_sold,
+            ),
+            "order_line__product_id",
+        )
+        .annotate(units=Sum("quantity"))
+        .group_by("order_line__product_id")
+        .values("order_line__product_id", "units")
+    )
+    for row in returned:
+        found = facts.get(row["order_line__product_id"])
+        if found is not None:
+            found.units_returned = int(row["units"] or 0)
+    quality_requests = (
+        await only(
+            AfterSalesLine.filter(
+                request__kind=AfterSalesKind.QUALITY_ISSUE,
+                request_id__in=_reached(AfterSalesState.APPROVED),
+                **on_sold,
+            ),
+            "order_line__product_id",
+        )
+        .distinct()
+        .values_list("order_line__product_id", "order_line__order_id")
+    )
+    for product_id, order_id in quality_requests:
+        found = facts.get(product_id)
+        if found is not None:
+            found.quality_orders.add(order_id)
+            found.quality_issue_orders.add(order_id)
 
 
 async def latest_grades(
@@ -230,16 +311,27 @@ def _listing(facts: ProductFacts, content: dict[str, Any]) -> dict[str, Any]:
 
 
 def _after_sales(facts: ProductFacts, content: dict[str, Any]) -> dict[str, Any]:
+    """QS 7.1.1 after-sales data, by the rule's ``after_sales_formula``: the mean of the
+    return rate's sub-score and the quality-complaint share's."""
     quality = facts.complaints.get(ComplaintCategory.QUALITY, 0)
-    quality_rate = rate(quality, facts.orders)
+    share = rate(len(facts.quality_orders), facts.orders)
+    return_rate = rate(facts.units_returned, facts.units_sold)
     return {
-        "score": mean([linear(quality_rate, **content["quality_complaint_rate"])]),
+        "score": mean(
+            [
+                linear(return_rate, **content["return_rate"]),
+                linear(share, **content["quality_complaint_rate"]),
+            ]
+        ),
         "inputs": {
             "orders": facts.orders,
+            "units_sold": facts.units_sold,
+            "units_returned": facts.units_returned,
+            "return_rate": return_rate,
             "quality_complaints": quality,
-            "quality_complaint_rate": quality_rate,
-            "return_rate": None,
-            "return_rate_status": RETURN_RATE_STATUS,
+            "quality_issue_requests": len(facts.quality_issue_orders),
+            "quality_orders": len(facts.quality_orders),
+            "quality_complaint_share": share,
         },
     }
 

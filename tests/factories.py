@@ -586,3 +586,74 @@ async def deliver_shipped(w: World, placed: Order) -> Order:
         datetime.now(UTC),
     )
     return await Order.get(id=placed.id)
+
+
+# --- After-sales sweep and timeliness (QS 9.2.1, 9.2.3) ----------------------------------------
+# Rows inserted through state.create, for the sweep, the timeliness counts and the grades;
+# the service's own factory (after_sales_request) walks the real path.
+
+
+async def after_sales_row(
+    placed: Order,
+    *,
+    kind: str = "RETURN_REFUND",
+    opened_at: datetime | None = None,
+    quantity: int | None = None,
+    first_response_at: datetime | None = None,
+):  # type: ignore[no-untyped-def]
+    """A request on every line of ``placed`` (``quantity`` of each, default all), opened at
+    ``opened_at`` (default now) with the response limit of its kind from the rule in force;
+    ``first_response_at`` stamps an answer without moving its state."""
+    from datetime import timedelta
+
+    from pinzhi.models import AfterSalesKind, AfterSalesLine, AfterSalesRequest, OrderLine
+    from pinzhi.services import rules, state
+
+    rule = await rules.current("after_sales.response")
+    opened = opened_at or state.now()
+    due = opened + timedelta(hours=rule.content["response_hours"][kind])
+    lines = await OrderLine.filter(order_id=placed.id).order_by("id")
+    request = await state.create(
+        AfterSalesRequest,
+        actor=None,
+        action="opened",
+        data={"order_id": placed.id, "kind": kind},
+        order_id=placed.id,
+        consumer_id=placed.consumer_id,
+        merchant_id=placed.merchant_id,
+        kind=AfterSalesKind(kind),
+        reason="质量问题 quality",
+        amount_minor=0,
+        currency=placed.currency,
+        response_due_at=due,
+        rule_version=rule.version,
+        first_response_at=first_response_at,
+    )
+    await AfterSalesRequest.filter(id=request.id).update(created_at=opened)
+    await AfterSalesLine.bulk_create(
+        [
+            AfterSalesLine(
+                request_id=request.id,
+                order_line_id=line.id,
+                quantity=line.quantity if quantity is None else quantity,
+            )
+            for line in lines
+        ]
+    )
+    return await AfterSalesRequest.get(id=request.id)
+
+
+async def after_sales_walk(request, *targets: str, **updates: object):  # type: ignore[no-untyped-def]
+    """Move ``request`` through ``targets`` (AfterSalesState values) by state.move, each a
+    traced node, as the after-sales service would; ``updates`` go with the first move."""
+    from tortoise.transactions import in_transaction
+
+    from pinzhi.models import AfterSalesRequest, AfterSalesState
+    from pinzhi.services import state
+
+    for target in targets:
+        async with in_transaction():
+            row = await AfterSalesRequest.filter(id=request.id).select_for_update().get()
+            await state.move(row, AfterSalesState(target), actor=None, action="test", **updates)
+        updates = {}
+    return await AfterSalesRequest.get(id=request.id)

@@ -1045,6 +1045,25 @@ async def _retry_trade_in_credit(w: f.World) -> Call:
     return _on_trade_in("retryTradeInCredit", None, w.agent.token, pk)
 
 
+# --- After-sales sweep and timeliness (QS 9.2.1, 9.2.3) ------------------------------------------
+
+
+@scenario("markNotificationRead")
+async def _read_notification(w: f.World) -> Call:
+    from pinzhi.models import Notification
+    from pinzhi.services import after_sales_sweep
+
+    placed, _ = await f.paid_order(w)
+    request = await f.after_sales_row(placed, kind="REFUND_BEFORE_SHIPMENT")
+    await after_sales_sweep.sweep(request.response_due_at + timedelta(seconds=1))
+    notice = await Notification.get(subject_type="AfterSalesRequest", subject_id=request.id)
+    return Call(
+        _m("markNotificationRead", "($notificationId: ID!)"),
+        {"notificationId": gid("Notification", notice.id)},
+        w.seller.token,
+    )
+
+
 # --- the tests -----------------------------------------------------------------------------------
 
 

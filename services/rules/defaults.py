@@ -54,10 +54,15 @@ DEFAULT_RULES: list[dict[str, Any]] = [
                 "cancellation_rate": {"good": 0.0, "bad": 0.075},
                 "valid_tracking_rate": {"good": 1.0, "bad": 0.85},
             },
+            # The service dimension is the mean of its indicators' sub-scores.
             "service": {
                 "complaint_timeliness": {"good": 1.0, "bad": 0.5},
                 "complaint_rate": {"good": 0.0, "bad": 0.05},
                 "satisfaction": {"good": 5.0, "bad": 3.0},
+                # After-sales sweep and timeliness (QS 9.2.1, 9.2.3): the share of
+                # after-sales requests opened in the window that were answered within their
+                # response limit, of those answered or past it.
+                "after_sales_timeliness": {"good": 1.0, "bad": 0.8},
             },
             "credit": {
                 "severity": {
@@ -165,12 +170,14 @@ DEFAULT_RULES: list[dict[str, Any]] = [
                 "cosmetics": ["brand", "origin", "shelf_life", "volume"],
                 "*": ["brand"],
             },
+            # The bounds of the quality-complaint share (see after_sales_formula).
             "quality_complaint_rate": {"good": 0.0, "bad": 0.05},
             "not_as_described_rate": {"good": 0.0, "bad": 0.05},
             "rating": {"good": 5.0, "bad": 3.0},
             "praise_rate": {"good": 0.5, "bad": 0.0},
             "min_reviews": 5,
-            # Orders, complaints and reviews of the last window_days count (QS 7.1.1).
+            # Orders, complaints, after-sales requests and reviews of the last window_days
+            # count (QS 7.1.1).
             "window_days": 180,
             "qualification_kinds": [
                 "NATIONAL_INSPECTION",
@@ -568,6 +575,16 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             # the top level; a failed or expired one caps them lower (QS 7.1.2).
             "cap_without_inspection": "A",
             "cap_failed_inspection": "C",
+            # After-sales sweep and timeliness (QS 9.2.1, 9.2.3): the after-sales
+            # dimension's formula and the return rate's bounds.
+            "return_rate": {"good": 0.0, "bad": 0.2},
+            "after_sales_formula": "after_sales = mean(linear(return_rate, return_rate), "
+            "linear(quality_complaint_share, quality_complaint_rate)), either left out without "
+            "data (100 with neither); return_rate = units sent back on return, exchange and "
+            "quality-issue requests (once in transit back) / units sold (less those refunded "
+            "before shipment); quality_complaint_share = orders with an upheld QUALITY "
+            "complaint or an approved QUALITY_ISSUE request on the product / orders with the "
+            "product; over the sold orders of the last window_days",
             "badge_levels": ["A+", "A"],
             "badge_text": {"zh": "品质优选", "en": "Quality choice"},
             "rank_boost_by_level": {"A+": 40, "A": 30, "B": 20, "C": 10, "D": 0},

@@ -762,6 +762,11 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "{ tradeIn { id } errors { code field } } }",
         lambda s: {"id": f.gid("TradeIn", 1)},
     ),
+    # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
+    "markNotificationRead": (
+        "mutation($n: ID!) { markNotificationRead(notificationId: $n) { errors { code } } }",
+        lambda s: {"n": f.gid("Notification", 1)},
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}

@@ -195,3 +195,38 @@ async def test_api_verify_reports_the_tampered_event(api) -> None:
     # Someone outside the order sees nothing, not even that it exists.
     outsider = await api(VERIFY, {"id": order_gid}, token=w.other_buyer.token)
     assert outsider.data == {"auditTrail": [], "verifyAuditTrail": None}
+
+
+# --- After-sales sweep and timeliness (QS 9.2.1, 9.2.3) ----------------------------------------
+
+
+async def test_a_batched_append_links_each_chain_as_single_appends_do(db) -> None:
+    """QS 9.1.2: append_many (the jobs' batched append, written as plain rows) continues
+    each chain from its head, and what it stores hashes back exactly: each chain verifies,
+    with single appends before and after it, and an entity new to the trail starts at 1."""
+    w = await f.world()
+    first = await _completed(w)
+    second, _ = await f.paid_order(w)
+    before = {o: len(await audit.trail("Order", o)) for o in (first.id, second.id)}
+    data = {"zh": "批量 batch", "n": 1.5, "nested": {"list": [1, "二"]}}
+    written = await audit.append_many(
+        "Order",
+        [
+            (first.id, "swept", "COMPLETED", "COMPLETED", data),
+            (second.id, "swept", "PAID", "PAID", {}),
+            (first.id, "swept_again", "COMPLETED", "COMPLETED", {}),
+            (999_999, "swept", "", "", {}),
+        ],
+        actor=w.agent.viewer,
+    )
+    assert written == 4
+    await audit.append("Order", first.id, "after", actor=None)
+    for order_id in (first.id, second.id, 999_999):
+        assert (await audit.verify("Order", order_id)).valid, order_id
+    trail = await audit.trail("Order", first.id)
+    assert [e.action for e in trail[before[first.id] :]] == ["swept", "swept_again", "after"]
+    swept = trail[before[first.id]]
+    assert (swept.data, swept.actor_id, swept.actor_role) == (data, w.agent.account.id, "STAFF")
+    assert swept.hash == audit.chain_hash(swept.prev_hash, swept)
+    assert len(await audit.trail("Order", second.id)) == before[second.id] + 1
+    assert [e.seq for e in await audit.trail("Order", 999_999)] == [1]

@@ -246,3 +246,84 @@ async def test_a_shipment_counts_for_valid_tracking_once_scanned_or_past_its_gra
     later = NOW + timedelta(hours=25)
     counts = (await operation_counts(since, later, 48, [w.shop.id], 24))[w.shop.id]
     assert (counts.shipments, counts.tracked_shipments) == (2, 0)
+
+
+# --- After-sales sweep and timeliness (QS 9.2.1, 9.2.3) ----------------------------------------
+
+
+async def test_qs_9_2_3_after_sales_timeliness_moves_the_service_dimension(db) -> None:
+    """QS 6.1.1 service level, QS 9.2.3: the on-time response rate joins the service
+    dimension by its published bounds (100 at 1.0, 0 at 0.8); no request, no effect."""
+    rule = await _rule()
+    assert rule["service"]["after_sales_timeliness"] == {"good": 1.0, "bad": 0.8}
+    clean = merchant_grading.compute(_clean_facts(), rule, NOW)
+    assert clean.dimensions["service"]["inputs"]["after_sales_timeliness"] is None
+    assert clean.dimensions["service"]["score"] == 100.0
+    prompt = _clean_facts()
+    prompt.service.after_sales_on_time = 10
+    assert merchant_grading.compute(prompt, rule, NOW).dimensions["service"]["score"] == 100.0
+    slow = _clean_facts()
+    slow.service.after_sales_on_time, slow.service.after_sales_breached = 9, 1
+    moved = merchant_grading.compute(slow, rule, NOW, clean.dimensions)
+    service = moved.dimensions["service"]
+    assert service["inputs"]["after_sales_timeliness"] == 0.9
+    assert (
+        service["inputs"]["after_sales_on_time"],
+        service["inputs"]["after_sales_breached"],
+    ) == (
+        9,
+        1,
+    )
+    # The mean of complaint rate (100), satisfaction (100) and timeliness (50).
+    assert service["score"] == 83.33
+    assert moved.score < clean.score
+    assert "service fell from 100 to 83" in moved.reasons
+
+
+async def test_qs_9_2_3_requests_left_unanswered_lower_the_merchants_grade(db) -> None:
+    """QS 6.1.2, 9.2.3: graded from live data, a shop that answers its after-sales requests
+    in time keeps its service score; once requests pass their limit unanswered (and the
+    sweep escalates them), the next grading's service dimension and total fall."""
+    from pinzhi.services import after_sales_sweep
+
+    w = await f.world()
+    orders = await f.history(w.buyer, w.shop, 25, paid_at=NOW - timedelta(days=5))
+    opened = NOW - timedelta(days=2)
+    for placed in orders[:8]:
+        await f.after_sales_row(placed, opened_at=opened, first_response_at=opened)
+    await merchant_grading.grade_merchants("2026-10", NOW)
+    before = await MerchantGrade.get(merchant_id=w.shop.id, period="2026-10")
+    assert before.dimensions["service"]["inputs"]["after_sales_timeliness"] == 1.0
+    for placed in orders[8:10]:
+        await f.after_sales_row(placed, opened_at=opened)  # a 24-hour limit, long past
+    assert (await after_sales_sweep.sweep(NOW)).requests_escalated == 2
+    await merchant_grading.grade_merchants("2026-11", NOW)
+    after = await MerchantGrade.get(merchant_id=w.shop.id, period="2026-11")
+    service = after.dimensions["service"]
+    assert (
+        service["inputs"]["after_sales_on_time"],
+        service["inputs"]["after_sales_breached"],
+    ) == (
+        8,
+        2,
+    )
+    assert service["inputs"]["after_sales_timeliness"] == 0.8
+    assert service["score"] < before.dimensions["service"]["score"]
+    assert after.score < before.score
+    assert any(r.startswith("service fell") for r in after.reasons)
+
+
+async def test_a_grading_rule_without_timeliness_gains_it_keeping_its_values(db) -> None:
+    """QS 5.2: the new indicator joins the rule in force as a new version (ensure_defaults),
+    with the values in force kept and the new key at its default."""
+    content = await _rule()
+    del content["service"]["after_sales_timeliness"]
+    content["service"]["satisfaction"] = {"good": 4.8, "bad": 3.5}
+    published = await rules.publish(
+        "merchant.grading", content, title_zh="商家分级", title_en="Merchant grading"
+    )
+    assert await rules.ensure_defaults() == 1
+    latest = await rules.current("merchant.grading")
+    assert latest.version == published.version + 1
+    assert latest.content["service"]["satisfaction"] == {"good": 4.8, "bad": 3.5}
+    assert latest.content["service"]["after_sales_timeliness"] == {"good": 1.0, "bad": 0.8}

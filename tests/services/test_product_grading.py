@@ -141,8 +141,8 @@ def _score(grade: ProductGrade, dimension: str) -> float:
 
 
 async def test_every_dimension_has_a_score_and_visible_inputs(db) -> None:
-    """QS 7.1.1: five dimensions, each 0–100 with the inputs behind it; the return rate is
-    named as unavailable until after-sales requests exist."""
+    """QS 7.1.1: five dimensions, each 0–100 with the inputs behind it; without a unit
+    sold the return rate has no value (and leaves the after-sales score alone)."""
     shop, _ = await f.merchant()
     item = await _product(shop, category="electronics")
     grade = await _grade(item, PERIOD)
@@ -161,8 +161,8 @@ async def test_every_dimension_has_a_score_and_visible_inputs(db) -> None:
         "BRAND_AUTHORISATION",
     ]
     after_sales = grade.dimensions["after_sales"]["inputs"]
-    assert after_sales["return_rate"] is None
-    assert after_sales["return_rate_status"].startswith("unavailable")
+    assert (after_sales["units_sold"], after_sales["return_rate"]) == (0, None)
+    assert after_sales["quality_complaint_share"] is None
     assert grade.rule_version == 1 and grade.reasons == ["first grade"]
     row = await Product.get(id=item.id)
     assert (row.grade_level, row.grade_score, row.grade_rule_version) == (
@@ -216,10 +216,13 @@ async def test_quality_complaints_lower_after_sales(db) -> None:
     after = await _grade(item, NEXT)
     inputs = after.dimensions["after_sales"]["inputs"]
     assert (inputs["orders"], inputs["quality_complaints"]) == (40, 1)
-    assert inputs["quality_complaint_rate"] == 0.025
-    assert _score(after, "after_sales") == 50.0
+    assert inputs["quality_complaint_share"] == 0.025
+    # The mean of the quality share's sub-score (50) and the return rate's (nothing
+    # returned: 100), by the rule's after_sales_formula.
+    assert inputs["return_rate"] == 0.0
+    assert _score(after, "after_sales") == 75.0
     assert after.score < before.score
-    assert "dimension after_sales fell from 100 to 50" in after.reasons
+    assert "dimension after_sales fell from 100 to 75" in after.reasons
 
 
 async def test_listing_checks_completeness_consistency_and_not_as_described(db) -> None:
@@ -436,7 +439,113 @@ async def test_grading_costs_the_same_sql_for_5_and_50_products(db) -> None:
         summary = await product_grading.grade_products("2030-02", NOW)
     assert summary["graded"] == 50
     assert small.count == large.count, (small.statements, large.statements)
-    # rule, graded set, products, certificates, orders, complaints, reviews, previous grades,
-    # the merchants' locks, traffic restrictions in force, grades insert, products update,
-    # audit heads, audit insert
-    assert large.count == 14, large.statements
+    # rule, graded set, products, certificates, orders, complaints, returned units,
+    # quality-issue requests, reviews, previous grades, the merchants' locks, traffic
+    # restrictions in force, grades insert, products update, audit heads, audit insert
+    assert large.count == 16, large.statements
+
+
+# --- After-sales sweep and timeliness (QS 9.2.1, 9.2.3) ----------------------------------------
+
+
+async def test_qs_7_1_1_units_sent_back_give_the_return_rate_and_lower_the_grade(db) -> None:
+    """QS 7.1.1 after-sales data, the return rate: units of return, exchange and
+    quality-issue requests count once the goods are on their way back (the request moved
+    into RETURN_IN_TRANSIT, whatever it became after); an approval alone, a refund without
+    return, a rejection or a withdrawal does not. Returned units over units sold."""
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await _product(shop, category="electronics")
+    orders = await _orders(buyer, item, 40)
+    before = await _grade(item, PERIOD)
+    assert before.dimensions["after_sales"]["inputs"]["return_rate"] == 0.0
+
+    async def request(placed: Order, kind: str, *states: str) -> None:
+        await f.after_sales_walk(await f.after_sales_row(placed, kind=kind), *states)
+
+    await request(orders[0], "RETURN_REFUND", "APPROVED", "RETURN_IN_TRANSIT")
+    await request(
+        orders[1], "RETURN_REFUND", "APPROVED", "RETURN_IN_TRANSIT", "RETURN_RECEIVED", "REFUNDED"
+    )
+    await request(orders[2], "EXCHANGE", "APPROVED", "RETURN_IN_TRANSIT", "RETURN_RECEIVED")
+    await request(orders[3], "RETURN_REFUND", "APPROVED", "RETURN_IN_TRANSIT", "REFUNDED", "CLOSED")
+    await request(orders[4], "RETURN_REFUND", "APPROVED")  # not sent back yet
+    await request(orders[5], "REFUND_ONLY", "APPROVED", "REFUNDED", "CLOSED")  # nothing back
+    await request(orders[6], "RETURN_REFUND", "REJECTED", "CLOSED")
+    await request(orders[7], "EXCHANGE", "APPROVED", "WITHDRAWN")
+    after = await _grade(item, NEXT)
+    inputs = after.dimensions["after_sales"]["inputs"]
+    assert (inputs["units_sold"], inputs["units_returned"]) == (40, 4)
+    assert inputs["return_rate"] == 0.1
+    assert inputs["quality_complaint_share"] == 0.0
+    # mean(linear(0.1, good 0, bad 0.2) = 50, quality share 100), by after_sales_formula
+    assert _score(after, "after_sales") == 75.0
+    assert after.score < before.score
+    assert "dimension after_sales fell from 100 to 75" in after.reasons
+
+
+async def test_qs_7_1_1_part_of_a_line_sent_back_counts_its_units(db) -> None:
+    """The rate is of units: one of three units of a line sent back is a third of it;
+    units refunded before shipment were never sold."""
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await _product(shop, category="electronics")
+    [placed] = await _orders(buyer, item, 1)
+    await OrderLine.filter(order_id=placed.id).update(quantity=4, cancelled_quantity=1)
+    returned = await f.after_sales_row(placed, kind="RETURN_REFUND", quantity=1)
+    await f.after_sales_walk(returned, "APPROVED", "RETURN_IN_TRANSIT")
+    grade = await _grade(item, PERIOD)
+    inputs = grade.dimensions["after_sales"]["inputs"]
+    assert (inputs["units_sold"], inputs["units_returned"], inputs["return_rate"]) == (3, 1, 0.3333)
+    assert _score(grade, "after_sales") == 50.0  # mean(0: 0.33 is past bad, 100)
+
+
+async def test_qs_7_1_1_approved_quality_issues_join_upheld_quality_complaints(db) -> None:
+    """QS 7.1.1 after-sales data, the share of quality complaints: orders with an upheld
+    QUALITY complaint or an approved QUALITY_ISSUE request about the product, each order
+    once, over the product's orders; a rejected or undecided quality issue does not count,
+    and a request counts only for the products on its lines."""
+    shop, _ = await f.merchant()
+    buyer = await f.consumer()
+    item = await _product(shop, category="electronics")
+    other = await _product(shop, category="electronics")
+    orders = await _orders(buyer, item, 40)
+    await _orders(buyer, other, 10)
+    before = await _grade(item, PERIOD)
+    await _complaints(orders[:1], ComplaintCategory.QUALITY)
+    for placed, states in [
+        (orders[0], ("APPROVED",)),  # the same order as the complaint: counted once
+        (orders[1], ("APPROVED", "RESHIPPED", "CLOSED")),
+        (orders[2], ("REJECTED", "CLOSED")),
+        (orders[3], ()),  # waiting for an answer
+    ]:
+        await f.after_sales_walk(await f.after_sales_row(placed, kind="QUALITY_ISSUE"), *states)
+    after = await _grade(item, NEXT)
+    inputs = after.dimensions["after_sales"]["inputs"]
+    assert (inputs["quality_complaints"], inputs["quality_issue_requests"]) == (1, 2)
+    assert (inputs["quality_orders"], inputs["orders"]) == (2, 40)
+    assert inputs["quality_complaint_share"] == 0.05
+    # mean(linear(0.05, good 0, bad 0.05) = 0, nothing sent back: 100)
+    assert _score(after, "after_sales") == 50.0
+    assert after.score < before.score
+    untouched = await ProductGrade.get(product_id=other.id, period=NEXT)
+    assert untouched.dimensions["after_sales"]["inputs"]["quality_orders"] == 0
+
+
+async def test_qs_7_1_1_the_rule_states_the_after_sales_formula(db) -> None:
+    """QS 5.2: the formula the grade applies is published with the rule, and a rule in
+    force before it gains it (and the return rate's bounds) as a new version."""
+    content = (await rules.current(product_grading.RULE_KEY)).content
+    assert content["return_rate"] == {"good": 0.0, "bad": 0.2}
+    formula = content["after_sales_formula"]
+    for term in (
+        "return_rate",
+        "quality_complaint_share",
+        "quality_complaint_rate",
+        "QUALITY_ISSUE",
+    ):
+        assert term in formula
+    older = {k: v for k, v in content.items() if k not in ("return_rate", "after_sales_formula")}
+    await rules.publish(product_grading.RULE_KEY, older, title_zh="商品分级", title_en="Grading")
+    assert await rules.ensure_defaults() == 1
+    assert (await rules.current(product_grading.RULE_KEY)).content == content
