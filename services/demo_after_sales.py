@@ -23,7 +23,16 @@ from pinzhi.models import (
     ReturnShipment,
     ShipmentState,
 )
-from pinzhi.services import accounts, after_sales, logistics, refunds, returns, rules, state
+from pinzhi.services import (
+    accounts,
+    after_sales,
+    jobs,
+    logistics,
+    refunds,
+    returns,
+    rules,
+    state,
+)
 
 K = AfterSalesKind
 ORDINARY, PREMIUM = 2, 0  # merchant indexes: the beauty shop and the baby shop
@@ -132,8 +141,8 @@ async def seed(cast: Cast, progress: Callable[[str], None]) -> None:
     await after_sales.withdraw(buyer, pk)
     made["withdrawn"] = pk
 
-    # Opened three hours ago and never answered: past its 1-hour limit, escalated by the
-    # consumer to customer service (the after-sales sweep escalates such requests itself).
+    # Opened three hours ago and never answered: past its 1-hour limit, the after-sales
+    # sweep flags it breached, escalates it to customer service and notifies the shop.
     with state.as_of(state.now() - timedelta(hours=3)):
         order_id = await cast.walk(1, ORDINARY, "PAID")
         late = await after_sales.open_request(
@@ -143,7 +152,7 @@ async def seed(cast: Cast, progress: Callable[[str], None]) -> None:
             "迟迟不发货 / Not shipped for days",
             amount_minor=await _value(order_id),
         )
-    await after_sales.escalate(other, late.id, "商家超时未响应 / No answer in time")
+    await jobs.run("after-sales-sweep", progress=progress)
     made["breached and escalated"] = late.id
 
     # A consumer who asked for accessible service: served first in the queue (QS 9.2.1).
