@@ -168,7 +168,9 @@ def _claimed(claims: list[LineClaim] | None, lines: list[OrderLine]) -> list[tup
     """The order lines and quantities a request is about: all of the order's (less what
     was refunded before shipment) when the consumer names none."""
     by_id = {line.id: line for line in lines}
-    if not claims:
+    if claims is not None and not claims:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("lines",), "name a line, or omit lines")
+    if claims is None:
         whole = [(line, line.quantity - line.cancelled_quantity) for line in lines]
         return [(line, quantity) for line, quantity in whole if quantity > 0]
     chosen: list[tuple[OrderLine, int]] = []

@@ -182,9 +182,9 @@ async def refund_payment(
         async with in_transaction():
             payment = await lock_after_order(viewer, Payment, payment_id, "paymentId")
             if request_id is not None:
-                request = await get_visible(viewer, AfterSalesRequest, request_id, "requestId")
-                if request.order_id != payment.order_id:
-                    raise ServiceError(ErrorCode.NOT_FOUND, ("requestId",), "another order's")
+                earlier = await Refund.get_or_none(payment_id=payment.id, idempotency_key=key)
+                if earlier is None:
+                    await _check_for_request(viewer, payment, request_id, amount_minor)
             return await ask(
                 payment, amount_minor, key=key, actor=viewer, reason=reason, request_id=request_id
             )
@@ -194,6 +194,24 @@ async def refund_payment(
         if earlier is None:
             raise
         return _replay(earlier, amount_minor, request_id)
+
+
+async def _check_for_request(
+    viewer: Viewer, payment: Payment, request_id: int, amount_minor: int
+) -> None:
+    """A refund that settles an after-sales request is for one of its order that is still to
+    be refunded, and, with the refunds asked or made for it, at most what it asked."""
+    request = await get_visible(viewer, AfterSalesRequest, request_id, "requestId")
+    if request.order_id != payment.order_id:
+        raise ServiceError(ErrorCode.NOT_FOUND, ("requestId",), "another order's")
+    request = await AfterSalesRequest.filter(id=request.id).select_for_update().get()
+    if request.state not in REFUNDABLE_REQUEST_STATES:
+        raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("requestId",), str(request.state))
+    live = await Refund.filter(
+        request_id=request.id, state__in=(RefundState.REQUESTED, RefundState.SUCCEEDED)
+    )
+    if amount_minor > request.amount_minor - sum(r.amount_minor for r in live):
+        raise ServiceError(ErrorCode.AMOUNT_NOT_REFUNDABLE, ("amount",), "above the request's")
 
 
 @retry_on_conflict

@@ -82,7 +82,7 @@ class RefundPaymentInput:
     amount_minor: int = strawberry.field(description="In fen; at most what is refundable.")
     reason: str
     idempotency_key: str = strawberry.field(
-        description="8-64 characters, no ':'; a replay returns the first refund."
+        description="8-64 characters, no ':', per payment: a replay returns the first refund."
     )
     request_id: strawberry.ID | None = strawberry.field(
         default=None, description="The order's after-sales request this refund settles."

@@ -262,6 +262,7 @@ async def test_a_return_past_the_window_is_refused(db, clock, kind):
         ({"evidence": ["a b"]}, ErrorCode.INVALID_INPUT),
         ({"evidence": [f"photo/{i}.jpg" for i in range(10)]}, ErrorCode.INVALID_INPUT),
         ({"lines": [LineClaim(None, 1)]}, ErrorCode.NOT_FOUND),
+        ({"lines": []}, ErrorCode.INVALID_INPUT),
         ({"lines": [LineClaim(10**6, 1)]}, ErrorCode.NOT_FOUND),
     ],
 )

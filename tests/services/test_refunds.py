@@ -142,3 +142,34 @@ async def test_a_client_key_cannot_take_a_key_the_platform_derives(db):
         await refunds.refund_payment(w.seller.viewer, payment.id, 100, "抢先", "cancel:1:x")
     assert raised.value.code == ErrorCode.INVALID_INPUT
     assert await Refund.all().count() == 0
+
+
+async def test_a_refund_for_a_request_stays_within_what_the_request_asked(db):
+    """QS 9.2.3: a refund naming an after-sales request is for a request still to be refunded,
+    and never above what it asked less the refunds asked or made for it."""
+    from pinzhi.models import AfterSalesKind
+    from pinzhi.services import after_sales
+
+    w = await f.world()
+    order, payment = await f.paid_order(w, quantity=3)
+    request = await f.after_sales_request(
+        w.buyer, order, AfterSalesKind.REFUND_BEFORE_SHIPMENT, 1000
+    )
+    with pytest.raises(ServiceError) as raised:  # not approved yet
+        await refunds.refund_payment(
+            w.seller.viewer, payment.id, 100, "部分退款", "rq-early-01", request.id
+        )
+    assert raised.value.code == ErrorCode.ILLEGAL_TRANSITION
+    await after_sales.decide(w.seller.viewer, request.id, True, "")  # asks 1000 itself
+    with pytest.raises(ServiceError) as raised:
+        await refunds.refund_payment(
+            w.seller.viewer, payment.id, 1, "多退一分", "rq-over-01", request.id
+        )
+    assert raised.value.code == ErrorCode.AMOUNT_NOT_REFUNDABLE
+    await f.confirm_refunds(w)
+    with pytest.raises(ServiceError) as raised:  # refunded already
+        await refunds.refund_payment(
+            w.seller.viewer, payment.id, 100, "再退", "rq-done-01", request.id
+        )
+    assert raised.value.code == ErrorCode.ILLEGAL_TRANSITION
+    assert await Refund.filter(request_id=request.id).count() == 1
