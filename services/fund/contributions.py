@@ -86,6 +86,7 @@ async def contribute(
     ]
     try:
         async with in_transaction():
+            await ledger.serialise()
             await ledger.ensure_accounts(line.account for line in lines)
             locked = await ledger.lock(line.account for line in lines)
             raced = await FundTransaction.get_or_none(idempotency_key=key)

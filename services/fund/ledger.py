@@ -129,6 +129,17 @@ def is_debit(kind: FundAccountKind | str) -> bool:
     return FundAccountKind(kind) in DEBIT_KINDS
 
 
+async def serialise() -> None:
+    """Take the fund's cash row first in every write of the fund, inside its transaction.
+    An account opened inside a transaction holds its unique code until that commits, so a
+    second writer opening the same account waits on it, while perhaps holding accounts the
+    first then locks: a deadlock (seen on PostgreSQL with eighty mixed writes at once).
+    Behind the cash row, one writer at a time opens and locks accounts; payouts queue on it
+    anyway. (Before the fund's first write there is no cash row to queue on: the first
+    writers open it, and a deadlock between them is retried, services/transactions.py.)"""
+    await FundAccount.filter(code=CASH.code).select_for_update().first()
+
+
 async def ensure_accounts(refs: Iterable[AccountRef]) -> None:
     """Open the accounts that do not exist yet, inside the caller's transaction and before
     it takes any lock (so a refusal opens nothing). Each opening is a savepoint of its own:

@@ -172,6 +172,7 @@ async def approve_payout(
     limit = order.total_minor * int(content["max_order_share_bps"]) // 10000
     try:
         async with in_transaction():
+            await ledger.serialise()
             await ledger.ensure_accounts(line.account for line in lines)
             locked = await ledger.lock(line.account for line in lines)
             raced = await FundPayout.get_or_none(idempotency_key=key)

@@ -133,6 +133,7 @@ async def record_recovery(
     into = ledger.HELD if merchant_party else ledger.CASH
     lines = [Line(into, found.amount_minor), Line(_owed(found), -found.amount_minor)]
     async with in_transaction():
+        await ledger.serialise()
         await ledger.ensure_accounts(line.account for line in lines)
         merchant = None
         if merchant_party:

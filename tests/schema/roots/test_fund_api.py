@@ -398,9 +398,10 @@ async def test_nested_fund_lists_cost_the_same_statements_at_any_page_size(api) 
 
 
 # One approval over HTTP, the credential's check aside: the rule, the subject, its order,
-# the accounts (found), their locks and balances, the claim's checks, the payout and its
-# recovery with their first nodes, the transaction, its entries and its node.
-PAYOUT_STATEMENTS = 17
+# the cash row every fund write queues on, the accounts (found), their locks and balances,
+# the claim's checks, the payout and its recovery with their first nodes, the transaction,
+# its entries and its node.
+PAYOUT_STATEMENTS = 18
 
 
 async def test_a_payout_costs_a_fixed_number_of_statements(api) -> None:
