@@ -27,6 +27,9 @@ def from_global_id(global_id: str | None) -> tuple[str, int] | None:
         return None
     if not type_name or value <= 0 or value > MAX_PK:
         return None
+    if pk != str(value):
+        # One object, one id: "Payment:060", "Payment: 60" or "Payment:６０" were never issued.
+        return None
     return type_name, value
 
 
