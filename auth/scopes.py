@@ -54,7 +54,9 @@ from pinzhi.models import (
     RegulatorRead,
     ReturnShipment,
     Role,
+    ServiceMessage,
     ServiceProvider,
+    ServiceSession,
     Shipment,
     StaffDuty,
     TrackingEvent,
@@ -341,6 +343,27 @@ def _notification_rule(viewer: Viewer) -> Q:
     return own
 
 
+# Customer-service chat (QS 9.2.2, 9.7.2)
+def _service_session_rule(prefix: str = "", *, regulators: bool) -> Rule:
+    """A session is its opener's (a shop's sessions every account of the shop's); the
+    agents and their supervisors read every session. Regulators read sessions, which carry
+    the timing the standard sets limits on, but not what was said in them: checking a
+    response time needs no conversation (PIPL Art. 6, data minimisation)."""
+
+    def rule(viewer: Viewer) -> Q:
+        if _regulator(viewer):
+            return ALL if regulators else NOTHING
+        if viewer.role == Role.CONSUMER:
+            return _where(f"{prefix}opener_id", viewer.account_id)
+        if viewer.role == Role.MERCHANT and viewer.merchant_id is not None:
+            return _where(f"{prefix}merchant_id", viewer.merchant_id)
+        if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE) or viewer.has_duty(StaffDuty.ADMIN):
+            return ALL
+        return NOTHING
+
+    return rule
+
+
 RULES: dict[type[Model], Rule] = {
     Merchant: _public,
     ServiceProvider: _public,
@@ -387,6 +410,9 @@ RULES: dict[type[Model], Rule] = {
     FundRecovery: _fund_recovery_rule,
     # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
     Notification: _notification_rule,
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    ServiceSession: _service_session_rule(regulators=True),
+    ServiceMessage: _service_session_rule("session__", regulators=False),
 }
 
 
@@ -464,6 +490,7 @@ TRACED: dict[str, type[Model]] = {
         ProductReview,
         Refund,
         ReturnShipment,
+        ServiceSession,
         Shipment,
         TradeIn,
         ViolationCase,

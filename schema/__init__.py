@@ -32,6 +32,10 @@ from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
+from pinzhi.schema.roots.customer_service import (
+    CustomerServiceMutation,
+    CustomerServiceQuery,
+)
 from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
@@ -66,6 +70,8 @@ QUERY_PARTS: tuple[type, ...] = (
     FundQuery,
     DisputeQuery,
     BulkyQuery,
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    CustomerServiceQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -82,6 +88,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     FundMutation,
     DisputeMutation,
     BulkyMutation,
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    CustomerServiceMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)

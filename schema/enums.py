@@ -118,3 +118,20 @@ strawberry.enum(
     "response limit unanswered and went to customer service, QS 9.2.3), COMPLAINT_OVERDUE "
     "(a complaint was not resolved by its promised date, QS 9.2.4).",
 )
+
+# Customer-service chat (QS 9.2.2, 9.7.2)
+ServiceSessionState = models.ServiceSessionState
+HandoverReason = models.HandoverReason
+MessageAuthor = models.MessageAuthor
+strawberry.enum(
+    ServiceSessionState,
+    description="BOT: the AI answers; WAITING: in the agents' queue after a handover; "
+    "ACTIVE: an agent works it; CLOSED.",
+)
+strawberry.enum(
+    HandoverReason,
+    description="Why a session went to a human (QS 9.7.2): REQUESTED by the customer, "
+    "LOW_CONFIDENCE of the AI, REPEATED_FAILURE of the AI, ACCESSIBILITY profile (QS 9.4.3), "
+    "TRANSFERRED back to the queue by an agent.",
+)
+strawberry.enum(MessageAuthor, description="Who wrote a message: CUSTOMER, AI, AGENT, SYSTEM.")
