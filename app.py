@@ -1,5 +1,5 @@
-"""The Starlette application: /graphql, /healthz, GraphiQL's assets, request ids, the access
-log and the body-size limit."""
+"""The Starlette application: /graphql (HTTP, and subscriptions over a websocket), /healthz,
+GraphiQL's assets, request ids, the access log, the body-size limit and the event bus."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import timedelta
+from typing import Any, NoReturn
 
 import orjson
 from aiocache.base import BaseCache
@@ -19,8 +20,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -33,6 +38,7 @@ from pinzhi.graphql_http import GraphQLOverHTTP, RequestAborted
 from pinzhi.resolvers.context import Context, language_of
 from pinzhi.resolvers.loaders import Loaders
 from pinzhi.schema import build_schema
+from pinzhi.services import events
 from pinzhi.services.cache import cache_reachable, make_cache
 from pinzhi.settings import Settings, get_settings, tortoise_config
 
@@ -45,6 +51,9 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, self._limited_websocket(receive, send), send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -74,6 +83,22 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if not started:
                 await _too_large(scope, receive, send, self.max_bytes)
+
+    def _limited_websocket(self, receive: Receive, send: Send) -> Receive:
+        """A websocket message over the limit closes the socket (1009, message too big);
+        the app sees the client leave."""
+
+        async def limited_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                text, data = message.get("text"), message.get("bytes")
+                size = len(text.encode()) if text is not None else len(data or b"")
+                if size > self.max_bytes:
+                    await send({"type": "websocket.close", "code": 1009, "reason": ""})
+                    return {"type": "websocket.disconnect", "code": 1009}
+            return message
+
+        return limited_receive
 
 
 class _BodyTooLarge(RequestAborted):
@@ -106,7 +131,7 @@ class RequestId:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         sent = dict(scope.get("headers", [])).get(b"x-request-id", b"")
@@ -114,7 +139,8 @@ class RequestId:
         scope.setdefault("state", {})["request_id"] = request_id.decode()
 
         async def with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # A websocket's id goes with the handshake's answer.
+            if message["type"] in ("http.response.start", "websocket.accept"):
                 message.setdefault("headers", []).append((b"x-request-id", request_id))
             await send(message)
 
@@ -126,12 +152,17 @@ access_log = logging.getLogger("pinzhi.access")
 
 class AccessLog:
     """One line per request: method, path without the query string (a GET's variables
-    can hold personal data), status, duration and request id. Replaces uvicorn's."""
+    can hold personal data), status, duration and request id. Replaces uvicorn's. A
+    websocket gets one line when it ends: ``WS``, the path, who closed it with which code
+    (or ``refused``, a handshake refused), how long it was open, and its request id."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -152,6 +183,40 @@ class AccessLog:
                 scope["method"],
                 _printable(scope["path"]),
                 status,
+                (time.perf_counter() - started) * 1000,
+                scope.get("state", {}).get("request_id", "-"),
+            )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        accepted = False
+        ending = ""
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal accepted, ending
+            if message["type"] == "websocket.accept":
+                accepted = True
+            elif message["type"] == "websocket.close" and not ending:
+                ending = f"server closed {message.get('code', 1000)}" if accepted else "refused"
+            await send(message)
+
+        async def tracking_receive() -> Message:
+            nonlocal ending
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and not ending:
+                ending = f"client closed {message.get('code', 1000)}"
+            return message
+
+        try:
+            await self.app(scope, tracking_receive, tracking_send)
+        except BaseException:
+            ending = ending or "server error"
+            raise
+        finally:
+            access_log.info(
+                "WS %s %s %.1fms %s",
+                _printable(scope["path"]),
+                ending or "ended",
                 (time.perf_counter() - started) * 1000,
                 scope.get("state", {}).get("request_id", "-"),
             )
@@ -193,8 +258,22 @@ GC_THRESHOLD = 20_000
 
 
 class PinzhiGraphQL(GraphQLOverHTTP):
+    """The view of /graphql: GraphQL over HTTP, and subscriptions over a websocket.
+
+    Websockets speak graphql-transport-ws only (the legacy graphql-ws subprotocol is closed
+    with 4406). The credential comes in the ``connection_init`` payload
+    (``{"Authorization": "Bearer …"}``, or the handshake's Authorization header): one that
+    does not check out closes the socket with 4403; none signs in nobody, who may run no
+    subscription there is. Each operation then gets a context of its own
+    (``schema.extensions.OperationContext``).
+    """
+
     def __init__(self, cache: BaseCache, **kwargs: Any):
-        super().__init__(**kwargs)
+        super().__init__(
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+            **kwargs,
+        )
         self.cache = cache
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -205,22 +284,87 @@ class PinzhiGraphQL(GraphQLOverHTTP):
         # character and took fourteen times as long on a page of orders.
         return orjson.dumps(data)
 
-    # Only HTTP requests reach this view (no websockets), and the context is ours.
-    async def get_context(self, request: Request, response: Response | None = None) -> Context:  # type: ignore[override]
-        viewer, credential_error = await viewer_for(request.headers.get("authorization"))
+    async def authenticate(self, authorization: str | None) -> tuple[Viewer, str]:
+        """The viewer of an Authorization value, and why it was refused ("" if it was not)."""
+        viewer, credential_error = await viewer_for(authorization)
         if viewer.credential == "jwt" and viewer.account_id is not None:
             # A valid token of an account deactivated since, or gone, stops at once.
             account = await standing.standing_of(self.cache, viewer.account_id)
             if account != standing.ACTIVE:
                 viewer, credential_error = ANONYMOUS, f"account {account}"
+        return viewer, credential_error
+
+    # The context is ours, for a request or a websocket connection.
+    async def get_context(  # type: ignore[override]
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        language = language_of(request.headers.get("accept-language"))
+        if isinstance(request, WebSocket):
+            # Nobody until connection_init signs someone in (on_ws_connect).
+            return Context(
+                request=request,
+                viewer=ANONYMOUS,
+                loaders=Loaders(ANONYMOUS),
+                cache=self.cache,
+                language=language,
+                transport="websocket",
+            )
+        viewer, credential_error = await self.authenticate(request.headers.get("authorization"))
         return Context(
             request=request,
             viewer=viewer,
             loaders=Loaders(viewer),
             cache=self.cache,
-            language=language_of(request.headers.get("accept-language")),
+            language=language,
             credential_error=credential_error,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:  # type: ignore[override]
+        params = context.connection_params or {}
+        authorization = _param(params, "Authorization", "authorization")
+        if authorization is None and context.request is not None:
+            authorization = context.request.headers.get("authorization")
+        if authorization is not None and not isinstance(authorization, str):
+            self._refuse(context, "Authorization is not a string")
+        viewer, credential_error = await self.authenticate(authorization)
+        if credential_error:
+            self._refuse(context, credential_error)
+        context.sign_in(viewer)
+        language = _param(params, "Accept-Language", "accept-language", "language")
+        if isinstance(language, str):
+            context.language = language_of(language)
+        return UNSET
+
+    def _refuse(self, context: Context, reason: str) -> NoReturn:
+        state = context.request.scope.get("state", {}) if context.request is not None else {}
+        log.info("websocket refused: %s (request %s)", reason, state.get("request_id", "-"))
+        # graphql-transport-ws: the socket closes with 4403 Forbidden.
+        raise ConnectionRejectionError()
+
+
+CONNECTION_INIT_SECONDS = 15
+log = logging.getLogger("pinzhi.http")
+
+
+def _param(params: dict[str, object], *names: str) -> object | None:
+    for name in names:
+        if name in params:
+            return params[name]
+    return None
+
+
+class EventBusScope:
+    """Make the app's event bus the one its requests, websockets and the tasks they start
+    publish and subscribe on (``services/events``). A context variable set in the lifespan
+    would not reach them: under uvicorn each connection runs in a context of its own."""
+
+    def __init__(self, app: ASGIApp, bus: events.Bus):
+        self.app = app
+        self.bus = bus
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with events.using(self.bus):
+            await self.app(scope, receive, send)
 
 
 def create_app(
@@ -229,16 +373,24 @@ def create_app(
     manage_database: bool = True,
     cache: BaseCache | None = None,
     plans: bool = True,
+    bus: events.Bus | None = None,
 ) -> Starlette:
     """Build the app. ``manage_database=False`` leaves the ORM to the caller (tests);
-    ``plans=False`` executes with graphql-core's stock executor (``schema/execution.py``)."""
+    ``plans=False`` executes with graphql-core's stock executor (``schema/execution.py``).
+    The event bus is Redis pub/sub when the cache is Redis, else in process; one passed in
+    (``bus``) is the caller's to close."""
     settings = settings or get_settings()
     cache = cache or make_cache(settings.cache_url)
+    owns_bus = bus is None
+    bus = bus or events.make_bus(settings.cache_url)
     graphql = PinzhiGraphQL(
         cache,
         schema=build_schema(settings, plans=plans),
         graphql_ide="graphiql" if settings.graphiql else None,
         debug=settings.debug,
+        # Browsers send an Origin with every handshake: a page of another origin may open a
+        # websocket only when allowed, as with CORS (strawberry checks it).
+        allowed_origins=settings.allowed_origins,
     )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -257,15 +409,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            tune_garbage_collector()
-            yield
-        await cache.close()
+        try:
+            if not manage_database:
+                yield
+                return
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                tune_garbage_collector()
+                yield
+            await cache.close()
+        finally:
+            if owns_bus:
+                await bus.close()
 
     middleware = [
+        Middleware(EventBusScope, bus=bus),
         Middleware(RequestId),
         Middleware(AccessLog),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -283,6 +440,7 @@ def create_app(
     # 405 and an Allow header.
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     if settings.graphiql:
@@ -293,4 +451,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.cache = cache
+    app.state.bus = bus
     return app

@@ -166,7 +166,15 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     started = time.monotonic()
 
     async def work() -> None:
-        await jobs.run(args.name, args.period, progress=_say)
+        from pinzhi.services import events
+
+        # A job's events (the breach sweep's) reach the web workers' subscribers.
+        bus = events.make_bus(get_settings().cache_url)
+        try:
+            with events.using(bus):
+                await jobs.run(args.name, args.period, progress=_say)
+        finally:
+            await bus.close()
 
     asyncio.run(_with_database(url, work))
     _say(f"took {time.monotonic() - started:.2f} s")

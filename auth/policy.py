@@ -112,6 +112,14 @@ SERVICE_CUSTOMERS = allow(Role.CONSUMER, Role.MERCHANT)
 SERVICE_SUPERVISORS = allow(
     Role.STAFF, Role.REGULATOR, duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
 )
+# What was said in sessions, live: their openers, agents and their supervisors. Not
+# regulators, who read a session's timing but not its conversation (auth/scopes.py).
+SERVICE_MESSAGE_READERS = allow(
+    Role.CONSUMER,
+    Role.MERCHANT,
+    Role.STAFF,
+    duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN),
+)
 
 
 class Action(enum.StrEnum):

@@ -1,14 +1,21 @@
-"""The per-request context: request, viewer, loaders, cache, disclosure state."""
+"""The per-request context: request, viewer, loaders, cache, disclosure state.
+
+Over HTTP a request is one operation and has one context. A websocket has one for the
+connection (the viewer its ``connection_init`` signed in), and each operation on it a
+context of its own (``for_operation``), whose loaders and disclosure a subscription renews
+for every event (``renew``): DataLoaders cache what they read, and a subscription lasts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from aiocache.base import BaseCache
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
+from pinzhi.auth import standing
 from pinzhi.auth.masking import Disclosure
-from pinzhi.auth.viewer import Viewer
+from pinzhi.auth.viewer import ANONYMOUS, Viewer
 from pinzhi.models import PiiAccessLog
 from pinzhi.resolvers.loaders import Loaders
 from pinzhi.services.complaints import case_consumer_ids
@@ -16,17 +23,61 @@ from pinzhi.services.complaints import case_consumer_ids
 
 @dataclass
 class Context:
-    request: Request | None
+    # The HTTP request, or the websocket.
+    request: HTTPConnection | None
     viewer: Viewer
     loaders: Loaders
     cache: BaseCache
     language: str = "zh"
     # Set when the request carried a credential that did not check out.
     credential_error: str = ""
+    # "websocket" for a websocket's contexts.
+    transport: str = "http"
+    # A websocket's ``connection_init`` payload (set by strawberry).
+    connection_params: dict[str, object] | None = None
+    # An operation's context on a websocket: the connection's.
+    connection: Context | None = None
     disclosure: Disclosure = field(init=False)
 
     def __post_init__(self) -> None:
         self.disclosure = Disclosure(self.viewer)
+
+    @property
+    def is_connection(self) -> bool:
+        """A websocket connection's context (its operations get one of their own)."""
+        return self.transport == "websocket" and self.connection is None
+
+    def sign_in(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+        self.loaders = Loaders(viewer)
+        self.disclosure = Disclosure(viewer)
+
+    def renew(self) -> None:
+        """Fresh loaders and disclosure state: for each event of a subscription."""
+        self.loaders = Loaders(self.viewer)
+        self.disclosure = Disclosure(self.viewer)
+
+    async def still_standing(self) -> bool:
+        """Whether the viewer's account may still act: the same cached read as every HTTP
+        request with a credential (auth/standing.py). Anonymous viewers have no account."""
+        if self.viewer.account_id is None:
+            return True
+        return await standing.standing_of(self.cache, self.viewer.account_id) == standing.ACTIVE
+
+    async def for_operation(self) -> Context:
+        """A context for one operation on this websocket: fresh loaders, the connection's
+        viewer unless its account was deactivated since (then anonymous)."""
+        viewer = self.viewer if await self.still_standing() else ANONYMOUS
+        return Context(
+            request=self.request,
+            viewer=viewer,
+            loaders=Loaders(viewer),
+            cache=self.cache,
+            language=self.language,
+            transport=self.transport,
+            connection_params=self.connection_params,
+            connection=self,
+        )
 
     @property
     def client_address(self) -> str:

@@ -1,4 +1,5 @@
-"""The one schema: every graph's types, the Query and Mutation roots, and the guards.
+"""The one schema: every graph's types, the Query, Mutation and Subscription roots, and the
+guards.
 
 Types live in ``pinzhi.schema.<graph>``, root fields in ``pinzhi.schema.roots.<graph>``;
 both build on ``pinzhi.resolvers`` (context, loaders, pages) and never the other way.
@@ -22,6 +23,7 @@ from pinzhi.schema.execution import planning_executor
 from pinzhi.schema.extensions import (
     CheckedDocuments,
     FlushAccessLog,
+    OperationContext,
     RecordRegulatorReads,
     RequestGuard,
 )
@@ -35,6 +37,7 @@ from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.customer_service import (
     CustomerServiceMutation,
     CustomerServiceQuery,
+    CustomerServiceSubscription,
 )
 from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
@@ -92,8 +95,15 @@ MUTATION_PARTS: tuple[type, ...] = (
     CustomerServiceMutation,
 )
 
+# Subscriptions run over the websocket at /graphql (graphql-transport-ws, app.py).
+SUBSCRIPTION_PARTS: tuple[type, ...] = (
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    CustomerServiceSubscription,
+)
+
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)
+Subscription = merge_types("Subscription", SUBSCRIPTION_PARTS)
 
 
 def build_schema(
@@ -125,6 +135,7 @@ def build_schema(
     )
     extensions = [
         lambda: AddValidationRules(limit_rules),
+        OperationContext,
         RequestGuard,
         lambda: CheckedDocuments(documents, settings.max_string_length, settings.max_input_depth),
         FlushAccessLog,
@@ -135,6 +146,7 @@ def build_schema(
     return PinzhiSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             Account,
             ApiKey,

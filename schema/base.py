@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 from tortoise.queryset import QuerySet
@@ -146,3 +147,11 @@ async def attempt(info: Info, action: Awaitable[R]) -> tuple[R | None, list[User
 
 def refused(info: Info, error: ServiceError) -> list[UserError]:
     return [UserError.of(error, info.context.language)]
+
+
+def top_level(error: ServiceError, language: str) -> GraphQLError:
+    """A refusal where there is no payload to carry it (a subscription): a top-level error
+    with the service's code and field path."""
+    return GraphQLError(
+        error.message(language), extensions={"code": str(error.code), "field": error.field}
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry.types import Info
@@ -168,6 +169,32 @@ class ServiceSession(Node):
             session_id=self.pk,
         )
         return Connection.of(found, [ServiceMessage.from_row(r) for r in found.rows])
+
+
+@strawberry.enum(description="What happened in the agents' queue.")
+class ServiceQueueEventKind(Enum):
+    QUEUED = strawberry.enum_value("QUEUED", description="Handed over, or sent back to the queue.")
+    TAKEN = strawberry.enum_value("TAKEN", description="An agent took it.")
+    TRANSFERRED = strawberry.enum_value(
+        "TRANSFERRED", description="Its agent passed it to another agent."
+    )
+    CLOSED = strawberry.enum_value("CLOSED", description="Closed while it waited.")
+    BREACHED = strawberry.enum_value(
+        "BREACHED", description="Found past its first-response limit by the sweep (QS 9.2.2)."
+    )
+    RESYNC = strawberry.enum_value(
+        "RESYNC",
+        description="Events may have been lost (the server's link to its event bus dropped, "
+        "or this client fell far behind): read serviceQueue again. No session.",
+    )
+
+
+@strawberry.type(description="A change of the agents' queue (QS 9.2.1, 9.2.2).")
+class ServiceQueueEvent:
+    kind: ServiceQueueEventKind
+    session: ServiceSession | None = strawberry.field(
+        description="The session as it is now; null only for RESYNC."
+    )
 
 
 @strawberry.type

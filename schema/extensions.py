@@ -3,16 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from graphql import ExecutionResult, FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from pinzhi.models import Role
+from pinzhi.resolvers.context import Context
 from pinzhi.schema.documents import DocumentCache, PreparedDocument
 from pinzhi.schema.guards import find_operation, literal_refusal, variables_refusal
 from pinzhi.schema.permissions import forbidden
 from pinzhi.services import regulator_reads
+
+
+class OperationContext(SchemaExtension):
+    """Over a websocket, give each operation a context of its own (fresh loaders, the
+    viewer's standing read again: ``Context.for_operation``), and run subscriptions only:
+    queries and mutations go over HTTP, with its limits, status codes and access log."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.is_connection:
+            self.execution_context.context = await context.for_operation()
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        if (
+            isinstance(execution.context, Context)
+            and execution.context.transport == "websocket"
+            and execution.operation_type != OperationType.SUBSCRIPTION
+            and execution.result is None
+        ):
+            execution.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "此连接只用于订阅；查询和变更请用 HTTP POST /graphql"
+                        " / Only subscriptions run over the websocket: send queries and "
+                        "mutations with HTTP POST /graphql",
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ],
+            )
+        yield
 
 
 class RequestGuard(SchemaExtension):
@@ -43,6 +78,11 @@ class FlushAccessLog(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         await self.execution_context.context.flush_access_log()
+
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        # Each event of a subscription, before it is sent.
+        await self.execution_context.context.flush_access_log()
+        yield
 
 
 class RecordRegulatorReads(SchemaExtension):
@@ -101,6 +141,14 @@ class CheckedDocuments(SchemaExtension):
                     self.prepared, context.schema._schema, context.validation_rules
                 )
             )
+            # A subscription is started whatever ``on_execute`` sets as the result: its
+            # input is refused here, as the operation's error before any event.
+            if not context.pre_execution_errors and (
+                context.operation_type == OperationType.SUBSCRIPTION
+            ):
+                refusal = self._input_refusal()
+                if refusal is not None:
+                    context.pre_execution_errors = [refusal]
         yield
 
     def on_execute(self) -> Iterator[None]:

@@ -56,3 +56,15 @@ def mutation(
         description=_with_who(description, policy),
         metadata={ACTION: action},
     )
+
+
+def subscription(
+    resolver: Callable[..., Any], policy: Policy, *, description: str | None = None
+) -> Any:
+    """A subscription field, guarded as a query field is: by a policy, checked when the
+    client subscribes (a refusal is the operation's ``error``, before any event)."""
+    return strawberry.subscription(
+        resolver=resolver,
+        permission_classes=_guards(policy),
+        description=_with_who(description, policy),
+    )

@@ -265,3 +265,33 @@ def test_serve_replaces_uvicorns_access_log_with_its_own(monkeypatch, tmp_path: 
     config = started["log_config"]
     assert config["loggers"]["pinzhi"]["level"] == "INFO"
     assert config["loggers"]["pinzhi"]["handlers"] == ["pinzhi"]
+
+
+def test_a_job_publishes_on_the_deployments_event_bus(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``pinzhi jobs run`` publishes on the bus its settings call for (Redis pub/sub when
+    the cache is Redis), so the breach sweep's events reach the web workers' subscribers;
+    the bus is closed when the job ends."""
+    from pinzhi.services import events, jobs
+
+    made: list[events.MemoryBus] = []
+    seen: list[events.Bus] = []
+
+    class Recorded(events.MemoryBus):
+        closed = False
+
+        async def close(self) -> None:
+            self.closed = True
+
+    def make_bus(cache_url: str, prefix: str | None = None) -> events.Bus:
+        made.append(Recorded())
+        return made[-1]
+
+    async def run(name: str, period: str | None = None, progress=print) -> None:  # type: ignore[no-untyped-def]
+        seen.append(events.bus())
+
+    monkeypatch.setattr(events, "make_bus", make_bus)
+    monkeypatch.setattr(jobs, "run", run)
+    url = f"sqlite://{tmp_path / 'jobs.sqlite3'}"
+    assert cli.main(["jobs", "run", "service-breach-sweep", "--database-url", url]) == 0
+    assert seen == made and len(made) == 1
+    assert made[0].closed

@@ -3,9 +3,13 @@ metrics and breaches, and how to reach a human."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 from tortoise.expressions import Q
 
@@ -14,23 +18,36 @@ from pinzhi.auth import policy
 from pinzhi.auth.policy import Action
 from pinzhi.auth.scopes import scope
 from pinzhi.errors import ServiceError
+from pinzhi.resolvers.context import Context
 from pinzhi.resolvers.lists import scoped_page
 from pinzhi.resolvers.pagination import Window, bad_input, page, queue_page
 from pinzhi.schema.accounts import Account
-from pinzhi.schema.base import Connection, UserError, attempt, pk_of, pk_or_missing
+from pinzhi.schema.base import (
+    Connection,
+    UserError,
+    attempt,
+    pk_of,
+    pk_or_missing,
+    top_level,
+)
 from pinzhi.schema.customer_service import (
     CustomerServiceContact,
     Hotline,
     ServiceMessage,
     ServiceMessagePayload,
+    ServiceQueueEvent,
+    ServiceQueueEventKind,
     ServiceResponseMetrics,
     ServiceSession,
     ServiceSessionPayload,
 )
 from pinzhi.schema.enums import ServiceSessionState
-from pinzhi.schema.fields import field, mutation
+from pinzhi.schema.fields import field, mutation, subscription
 from pinzhi.services import rules, state
-from pinzhi.services.customer_service import metrics, sessions
+from pinzhi.services.customer_service import live, metrics, sessions
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 @strawberry.enum(description="How response metrics are grouped.")
@@ -329,4 +346,80 @@ class CustomerServiceMutation:
         close_service_session,
         Action.CLOSE_SERVICE_SESSION,
         description="Close a session (its opener or its agent).",
+    )
+
+
+# --- live (QS 9.2.2, 9.7.2) ------------------------------------------------------------------
+
+
+def _standing(context: Context) -> live.Check:
+    """Ends a stream whose viewer's account was deactivated since it began."""
+
+    async def check() -> None:
+        if not await context.still_standing():
+            raise GraphQLError(
+                "账户已停用 / The account was deactivated",
+                extensions={"code": "UNAUTHENTICATED", "reason": "account inactive"},
+            )
+
+    return check
+
+
+async def _each(
+    context: Context, rows: AsyncGenerator[R, None], build: Callable[[R], T]
+) -> AsyncIterator[T]:
+    """Each row built into its type, with loaders fresh for the event it is (the nested
+    fields of one event read the rows as they are then)."""
+    async with aclosing(rows):
+        async for row in rows:
+            context.renew()
+            yield build(row)
+
+
+async def service_session_messages(
+    info: Info, session_id: strawberry.ID, after: strawberry.ID | None = None
+) -> AsyncIterator[ServiceMessage]:
+    context: Context = info.context
+    try:
+        rows = await live.session_messages(
+            context.viewer,
+            pk_or_missing(session_id, "ServiceSession"),
+            check=_standing(context),
+            after=None if after is None else pk_or_missing(after, "ServiceMessage"),
+            after_given=after is not None,
+        )
+    except ServiceError as error:
+        raise top_level(error, context.language) from None
+    return _each(context, rows, ServiceMessage.from_row)
+
+
+def _queue_event(event: live.QueueEvent) -> ServiceQueueEvent:
+    return ServiceQueueEvent(
+        kind=ServiceQueueEventKind(event.kind),
+        session=None if event.session is None else ServiceSession.from_row(event.session),
+    )
+
+
+async def service_queue_events(info: Info) -> AsyncIterator[ServiceQueueEvent]:
+    context: Context = info.context
+    rows = await live.queue_events(context.viewer, check=_standing(context))
+    return _each(context, rows, _queue_event)
+
+
+@strawberry.type
+class CustomerServiceSubscription:
+    service_session_messages = subscription(
+        service_session_messages,
+        policy.SERVICE_MESSAGE_READERS,
+        description="Each new message of a session, as it is written: the customer's, the "
+        "AI's, the agent's and the platform's (QS 9.2.2, 9.7.2). A session the viewer "
+        "cannot read is NOT_FOUND. With `after` (a message of the session the client has), "
+        "what was written since comes first, so that nothing is missed between a query of "
+        "the history and the subscription. Ends after the session's closing message.",
+    )
+    service_queue_events = subscription(
+        service_queue_events,
+        policy.CUSTOMER_SERVICE,
+        description="Each change of the agents' queue, with the session as it is now "
+        "(QS 9.2.1, 9.2.2).",
     )
