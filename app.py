@@ -22,9 +22,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
@@ -257,6 +263,51 @@ def tune_garbage_collector() -> None:
 GC_THRESHOLD = 20_000
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are JSON text. strawberry sends what ``encode_json``
+    returns, and ours returns bytes (orjson): as binary frames, which a browser's client
+    hands over as a Blob its JSON.parse cannot read."""
+
+    async def send_json(self, message: Any) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
+class TransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
+    """strawberry's graphql-transport-ws handler, with a coded refusal past the limit of
+    operations at once (strawberry's own error has no code)."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and limit is not None
+            and message["id"] not in self.operations
+            and len(self.operations) >= limit
+        ):
+            await self.send_message(
+                {
+                    "id": message["id"],
+                    "type": "error",
+                    "payload": [
+                        {
+                            "message": f"同时进行的订阅已达 {limit} 个"
+                            f" / At most {limit} operations at once on a connection",
+                            "extensions": {
+                                "code": "BAD_REQUEST",
+                                "limit": "operationsPerConnection",
+                                "max": limit,
+                            },
+                        }
+                    ],
+                }
+            )
+            return
+        await super().handle_subscribe(message)
+
+
 class PinzhiGraphQL(GraphQLOverHTTP):
     """The view of /graphql: GraphQL over HTTP, and subscriptions over a websocket.
 
@@ -268,10 +319,14 @@ class PinzhiGraphQL(GraphQLOverHTTP):
     (``schema.extensions.OperationContext``).
     """
 
+    websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportWS
+
     def __init__(self, cache: BaseCache, **kwargs: Any):
         super().__init__(
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+            max_subscriptions_per_connection=OPERATIONS_PER_CONNECTION,
             **kwargs,
         )
         self.cache = cache
@@ -284,12 +339,20 @@ class PinzhiGraphQL(GraphQLOverHTTP):
         # character and took fourteen times as long on a page of orders.
         return orjson.dumps(data)
 
-    async def authenticate(self, authorization: str | None) -> tuple[Viewer, str]:
-        """The viewer of an Authorization value, and why it was refused ("" if it was not)."""
+    async def authenticate(
+        self, authorization: str | None, *, shared: bool = False
+    ) -> tuple[Viewer, str]:
+        """The viewer of an Authorization value, and why it was refused ("" if it was not).
+        ``shared``: the standing read joins one in flight for the same account (a burst of
+        websockets connecting)."""
         viewer, credential_error = await viewer_for(authorization)
         if viewer.credential == "jwt" and viewer.account_id is not None:
             # A valid token of an account deactivated since, or gone, stops at once.
-            account = await standing.standing_of(self.cache, viewer.account_id)
+            account = (
+                await standing.recent(self.cache).standing_of(viewer.account_id, within=0)
+                if shared
+                else await standing.standing_of(self.cache, viewer.account_id)
+            )
             if account != standing.ACTIVE:
                 viewer, credential_error = ANONYMOUS, f"account {account}"
         return viewer, credential_error
@@ -326,7 +389,7 @@ class PinzhiGraphQL(GraphQLOverHTTP):
             authorization = context.request.headers.get("authorization")
         if authorization is not None and not isinstance(authorization, str):
             self._refuse(context, "Authorization is not a string")
-        viewer, credential_error = await self.authenticate(authorization)
+        viewer, credential_error = await self.authenticate(authorization, shared=True)
         if credential_error:
             self._refuse(context, credential_error)
         context.sign_in(viewer)
@@ -343,6 +406,7 @@ class PinzhiGraphQL(GraphQLOverHTTP):
 
 
 CONNECTION_INIT_SECONDS = 15
+OPERATIONS_PER_CONNECTION = 100
 log = logging.getLogger("pinzhi.http")
 
 

@@ -7,7 +7,7 @@ the viewer's scope behaves exactly like a missing one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
@@ -344,6 +344,20 @@ def _notification_rule(viewer: Viewer) -> Q:
 
 
 # Customer-service chat (QS 9.2.2, 9.7.2)
+def _service_session_key(viewer: Viewer) -> tuple[str, int | None]:
+    """All the session rule reads of the viewer: viewers with one key see the same sessions
+    and the same messages."""
+    if _regulator(viewer):
+        return ("regulator", None)
+    if viewer.role == Role.CONSUMER:
+        return ("opener", viewer.account_id)
+    if viewer.role == Role.MERCHANT and viewer.merchant_id is not None:
+        return ("shop", viewer.merchant_id)
+    if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE) or viewer.has_duty(StaffDuty.ADMIN):
+        return ("all", None)
+    return ("none", None)
+
+
 def _service_session_rule(prefix: str = "", *, regulators: bool) -> Rule:
     """A session is its opener's (a shop's sessions every account of the shop's); the
     agents and their supervisors read every session. Regulators read sessions, which carry
@@ -351,15 +365,14 @@ def _service_session_rule(prefix: str = "", *, regulators: bool) -> Rule:
     response time needs no conversation (PIPL Art. 6, data minimisation)."""
 
     def rule(viewer: Viewer) -> Q:
-        if _regulator(viewer):
+        kind, value = _service_session_key(viewer)
+        if kind == "regulator":
             return ALL if regulators else NOTHING
-        if viewer.role == Role.CONSUMER:
-            return _where(f"{prefix}opener_id", viewer.account_id)
-        if viewer.role == Role.MERCHANT and viewer.merchant_id is not None:
-            return _where(f"{prefix}merchant_id", viewer.merchant_id)
-        if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE) or viewer.has_duty(StaffDuty.ADMIN):
-            return ALL
-        return NOTHING
+        if kind == "opener":
+            return _where(f"{prefix}opener_id", value)
+        if kind == "shop":
+            return _where(f"{prefix}merchant_id", value)
+        return ALL if kind == "all" else NOTHING
 
     return rule
 
@@ -414,6 +427,21 @@ RULES: dict[type[Model], Rule] = {
     ServiceSession: _service_session_rule(regulators=True),
     ServiceMessage: _service_session_rule("session__", regulators=False),
 }
+
+
+# What a rule reads of the viewer, where many viewers share it (the rule is a function of
+# the key alone). Other models' key is the viewer itself.
+SCOPE_KEYS: dict[type[Model], Callable[[Viewer], Hashable]] = {
+    ServiceSession: _service_session_key,
+    ServiceMessage: _service_session_key,
+}
+
+
+def scope_key(viewer: Viewer, model: type[Model]) -> Hashable:
+    """Viewers with equal keys see the same rows of ``model``: one read can serve them all
+    (a worker's subscribers of one session, services/customer_service/live.py)."""
+    key = SCOPE_KEYS.get(model)
+    return (model.__name__, viewer if key is None else key(viewer))
 
 
 def scope(viewer: Viewer, model: type[M]) -> QuerySet[M]:

@@ -57,17 +57,20 @@ class Context:
         self.loaders = Loaders(self.viewer)
         self.disclosure = Disclosure(self.viewer)
 
-    async def still_standing(self) -> bool:
-        """Whether the viewer's account may still act: the same cached read as every HTTP
-        request with a credential (auth/standing.py). Anonymous viewers have no account."""
+    async def still_standing(self, within: float | None = None) -> bool:
+        """Whether the viewer's account may still act, as read at most ``within`` seconds
+        (``standing.RECENT_SECONDS``) ago by any stream of the worker (``standing.Recent``;
+        the read is the cached one every HTTP request with a credential makes). Anonymous
+        viewers have no account."""
         if self.viewer.account_id is None:
             return True
-        return await standing.standing_of(self.cache, self.viewer.account_id) == standing.ACTIVE
+        found = await standing.recent(self.cache).standing_of(self.viewer.account_id, within)
+        return found == standing.ACTIVE
 
     async def for_operation(self) -> Context:
         """A context for one operation on this websocket: fresh loaders, the connection's
         viewer unless its account was deactivated since (then anonymous)."""
-        viewer = self.viewer if await self.still_standing() else ANONYMOUS
+        viewer = self.viewer if await self.still_standing(within=0) else ANONYMOUS
         return Context(
             request=self.request,
             viewer=viewer,

@@ -88,6 +88,8 @@ class TransportWS:
             if closed is None:
                 raise
             raise closed from None
+        # graphql-transport-ws messages are text frames.
+        assert isinstance(raw, str), f"a binary frame: {raw!r}"
         message: dict[str, Any] = json.loads(raw)
         return message
 

@@ -372,10 +372,14 @@ async def test_qs_9_2_1_the_queue_says_resync_after_lost_events(live: Live) -> N
         }
 
 
-async def test_a_deactivated_accounts_subscription_ends(live: Live) -> None:
+async def test_a_deactivated_accounts_subscription_ends(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The account's standing is read again before each event (the cached read every HTTP
-    request makes): deactivated, the stream ends with UNAUTHENTICATED and delivers nothing
-    more; new subscriptions on the same socket are refused."""
+    request makes, shared by the worker's streams of the account for RECENT_SECONDS):
+    deactivated, the stream ends with UNAUTHENTICATED at its next event and delivers
+    nothing more; new subscriptions on the same socket are refused."""
+    monkeypatch.setattr(standing, "RECENT_SECONDS", 0.2)
     w = await f.world()
     admin = await f.staff(StaffDuty.ADMIN)
     sid = await _session(live, w.buyer)
@@ -387,6 +391,7 @@ async def test_a_deactivated_accounts_subscription_ends(live: Live) -> None:
         deactivate = """mutation($id: ID!) { setAccountActive(input: {accountId: $id,
           active: false, reason: "测试停用"}) { errors { code } } }"""
         await _ok(live, deactivate, {"id": f.gid("Account", w.buyer.account.id)}, admin.token)
+        await asyncio.sleep(0.3)  # what the worker's streams read of it has aged
         row = await _written(sid, MessageAuthor.AI, "不应送达")
         await live.bus.publish(topic, {"session": _pk(sid), "message": row.id})
         ended = await ws.receive()
@@ -529,3 +534,74 @@ async def test_a_websocket_has_a_request_id_and_one_access_log_line(
     assert first.startswith("WS /graphql client closed 1000 ") and first.endswith(" ws-check-1")
     assert second.startswith("WS /graphql server closed 4403 ")
     assert "Bearer" not in caplog.text
+
+
+async def test_the_server_stops_with_subscriptions_open(
+    db: TortoiseContext, cache: BaseCache
+) -> None:
+    """Shutting down closes the open sockets (1012, service restart) and lets go of the
+    bus's subscribers."""
+    w = await f.world()
+    bus = _test_bus()
+    try:
+        async with contextlib.AsyncExitStack() as client:
+            async with _live(cache, bus) as running:
+                ws = await client.enter_async_context(websocket(running.server))
+                await ws.init(bearer(w.agent.token))
+                await ws.subscribe("q", QUEUE)
+                await running.until_listening(events.QUEUE_TOPIC)
+            assert (await ws.closed()).code == 1012
+        assert bus.subscriber_count(events.QUEUE_TOPIC) == 0
+    finally:
+        await bus.close()
+
+
+async def test_a_message_is_read_once_per_scope_among_a_workers_subscribers(live: Live) -> None:
+    """Five subscribers of one session on one worker, of two scope keys (the consumer on two
+    devices; three agents, who read every session): each new message is read twice, not
+    five times (auth/scopes.scope_key)."""
+    from pinzhi.bench.measure import count_sql
+    from pinzhi.services.customer_service import sessions
+
+    w = await f.world()
+    agents = [w.agent, await f.staff(StaffDuty.CUSTOMER_SERVICE), await f.staff(StaffDuty.ADMIN)]
+    sid = await _session(live, w.buyer)
+    topic = events.session_topic(_pk(sid))
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = []
+        for actor in [w.buyer, w.buyer, *agents]:
+            ws = await stack.enter_async_context(websocket(live.server))
+            await ws.init(bearer(actor.token))
+            await ws.subscribe("m", MESSAGES, {"s": sid})
+            sockets.append(ws)
+        await live.until_listening(topic, 5)
+        with count_sql() as counted:
+            with events.using(live.bus):
+                await sessions.send_message(w.buyer.viewer, _pk(sid), "五个人都看到")
+            got = [(await ws.next_data("m"))["serviceSessionMessages"] for ws in sockets]
+        assert {m["body"] for m in got} == {"五个人都看到"}
+        assert counted.counts["start"]["SELECT service_message"] == 2
+
+
+async def test_operations_at_once_per_connection_are_limited_with_a_code(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = await f.world()
+    view = next(r.endpoint for r in live.app.routes if getattr(r, "path", "") == "/graphql")
+    monkeypatch.setattr(view, "max_subscriptions_per_connection", 3)
+    async with websocket(live.server) as ws:
+        await ws.init(bearer(w.agent.token))
+        for n in range(3):
+            await ws.subscribe(f"q{n}", QUEUE)
+        await live.until_listening(events.QUEUE_TOPIC, 3)
+        await ws.subscribe("q3", QUEUE)
+        refused = await _error_of(ws, "q3")
+        assert refused["extensions"] == {
+            "code": "BAD_REQUEST",
+            "limit": "operationsPerConnection",
+            "max": 3,
+        }
+        await ws.complete("q0")
+        await live.until_listening(events.QUEUE_TOPIC, 2)
+        await ws.subscribe("q4", QUEUE)
+        await live.until_listening(events.QUEUE_TOPIC, 3)

@@ -19,17 +19,26 @@ after lost events it says ``RESYNC``: the client reads the queue again.
 ``check`` is called before each event is delivered, and at least every
 ``CHECK_SECONDS`` while nothing happens: it raises to end the stream (the schema passes
 the viewer's account standing, so a deactivated account's stream ends).
+
+A message announced to many subscribers of a worker is read once per scope among them
+(``scopes.scope_key``: the session's opener, its shop, or the staff who read every
+session), not once per subscriber: messages never change, and subscribers with one key
+see the same rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from tortoise.queryset import QuerySet
 
-from pinzhi.auth.scopes import scope
+from pinzhi.auth.scopes import scope, scope_key
 from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import MessageAuthor, ServiceMessage, ServiceSession, ServiceSessionState
@@ -65,11 +74,16 @@ async def session_messages(
         if seen.session_id != session.id:
             raise ServiceError(ErrorCode.NOT_FOUND, ("after",))
     visible = scope(viewer, ServiceMessage).filter(session_id=session.id)
-    return _messages(session.id, visible, after, check)
+    reader = _SharedReads(scope_key(viewer, ServiceMessage), session.id, visible)
+    return _messages(session.id, visible, reader, after, check)
 
 
 async def _messages(
-    session_id: int, visible: QuerySet[ServiceMessage], after: int | None, check: Check
+    session_id: int,
+    visible: QuerySet[ServiceMessage],
+    reader: _SharedReads,
+    after: int | None,
+    check: Check,
 ) -> AsyncGenerator[ServiceMessage, None]:
     async with events.bus().subscribe(events.session_topic(session_id)) as feed:
         # Listening now: whatever is committed from here on is announced to the feed.
@@ -91,7 +105,7 @@ async def _messages(
                 log.info("session %s stream: events lost, reading them back", session_id)
                 rows = [row async for row in _written_since(visible, after, sent)]
             else:
-                rows = await _announced(visible, event, sent)
+                rows = await _announced(reader, event, sent)
             for row in rows:
                 sent.add(row.id)
                 await check()
@@ -103,13 +117,66 @@ async def _messages(
 
 
 async def _announced(
-    visible: QuerySet[ServiceMessage], event: events.Event, sent: set[int]
+    reader: _SharedReads, event: events.Event, sent: set[int]
 ) -> list[ServiceMessage]:
     pk = event.get("message")
     if not isinstance(pk, int) or pk in sent:
         return []
-    found = await visible.filter(id=pk).first()
+    found = await reader.read(pk)
     return [] if found is None else [found]
+
+
+SHARE_SECONDS = 10.0
+SHARE_LIMIT = 4096
+
+# Per event loop (a worker has one): (scope key, session, message) -> (when, the read).
+_reads: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop,
+    OrderedDict[tuple[Hashable, int, int], tuple[float, asyncio.Task[ServiceMessage | None]]],
+] = weakref.WeakKeyDictionary()
+
+
+class _SharedReads:
+    """Reads of one session's messages through one viewer's scope, shared with the
+    worker's other subscribers of the session whose scope has the same key."""
+
+    def __init__(self, key: Hashable, session_id: int, visible: QuerySet[ServiceMessage]):
+        self.key = key
+        self.session_id = session_id
+        self.visible = visible
+
+    async def read(self, pk: int) -> ServiceMessage | None:
+        loop = asyncio.get_running_loop()
+        reads = _reads.get(loop)
+        if reads is None:
+            reads = _reads[loop] = OrderedDict()
+        key = (self.key, self.session_id, pk)
+        now = time.monotonic()
+        known = reads.get(key)
+        if known is None or now - known[0] > SHARE_SECONDS:
+            task = loop.create_task(self._first(pk))
+            task.add_done_callback(lambda done: _forget_failed(reads, key, done))
+            reads[key] = known = (now, task)
+            while len(reads) > SHARE_LIMIT:
+                reads.popitem(last=False)
+        # Shielded: a subscriber that goes away does not cancel the others' read.
+        return await asyncio.shield(known[1])
+
+    async def _first(self, pk: int) -> ServiceMessage | None:
+        return await self.visible.filter(id=pk).first()
+
+
+def _forget_failed(
+    reads: OrderedDict[
+        tuple[Hashable, int, int], tuple[float, asyncio.Task[ServiceMessage | None]]
+    ],
+    key: tuple[Hashable, int, int],
+    done: asyncio.Task[ServiceMessage | None],
+) -> None:
+    if done.cancelled() or done.exception() is not None:
+        known = reads.get(key)
+        if known is not None and known[1] is done:
+            del reads[key]
 
 
 async def _written_since(

@@ -545,3 +545,51 @@ async def test_anonymous_reads_public_trails_and_nothing_else(api, scene: Scene)
     assert public.data["verifyAuditTrail"]["valid"] is True
     hidden = await api(TRAIL, {"id": f.gid("Order", scene.order.id)})
     assert hidden.body == {"data": {"auditTrail": [], "verifyAuditTrail": None}}
+
+
+async def test_viewers_with_one_scope_key_see_the_same_sessions_and_messages(db) -> None:  # type: ignore[no-untyped-def]
+    """QS 9.2.2: a worker reads a message once for all its subscribers of one scope key
+    (services/customer_service/live.py); that is sound only if equal keys mean equal rows.
+    Checked for every kind of viewer over sessions of two consumers and two shops."""
+    from itertools import combinations
+
+    from pinzhi.auth.scopes import scope, scope_key
+    from pinzhi.auth.viewer import ANONYMOUS
+    from pinzhi.models import ProviderKind, ServiceMessage, ServiceSession
+    from pinzhi.services import state
+    from pinzhi.services.customer_service import sessions
+
+    w = await f.world()
+    _, other_seller = await f.merchant()
+    shop_colleague = await f.staff()  # no duty
+    for opener in (w.buyer, w.other_buyer, w.seller, other_seller):
+        session = await sessions.open_session(opener.viewer)
+        await ServiceMessage.create(
+            session_id=session.id, author_kind="CUSTOMER", body="在吗", created_at=state.now()
+        )
+    viewers = [
+        ANONYMOUS,
+        w.buyer.viewer,
+        w.other_buyer.viewer,
+        w.seller.viewer,
+        other_seller.viewer,
+        w.agent.viewer,
+        (await f.staff(StaffDuty.ADMIN)).viewer,
+        (await f.staff(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE)).viewer,
+        (await f.staff(StaffDuty.COMPLIANCE)).viewer,
+        shop_colleague.viewer,
+        w.regulator.viewer,
+        (await f.provider(ProviderKind.LOGISTICS))[1].viewer,
+    ]
+    for model in (ServiceSession, ServiceMessage):
+        seen = {}
+        for viewer in viewers:
+            rows = await scope(viewer, model).values_list("id", flat=True)
+            seen[viewer] = (scope_key(viewer, model), sorted(rows))
+        for a, b in combinations(viewers, 2):
+            if seen[a][0] == seen[b][0]:
+                assert seen[a][1] == seen[b][1], (model.__name__, a, b)
+        # And the key tells the parties apart.
+        assert seen[w.buyer.viewer][0] != seen[w.other_buyer.viewer][0]
+        assert seen[w.seller.viewer][0] != seen[other_seller.viewer][0]
+        assert seen[w.agent.viewer][0] != seen[w.buyer.viewer][0]

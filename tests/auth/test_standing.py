@@ -174,3 +174,76 @@ async def test_a_standing_read_before_a_deactivation_does_not_overwrite_it(cache
     finally:
         Account.filter = real_filter  # type: ignore[method-assign]
     assert await standing.standing_of(cache, w.buyer.account.id) == standing.INACTIVE
+
+
+# --- For streams (subscriptions) ---------------------------------------------------------
+
+
+class _CountedCache:
+    """A cache whose reads are counted, and can be held back to overlap them."""
+
+    def __init__(self, cache, hold: float = 0.0) -> None:  # type: ignore[no-untyped-def]
+        self.cache = cache
+        self.reads = 0
+        self.at_once = 0
+        self.most_at_once = 0
+        self.hold = hold
+
+    async def get(self, key):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        self.reads += 1
+        self.at_once += 1
+        self.most_at_once = max(self.most_at_once, self.at_once)
+        try:
+            await asyncio.sleep(self.hold)
+            return await self.cache.get(key)
+        finally:
+            self.at_once -= 1
+
+    async def add(self, key, value, ttl=None):  # type: ignore[no-untyped-def]
+        return await self.cache.add(key, value, ttl=ttl)
+
+
+async def test_streams_share_a_recent_standing_read_per_account(cache, db) -> None:  # type: ignore[no-untyped-def]
+    """A hundred subscribers reading the standing for one event make one read; after the
+    window the next read sees a deactivation."""
+    import asyncio
+
+    from pinzhi.auth import standing
+
+    buyer = await f.consumer()
+    counted = _CountedCache(cache, hold=0.01)
+    recent = standing.Recent(counted)  # type: ignore[arg-type]
+    found = await asyncio.gather(
+        *(recent.standing_of(buyer.account.id, within=5) for _ in range(100))
+    )
+    assert set(found) == {standing.ACTIVE} and counted.reads == 1
+    await standing.remember(cache, buyer.account.id, active=False)
+    assert await recent.standing_of(buyer.account.id, within=5) == standing.ACTIVE
+    assert await recent.standing_of(buyer.account.id, within=0) == standing.INACTIVE
+    assert counted.reads == 2
+
+
+async def test_streams_read_few_standings_at_once_and_a_cancelled_reader_cancels_none(
+    cache, db
+) -> None:  # type: ignore[no-untyped-def]
+    """Distinct accounts' reads are limited to READS_AT_ONCE at a time (more than a Redis
+    pool's worth at once would fail the worker's other cache reads); a subscriber that goes
+    away while its read is in flight does not fail the others waiting for the same read."""
+    import asyncio
+
+    from pinzhi.auth import standing
+
+    people = [await f.consumer(phone=f"1380000{n:04d}") for n in range(12)]
+    counted = _CountedCache(cache, hold=0.02)
+    recent = standing.Recent(counted)  # type: ignore[arg-type]
+    found = await asyncio.gather(*(recent.standing_of(p.account.id, within=0) for p in people))
+    assert found == [standing.ACTIVE] * 12
+    assert counted.most_at_once == standing.READS_AT_ONCE
+    first = asyncio.create_task(recent.standing_of(people[0].account.id, within=0))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(recent.standing_of(people[0].account.id, within=0))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await second == standing.ACTIVE
