@@ -78,6 +78,19 @@ class ErrorCode(StrEnum):
     SETTLEMENT_PERIOD_OPEN = "SETTLEMENT_PERIOD_OPEN"
     SETTLEMENT_PERIOD_OVER = "SETTLEMENT_PERIOD_OVER"
     COMPENSATION_ABOVE_LIMIT = "COMPENSATION_ABOVE_LIMIT"
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    NOT_STAFF_MEMBER = "NOT_STAFF_MEMBER"
+    STAFF_DUTY_MISSING = "STAFF_DUTY_MISSING"
+    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
+    STAFF_PROFILE_MISSING = "STAFF_PROFILE_MISSING"
+    TRAINING_MISSING = "TRAINING_MISSING"
+    LAW_ASSESSMENT_MISSING = "LAW_ASSESSMENT_MISSING"
+    EXPERIENCE_SHORT = "EXPERIENCE_SHORT"
+    POST_ALREADY_HELD = "POST_ALREADY_HELD"
+    POST_ENDED = "POST_ENDED"
+    NOT_ON_POST = "NOT_ON_POST"
+    SELF_ASSESSMENT = "SELF_ASSESSMENT"
+    SELF_ASSIGNMENT = "SELF_ASSIGNMENT"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -252,6 +265,43 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.COMPENSATION_ABOVE_LIMIT: (
         "赔偿金额超过规则上限",
         "The compensation is above the rule's limit",
+    ),
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    ErrorCode.NOT_STAFF_MEMBER: ("该账户不是平台员工", "The account is not a staff account"),
+    ErrorCode.STAFF_DUTY_MISSING: (
+        "该员工不具备此岗位所需的职责",
+        "The staff member lacks the duty this post needs",
+    ),
+    ErrorCode.ACCOUNT_INACTIVE: ("该账户已停用", "The account is deactivated"),
+    ErrorCode.STAFF_PROFILE_MISSING: (
+        "尚未登记该员工的任职档案（所属团队、相关工作经验）",
+        "The staff member's profile (team, relevant experience) is not recorded yet",
+    ),
+    ErrorCode.TRAINING_MISSING: (
+        "该员工尚未通过此岗位所需的培训考核",
+        "The staff member has not passed the training assessments this post needs",
+    ),
+    ErrorCode.LAW_ASSESSMENT_MISSING: (
+        "关键岗位须通过电子商务法律知识考核",
+        "A key post needs the e-commerce law assessment passed",
+    ),
+    ErrorCode.EXPERIENCE_SHORT: (
+        "关键岗位须具备至少 1 年相关工作经验",
+        "A key post needs at least one year of relevant experience",
+    ),
+    ErrorCode.POST_ALREADY_HELD: ("该员工已在此岗位上", "The staff member already holds this post"),
+    ErrorCode.POST_ENDED: ("该岗位任命已结束", "This post assignment has already ended"),
+    ErrorCode.NOT_ON_POST: (
+        "须持有相应的品质服务岗位方可执行此操作",
+        "This needs the quality-service post it belongs to",
+    ),
+    ErrorCode.SELF_ASSESSMENT: (
+        "考核人不能为自己的培训评分",
+        "An assessor may not assess their own training",
+    ),
+    ErrorCode.SELF_ASSIGNMENT: (
+        "不能为自己任命岗位或登记任职档案",
+        "Staff may not assign a post to themselves or record their own profile",
     ),
 }
 

@@ -105,6 +105,16 @@ FUND_READERS = allow(
     duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
 )
 
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+# Staff records (profiles, posts, training): every staff member reads their own
+# (auth/scopes.py), admin and compliance staff (the assessors) and regulators all.
+STAFF_RECORD_READERS = allow(Role.STAFF, Role.REGULATOR)
+# The staffing ratio (QS 9.3.1): the staff who staff the posts and check them, regulators.
+STAFFING_READERS = allow(Role.STAFF, Role.REGULATOR, duties=(StaffDuty.ADMIN, StaffDuty.COMPLIANCE))
+# Performance (QS 9.3.3): admin staff and regulators read everyone's, a staff member their
+# own (auth/scopes.py staff_performance_rule).
+PERFORMANCE_READERS = allow(Role.STAFF, Role.REGULATOR)
+
 
 class Action(enum.StrEnum):
     """Every mutation, by its field name in the schema."""
@@ -187,6 +197,12 @@ class Action(enum.StrEnum):
     RETRY_TRADE_IN_CREDIT = "retryTradeInCredit"
     # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
     MARK_NOTIFICATION_READ = "markNotificationRead"
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    ENROL_STAFF_COURSE = "enrolStaffCourse"
+    SET_STAFF_PROFILE = "setStaffProfile"
+    ASSIGN_STAFF_POST = "assignStaffPost"
+    END_STAFF_POST = "endStaffPost"
+    SET_ON_DUTY = "setOnDuty"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -303,6 +319,15 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.MARK_NOTIFICATION_READ: allow(
             Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER, Role.STAFF
         ),
+        # Staff posts and their qualification (QS 9.3.1-9.3.4): a staff member enrols in
+        # training themselves (assessed by admin or compliance staff, never by themselves:
+        # services/training.py); admin staff record profiles and assign and end posts
+        # (never their own); a staff member holding a post goes on and off duty.
+        Action.ENROL_STAFF_COURSE: allow(Role.STAFF),
+        Action.SET_STAFF_PROFILE: ADMIN,
+        Action.ASSIGN_STAFF_POST: ADMIN,
+        Action.END_STAFF_POST: ADMIN,
+        Action.SET_ON_DUTY: allow(Role.STAFF),
     }
 )
 

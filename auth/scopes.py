@@ -47,6 +47,7 @@ from pinzhi.models import (
     Payment,
     PiiAccessLog,
     PlatformRule,
+    PostAssignment,
     Product,
     ProductCertificate,
     ProductReview,
@@ -57,6 +58,7 @@ from pinzhi.models import (
     ServiceProvider,
     Shipment,
     StaffDuty,
+    StaffProfile,
     TrackingEvent,
     TradeIn,
     ViolationCase,
@@ -341,6 +343,36 @@ def _notification_rule(viewer: Viewer) -> Q:
     return own
 
 
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+def _enrolment_rule(viewer: Viewer) -> Q:
+    """QS 6.3, 9.3.2: a merchant's training is its own, a staff member's theirs; the
+    assessors (admin and compliance staff) and regulators read all of it."""
+    if viewer.role == Role.STAFF and not (viewer.has_duty(StaffDuty.ADMIN) or _compliance(viewer)):
+        return Q(staff_id=viewer.account_id)
+    return _merchant_rule(StaffDuty.COMPLIANCE, StaffDuty.ADMIN)(viewer)
+
+
+def _staff_record_rule(viewer: Viewer) -> Q:
+    """QS 9.3.1: a staff member's profile and posts are their own, and the business of the
+    admin staff who record them, the compliance staff who assess training and supervise,
+    and regulators. Nobody else's."""
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.ADMIN) or _compliance(viewer):
+        return ALL
+    if viewer.role == Role.STAFF:
+        return Q(account_id=viewer.account_id)
+    return NOTHING
+
+
+def staff_performance_rule(viewer: Viewer) -> Q:
+    """QS 9.3.3: the staff profiles whose performance the viewer reads: everyone's for
+    admin staff and regulators (masked names), a staff member's own otherwise."""
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.ADMIN):
+        return ALL
+    if viewer.role == Role.STAFF:
+        return Q(account_id=viewer.account_id)
+    return NOTHING
+
+
 RULES: dict[type[Model], Rule] = {
     Merchant: _public,
     ServiceProvider: _public,
@@ -369,8 +401,8 @@ RULES: dict[type[Model], Rule] = {
     RegulatorRead: _compliance_only,
     AuditEvent: _audit_rule,
     ViolationCase: _merchant_governance_rule,
-    # Assessors hold the admin or the compliance duty (QS 6.3).
-    Enrolment: _merchant_rule(StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
+    # Assessors hold the admin or the compliance duty (QS 6.3, 9.3.2).
+    Enrolment: _enrolment_rule,
     Course: _public,
     MerchantGrade: _merchant_governance_rule,
     # Customer service acknowledges warnings as compliance does (QS 6.1.2).
@@ -387,6 +419,9 @@ RULES: dict[type[Model], Rule] = {
     FundRecovery: _fund_recovery_rule,
     # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
     Notification: _notification_rule,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    StaffProfile: _staff_record_rule,
+    PostAssignment: _staff_record_rule,
 }
 
 
@@ -459,12 +494,14 @@ TRACED: dict[str, type[Model]] = {
         Order,
         Payment,
         PlatformRule,
+        PostAssignment,
         Product,
         ProductCertificate,
         ProductReview,
         Refund,
         ReturnShipment,
         Shipment,
+        StaffProfile,
         TradeIn,
         ViolationCase,
     )

@@ -25,6 +25,7 @@ from pinzhi.models.enums import (
     OrderState,
     PaymentState,
     Penalty,
+    Post,
     ProviderKind,
     RefundState,
     Role,
@@ -74,6 +75,7 @@ from pinzhi.models.qualifications import (
     ProductReview,
 )
 from pinzhi.models.service import Complaint, Feedback
+from pinzhi.models.staff import PostAssignment, StaffProfile
 from pinzhi.models.violations import Course, Enrolment, ViolationCase
 
 __models__ = [
@@ -123,6 +125,9 @@ __models__ = [
     FundEntry,
     InstallationAppointment,
     TradeIn,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4).
+    StaffProfile,
+    PostAssignment,
 ]
 
 __all__ = [
@@ -185,6 +190,8 @@ __all__ = [
     "Penalty",
     "PiiAccessLog",
     "PlatformRule",
+    "Post",
+    "PostAssignment",
     "Product",
     "ProductCertificate",
     "ProductGrade",
@@ -202,6 +209,7 @@ __all__ = [
     "Shipment",
     "ShipmentState",
     "StaffDuty",
+    "StaffProfile",
     "SubmissionState",
     "TrackingEvent",
     "TradeIn",

@@ -151,6 +151,11 @@ class CourseTopic(StrEnum):
     SUPPLY_CHAIN = "SUPPLY_CHAIN"
     COMPLIANCE = "COMPLIANCE"
     SERVICE = "SERVICE"
+    # Staff posts and their qualification (QS 9.3.2, 9.3.4): what customer-service staff
+    # are trained and assessed in before they take a post.
+    ETIQUETTE = "ETIQUETTE"
+    RIGHTS_HANDLING = "RIGHTS_HANDLING"
+    ECOMMERCE_LAW = "ECOMMERCE_LAW"
 
 
 class AfterSalesKind(StrEnum):
@@ -254,3 +259,17 @@ class NotificationKind(StrEnum):
     AFTER_SALES_BREACHED = "AFTER_SALES_BREACHED"
     # A complaint was not resolved by the date promised to the consumer (QS 9.2.4).
     COMPLAINT_OVERDUE = "COMPLAINT_OVERDUE"
+
+
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+class Post(StrEnum):
+    """A quality-service post (QS 9.3.1). What each one does, the staff duty it needs, the
+    training it needs passed and the experience of a key post are the published rule
+    ``customer_service.posts``."""
+
+    ONLINE_SERVICE = "ONLINE_SERVICE"
+    PHONE_SERVICE = "PHONE_SERVICE"
+    COMPLAINT_HANDLING = "COMPLAINT_HANDLING"
+    ADVANCE_COMPENSATION = "ADVANCE_COMPENSATION"
+    SENIOR_SUPPORT = "SENIOR_SUPPORT"
+    QUALITY_SUPERVISION = "QUALITY_SUPERVISION"

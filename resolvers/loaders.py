@@ -42,12 +42,14 @@ from pinzhi.models import (
     Order,
     OrderLine,
     Payment,
+    PostAssignment,
     Product,
     ProductCertificate,
     Refund,
     ReturnShipment,
     ServiceProvider,
     Shipment,
+    StaffProfile,
     TrackingEvent,
     TradeIn,
     ViolationCase,
@@ -417,6 +419,33 @@ class Loaders:
     def refunds_by_trade_in_id(self) -> DataLoader:
         return _many_by(self.viewer, Refund, "trade_in_id")
 
+    # Staff posts and their qualification (QS 9.3.1-9.3.4).
+    @cached_property
+    def staff_profile_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, StaffProfile, "id")
+
+    @cached_property
+    def staff_profile_by_account_id(self) -> DataLoader:
+        return _one_by(self.viewer, StaffProfile, "account_id")
+
+    @cached_property
+    def post_assignment_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, PostAssignment, "id")
+
+    @cached_property
+    def post_assignments_by_account_id(self) -> DataLoader:
+        return _many_by(self.viewer, PostAssignment, "account_id")
+
+    @cached_property
+    def enrolments_by_staff_id(self) -> DataLoader:
+        return _many_by(self.viewer, Enrolment, "staff_id")
+
+    @cached_property
+    def staff_account_by_id(self) -> DataLoader:
+        # The account behind a staff record the viewer already reads through the record's
+        # scope: its role, duties and standing, and its name (masked by auth/masking.py).
+        return _one_by(None, Account, "id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -450,4 +479,6 @@ _BY_ID: dict[type[Model], str] = {
     DisputeOffer: "dispute_offer_by_id",
     InstallationAppointment: "installation_appointment_by_id",
     TradeIn: "trade_in_by_id",
+    StaffProfile: "staff_profile_by_id",
+    PostAssignment: "post_assignment_by_id",
 }

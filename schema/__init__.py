@@ -42,9 +42,11 @@ from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
 from pinzhi.schema.roots.products import ProductMutation, ProductQuery
 from pinzhi.schema.roots.qualifications import QualificationMutation, QualificationQuery
 from pinzhi.schema.roots.service import ServiceMutation, ServiceQuery
+from pinzhi.schema.roots.staff import StaffMutation, StaffQuery
 from pinzhi.schema.roots.training import TrainingMutation, TrainingQuery
 from pinzhi.schema.roots.violations import ViolationMutation, ViolationQuery
 from pinzhi.schema.service import Complaint
+from pinzhi.schema.staff import PostAssignment, StaffMember
 from pinzhi.settings import Settings, get_settings
 
 # Each graph's root-field classes (schema/roots/) merge into one Query and one Mutation.
@@ -66,6 +68,8 @@ QUERY_PARTS: tuple[type, ...] = (
     FundQuery,
     DisputeQuery,
     BulkyQuery,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    StaffQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -82,6 +86,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     FundMutation,
     DisputeMutation,
     BulkyMutation,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    StaffMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)
@@ -148,6 +154,8 @@ def build_schema(
             DisputeOffer,
             InstallationAppointment,
             TradeIn,
+            StaffMember,
+            PostAssignment,
         ],
         extensions=extensions,
         execution_context_class=planning_executor() if plans else None,

@@ -118,3 +118,13 @@ strawberry.enum(
     "response limit unanswered and went to customer service, QS 9.2.3), COMPLAINT_OVERDUE "
     "(a complaint was not resolved by its promised date, QS 9.2.4).",
 )
+
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+Post = models.Post
+strawberry.enum(
+    Post,
+    description="A quality-service post (QS 9.3.1). Its duties, the staff duty, training and "
+    "experience it needs are the customer_service.posts rule; COMPLAINT_HANDLING, "
+    "ADVANCE_COMPENSATION and SENIOR_SUPPORT are key posts (QS 9.3.4: at least 12 months of "
+    "relevant experience and the ECOMMERCE_LAW assessment by default).",
+)

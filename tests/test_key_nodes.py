@@ -1064,6 +1064,59 @@ async def _read_notification(w: f.World) -> Call:
     )
 
 
+# --- staff posts and their qualification (QS 9.3.1-9.3.4) ---------------------------------------
+
+
+@scenario("enrolStaffCourse")
+async def _enrol_staff(w: f.World) -> Call:
+    course = await f.staff_course(await f.staff(StaffDuty.ADMIN), "ETIQUETTE")
+    return Call(
+        _m("enrolStaffCourse", "($courseId: ID!)"),
+        {"courseId": gid("Course", course.id)},
+        w.agent.token,
+    )
+
+
+@scenario("setStaffProfile")
+async def _set_staff_profile(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    profile = {"staffId": w.agent.gid, "team": "一组 Team 1", "experienceSince": "2024-03-01"}
+    return Call(
+        _m("setStaffProfile", "($input: SetStaffProfileInput!)"), {"input": profile}, admin.token
+    )
+
+
+@scenario("assignStaffPost")
+async def _assign_staff_post(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    return Call(
+        _m("assignStaffPost", "($staffId: ID!, $post: Post!)"),
+        {"staffId": agent.gid, "post": "ONLINE_SERVICE"},
+        admin.token,
+    )
+
+
+@scenario("endStaffPost")
+async def _end_staff_post(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    assignment = await f.on_post(admin, agent, "ONLINE_SERVICE", on_duty=True)
+    return Call(
+        _m("endStaffPost", "($assignmentId: ID!, $reason: String!)"),
+        {"assignmentId": gid("PostAssignment", assignment.id), "reason": "调岗 moved"},
+        admin.token,
+    )
+
+
+@scenario("setOnDuty")
+async def _set_on_duty(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    await f.on_post(admin, agent, "ONLINE_SERVICE")
+    return Call(_m("setOnDuty", "($onDuty: Boolean!)"), {"onDuty": True}, agent.token)
+
+
 # --- the tests -----------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from pinzhi.schema.fund import FundAccount, FundPayout, FundRecovery, FundTransa
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import SUBMISSION_TYPES
 from pinzhi.schema.service import Complaint
+from pinzhi.schema.staff import PostAssignment, StaffMember
 from pinzhi.schema.training import Course, Enrolment
 from pinzhi.schema.violations import ViolationCase
 
@@ -49,6 +50,8 @@ NODE_TYPES: dict[str, type[Model]] = {
     "DisputeOffer": models.DisputeOffer,
     "InstallationAppointment": models.InstallationAppointment,
     "TradeIn": models.TradeIn,
+    "StaffProfile": models.StaffProfile,
+    "PostAssignment": models.PostAssignment,
 }
 
 
@@ -87,6 +90,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "FundTransaction": FundTransaction,
         "FundPayout": FundPayout,
         "FundRecovery": FundRecovery,
+        "StaffProfile": StaffMember,
+        "PostAssignment": PostAssignment,
     }
     return simple[type_name].from_row(row)
 

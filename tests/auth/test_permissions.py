@@ -29,6 +29,7 @@ from pinzhi.models import (
     DepositPayment,
     Dispute,
     DisputeOffer,
+    Enrolment,
     Feedback,
     FundEntry,
     FundPayout,
@@ -41,6 +42,7 @@ from pinzhi.models import (
     OrderLine,
     Payment,
     PiiAccessLog,
+    PostAssignment,
     Product,
     ProductCertificate,
     ProductReview,
@@ -49,6 +51,7 @@ from pinzhi.models import (
     ReturnShipment,
     Shipment,
     StaffDuty,
+    StaffProfile,
     TrackingEvent,
     TradeIn,
 )
@@ -195,6 +198,10 @@ async def snapshot() -> dict[str, Any]:
             "closed_at",
         ),
         "dispute_offers": await rows(DisputeOffer, "state", "answered_at"),
+        # Staff posts and their qualification (QS 9.3.1-9.3.4).
+        "enrolments": await rows(Enrolment, "score", "passed"),
+        "staff_profiles": await rows(StaffProfile, "team", "experience_since", "on_duty"),
+        "post_assignments": await rows(PostAssignment, "ended_at"),
     }
 
 
@@ -767,6 +774,31 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "mutation($n: ID!) { markNotificationRead(notificationId: $n) { errors { code } } }",
         lambda s: {"n": f.gid("Notification", 1)},
     ),
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    "enrolStaffCourse": (
+        "mutation($id: ID!) { enrolStaffCourse(courseId: $id) "
+        "{ enrolment { id } errors { code field } } }",
+        lambda s: {"id": f.gid("Course", 1)},
+    ),
+    "setStaffProfile": (
+        "mutation($i: SetStaffProfileInput!) { setStaffProfile(input: $i) "
+        "{ staffMember { id } errors { code field } } }",
+        lambda s: {"i": {"staffId": s.w.agent.gid, "team": "探针 probe", "experienceSince": None}},
+    ),
+    "assignStaffPost": (
+        "mutation($id: ID!) { assignStaffPost(staffId: $id, post: ONLINE_SERVICE) "
+        "{ assignment { id } errors { code field } } }",
+        lambda s: {"id": s.w.agent.gid},
+    ),
+    "endStaffPost": (
+        'mutation($id: ID!) { endStaffPost(assignmentId: $id, reason: "probe") '
+        "{ assignment { id } errors { code field } } }",
+        lambda s: {"id": f.gid("PostAssignment", 1)},
+    ),
+    "setOnDuty": (
+        "mutation { setOnDuty(onDuty: true) { staffMember { id } errors { code field } } }",
+        lambda s: {},
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -795,27 +827,32 @@ FORBIDDEN_FOR = {
     "confirmReturnReceived shipReplacement refundPayment confirmRefund "
     "arbitrateDispute shipDisputeReplacement "
     "confirmInstallation completeInstallation recordMissedInstallation acceptTradeIn "
-    "rejectTradeIn recordTradeInCollected retryTradeInCredit",
+    "rejectTradeIn recordTradeInCollected retryTradeInCredit"
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
     "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview "
     "reviewSubmission onboardMerchant setAccessibilityProfile openAfterSalesRequest "
     "withdrawAfterSalesRequest escalateAfterSalesRequest shipReturn closeAfterSalesRequest "
     "confirmRefund openDispute withdrawDispute arbitrateDispute "
     "bookInstallation rescheduleInstallation cancelInstallation requestTradeIn "
-    "cancelTradeIn recordTradeInCollected retryTradeInCredit",
+    "cancelTradeIn recordTradeInCollected retryTradeInCredit"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
     "refundPayment confirmRefund shipReturn openDispute makeDisputeOffer acceptDisputeOffer "
     "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
     "shipDisputeReplacement bookInstallation rescheduleInstallation "
-    "cancelInstallation requestTradeIn acceptTradeIn cancelTradeIn retryTradeInCredit",
+    "cancelInstallation requestTradeIn acceptTradeIn cancelTradeIn retryTradeInCredit"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
     "refundPayment recordTrackingEvent openDispute makeDisputeOffer acceptDisputeOffer "
     "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
     "shipDisputeReplacement bookInstallation confirmInstallation "
     "completeInstallation recordMissedInstallation requestTradeIn acceptTradeIn rejectTradeIn "
-    "recordTradeInCollected retryTradeInCredit",
+    "recordTradeInCollected retryTradeInCredit"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
     "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
     "submitMerchantLicence submitBrandRegistration submitDepositPayment reviewSubmission "
@@ -824,7 +861,9 @@ FORBIDDEN_FOR = {
     "declineDisputeOffer withdrawDispute requestDisputeArbitration shipDisputeReplacement "
     "bookInstallation rescheduleInstallation "
     "cancelInstallation confirmInstallation completeInstallation recordMissedInstallation "
-    "requestTradeIn acceptTradeIn rejectTradeIn cancelTradeIn recordTradeInCollected",
+    "requestTradeIn acceptTradeIn rejectTradeIn cancelTradeIn recordTradeInCollected"
+    # A customer-service agent neither records profiles nor assigns posts, its own or others'.
+    " setStaffProfile assignStaffPost endStaffPost",
 }
 
 
@@ -1136,3 +1175,50 @@ async def test_an_api_key_cannot_issue_more_keys(api, scene: Scene) -> None:
     )
     assert result.data["createApiKey"] == {"secret": None, "errors": [{"code": "NOT_ELIGIBLE"}]}
     assert await ApiKey.all().count() == keys
+
+
+# --- Staff posts and their qualification (QS 9.3.1-9.3.4) -------------------------------------
+
+
+@pytest.mark.parametrize("duty", [StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE])
+async def test_staff_without_the_admin_duty_cannot_assign_posts_or_record_profiles(
+    api, scene: Scene, duty: StaffDuty
+) -> None:
+    """QS 9.3.1, 9.3.4: only admin staff record profiles and assign or end posts; a
+    customer-service agent trying it on itself, or compliance staff on the agent, get
+    FORBIDDEN and nothing changes."""
+    target = scene.w.agent
+    scene.w.agent = await f.staff(duty)
+    if duty == StaffDuty.CUSTOMER_SERVICE:
+        target = scene.w.agent  # the agent, on itself
+    variables = {"id": target.gid}
+    for name, document_vars in [
+        ("assignStaffPost", variables),
+        (
+            "setStaffProfile",
+            {"i": {"staffId": target.gid, "team": "自封 self-made", "experienceSince": None}},
+        ),
+        ("endStaffPost", {"id": f.gid("PostAssignment", 1)}),
+    ]:
+        before = await snapshot()
+        response = await call(api, scene, "staff", name, document_vars)
+        assert response.error_codes == ["FORBIDDEN"], (duty, name, response.body)
+        assert await snapshot() == before
+    assert not await PostAssignment.exists()
+
+
+async def test_an_admin_cannot_assign_a_post_to_or_record_the_profile_of_themselves(
+    api, scene: Scene
+) -> None:
+    """QS 9.3.4: an admin holding the customer-service duty too is another admin's to
+    assign: SELF_ASSIGNMENT, and nothing changes."""
+    admin = await f.staff(StaffDuty.ADMIN, StaffDuty.CUSTOMER_SERVICE)
+    scene.w.agent = admin
+    for name, variables in [
+        ("assignStaffPost", {"id": admin.gid}),
+        ("setStaffProfile", {"i": {"staffId": admin.gid, "team": "自己 own"}}),
+    ]:
+        before = await snapshot()
+        payload = (await call(api, scene, "staff", name, variables)).data[name]
+        assert payload["errors"] == [{"code": "SELF_ASSIGNMENT", "field": ["staffId"]}], name
+        assert await snapshot() == before
