@@ -78,6 +78,14 @@ class ErrorCode(StrEnum):
     SETTLEMENT_PERIOD_OPEN = "SETTLEMENT_PERIOD_OPEN"
     SETTLEMENT_PERIOD_OVER = "SETTLEMENT_PERIOD_OVER"
     COMPENSATION_ABOVE_LIMIT = "COMPENSATION_ABOVE_LIMIT"
+
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    SESSION_CLOSED = "SESSION_CLOSED"
+    TOO_MANY_OPEN_SESSIONS = "TOO_MANY_OPEN_SESSIONS"
+    AGENT_AT_CAPACITY = "AGENT_AT_CAPACITY"
+    SERVICE_QUEUE_EMPTY = "SERVICE_QUEUE_EMPTY"
+    AGENT_UNAVAILABLE = "AGENT_UNAVAILABLE"
+    NOT_SESSION_PARTY = "NOT_SESSION_PARTY"
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     NOT_STAFF_MEMBER = "NOT_STAFF_MEMBER"
     STAFF_DUTY_MISSING = "STAFF_DUTY_MISSING"
@@ -265,6 +273,25 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.COMPENSATION_ABOVE_LIMIT: (
         "赔偿金额超过规则上限",
         "The compensation is above the rule's limit",
+    ),
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    ErrorCode.SESSION_CLOSED: ("客服会话已结束", "The customer-service session is closed"),
+    ErrorCode.TOO_MANY_OPEN_SESSIONS: (
+        "进行中的客服会话已达上限，请先结束一个",
+        "Too many open customer-service sessions: close one first",
+    ),
+    ErrorCode.AGENT_AT_CAPACITY: (
+        "该客服同时处理的会话已达上限",
+        "The agent already works the most sessions the rule allows at once",
+    ),
+    ErrorCode.SERVICE_QUEUE_EMPTY: ("排队中没有待接入的会话", "No session is waiting in the queue"),
+    ErrorCode.AGENT_UNAVAILABLE: (
+        "该客服不可接入会话（未在岗或无在线客服岗位）",
+        "The agent cannot take sessions (not on duty or not on the online-service post)",
+    ),
+    ErrorCode.NOT_SESSION_PARTY: (
+        "只有会话的发起人和接待客服可以在会话中发言",
+        "Only the session's opener and its agent may write in it",
     ),
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     ErrorCode.NOT_STAFF_MEMBER: ("该账户不是平台员工", "The account is not a staff account"),

@@ -105,6 +105,15 @@ FUND_READERS = allow(
     duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
 )
 
+# Customer-service chat (QS 9.2.2, 9.7.2)
+# Who opens sessions with the platform's customer service.
+SERVICE_CUSTOMERS = allow(Role.CONSUMER, Role.MERCHANT)
+# Response metrics and breaches: supervisors (customer service, admin) and regulators.
+SERVICE_SUPERVISORS = allow(
+    Role.STAFF, Role.REGULATOR, duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
+)
+
+
 # Staff posts and their qualification (QS 9.3.1-9.3.4)
 # Staff records (profiles, posts, training): every staff member reads their own
 # (auth/scopes.py), admin and compliance staff (the assessors) and regulators all.
@@ -197,6 +206,13 @@ class Action(enum.StrEnum):
     RETRY_TRADE_IN_CREDIT = "retryTradeInCredit"
     # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
     MARK_NOTIFICATION_READ = "markNotificationRead"
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    OPEN_SERVICE_SESSION = "openServiceSession"
+    SEND_SERVICE_MESSAGE = "sendServiceMessage"
+    REQUEST_HUMAN_AGENT = "requestHumanAgent"
+    TAKE_SERVICE_SESSION = "takeServiceSession"
+    TRANSFER_SERVICE_SESSION = "transferServiceSession"
+    CLOSE_SERVICE_SESSION = "closeServiceSession"
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     ENROL_STAFF_COURSE = "enrolStaffCourse"
     SET_STAFF_PROFILE = "setStaffProfile"
@@ -318,6 +334,20 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         # Whoever receives notifications marks its own read; regulators never write.
         Action.MARK_NOTIFICATION_READ: allow(
             Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER, Role.STAFF
+        ),
+        # Customer-service chat (QS 9.2.2, 9.7.2): consumers, and merchants towards the
+        # platform, open sessions and ask for a human in one call; customer-service agents
+        # take sessions from the queue, answer, transfer and close. Who may write in one
+        # session is its opener and its agent (services/customer_service/sessions.py).
+        Action.OPEN_SERVICE_SESSION: SERVICE_CUSTOMERS,
+        Action.SEND_SERVICE_MESSAGE: allow(
+            Role.CONSUMER, Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
+        ),
+        Action.REQUEST_HUMAN_AGENT: SERVICE_CUSTOMERS,
+        Action.TAKE_SERVICE_SESSION: CUSTOMER_SERVICE,
+        Action.TRANSFER_SERVICE_SESSION: CUSTOMER_SERVICE,
+        Action.CLOSE_SERVICE_SESSION: allow(
+            Role.CONSUMER, Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
         ),
         # Staff posts and their qualification (QS 9.3.1-9.3.4): a staff member enrols in
         # training themselves (assessed by admin or compliance staff, never by themselves:

@@ -55,7 +55,9 @@ from pinzhi.models import (
     RegulatorRead,
     ReturnShipment,
     Role,
+    ServiceMessage,
     ServiceProvider,
+    ServiceSession,
     Shipment,
     StaffDuty,
     StaffProfile,
@@ -343,6 +345,27 @@ def _notification_rule(viewer: Viewer) -> Q:
     return own
 
 
+# Customer-service chat (QS 9.2.2, 9.7.2)
+def _service_session_rule(prefix: str = "", *, regulators: bool) -> Rule:
+    """A session is its opener's (a shop's sessions every account of the shop's); the
+    agents and their supervisors read every session. Regulators read sessions, which carry
+    the timing the standard sets limits on, but not what was said in them: checking a
+    response time needs no conversation (PIPL Art. 6, data minimisation)."""
+
+    def rule(viewer: Viewer) -> Q:
+        if _regulator(viewer):
+            return ALL if regulators else NOTHING
+        if viewer.role == Role.CONSUMER:
+            return _where(f"{prefix}opener_id", viewer.account_id)
+        if viewer.role == Role.MERCHANT and viewer.merchant_id is not None:
+            return _where(f"{prefix}merchant_id", viewer.merchant_id)
+        if viewer.has_duty(StaffDuty.CUSTOMER_SERVICE) or viewer.has_duty(StaffDuty.ADMIN):
+            return ALL
+        return NOTHING
+
+    return rule
+
+
 # Staff posts and their qualification (QS 9.3.1-9.3.4)
 def _enrolment_rule(viewer: Viewer) -> Q:
     """QS 6.3, 9.3.2: a merchant's training is its own, a staff member's theirs; the
@@ -419,6 +442,9 @@ RULES: dict[type[Model], Rule] = {
     FundRecovery: _fund_recovery_rule,
     # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
     Notification: _notification_rule,
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    ServiceSession: _service_session_rule(regulators=True),
+    ServiceMessage: _service_session_rule("session__", regulators=False),
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     StaffProfile: _staff_record_rule,
     PostAssignment: _staff_record_rule,
@@ -500,6 +526,7 @@ TRACED: dict[str, type[Model]] = {
         ProductReview,
         Refund,
         ReturnShipment,
+        ServiceSession,
         Shipment,
         StaffProfile,
         TradeIn,

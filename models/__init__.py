@@ -4,6 +4,7 @@ from pinzhi.models.accounts import Account, ApiKey, RefreshToken, ServiceProvide
 from pinzhi.models.aftersales import AfterSalesLine, AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.models.bulky import InstallationAppointment, TradeIn
 from pinzhi.models.catalog import Merchant, Product
+from pinzhi.models.customer_service import ServiceMessage, ServiceSession
 from pinzhi.models.disputes import Dispute, DisputeOffer
 from pinzhi.models.enums import (
     AfterSalesKind,
@@ -18,8 +19,10 @@ from pinzhi.models.enums import (
     DisputeState,
     FeedbackSubject,
     GradeSubject,
+    HandoverReason,
     InstallationState,
     LicenceKind,
+    MessageAuthor,
     NotificationKind,
     OfferState,
     OrderState,
@@ -29,6 +32,7 @@ from pinzhi.models.enums import (
     ProviderKind,
     RefundState,
     Role,
+    ServiceSessionState,
     ShipmentState,
     StaffDuty,
     SubmissionState,
@@ -125,6 +129,9 @@ __models__ = [
     FundEntry,
     InstallationAppointment,
     TradeIn,
+    # Customer-service chat (QS 9.2.2, 9.7.2).
+    ServiceSession,
+    ServiceMessage,
     # Staff posts and their qualification (QS 9.3.1-9.3.4).
     StaffProfile,
     PostAssignment,
@@ -167,6 +174,7 @@ __all__ = [
     "FundTransaction",
     "FundTransactionKind",
     "GradeSubject",
+    "HandoverReason",
     "InstallationAppointment",
     "InstallationState",
     "JobRun",
@@ -176,6 +184,7 @@ __all__ = [
     "MerchantGrade",
     "MerchantLicence",
     "MerchantWarning",
+    "MessageAuthor",
     "Notification",
     "NotificationKind",
     "OfferState",
@@ -205,7 +214,10 @@ __all__ = [
     "RegulatorRead",
     "ReturnShipment",
     "Role",
+    "ServiceMessage",
     "ServiceProvider",
+    "ServiceSession",
+    "ServiceSessionState",
     "Shipment",
     "ShipmentState",
     "StaffDuty",

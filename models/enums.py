@@ -261,6 +261,39 @@ class NotificationKind(StrEnum):
     COMPLAINT_OVERDUE = "COMPLAINT_OVERDUE"
 
 
+# Customer service: chat sessions (QS 9.2.2, 9.7.1, 9.7.2)
+class ServiceSessionState(StrEnum):
+    """Where a customer-service session stands: the AI answers first (BOT), a handover puts
+    it in the agents' queue (WAITING), an agent works it (ACTIVE), then it is CLOSED."""
+
+    BOT = "BOT"
+    WAITING = "WAITING"
+    ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"
+
+
+class HandoverReason(StrEnum):
+    """Why a session went to a human (QS 9.7.2)."""
+
+    # The customer asked, with requestHumanAgent or in words the AI recognised.
+    REQUESTED = "REQUESTED"
+    # The AI was not sure enough of what the customer meant.
+    LOW_CONFIDENCE = "LOW_CONFIDENCE"
+    # The AI failed the customer too many times in a row.
+    REPEATED_FAILURE = "REPEATED_FAILURE"
+    # An accessibility profile goes straight to a human (QS 9.4.3).
+    ACCESSIBILITY = "ACCESSIBILITY"
+    # Sent back to the queue by an agent.
+    TRANSFERRED = "TRANSFERRED"
+
+
+class MessageAuthor(StrEnum):
+    CUSTOMER = "CUSTOMER"
+    AI = "AI"
+    AGENT = "AGENT"
+    SYSTEM = "SYSTEM"
+
+
 # Staff posts and their qualification (QS 9.3.1-9.3.4)
 class Post(StrEnum):
     """A quality-service post (QS 9.3.1). What each one does, the staff duty it needs, the

@@ -47,7 +47,9 @@ from pinzhi.models import (
     ProductCertificate,
     Refund,
     ReturnShipment,
+    ServiceMessage,
     ServiceProvider,
+    ServiceSession,
     Shipment,
     StaffProfile,
     TrackingEvent,
@@ -416,6 +418,14 @@ class Loaders:
         return _one_by(self.viewer, TradeIn, "id")
 
     @cached_property
+    def service_session_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, ServiceSession, "id")
+
+    @cached_property
+    def service_message_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, ServiceMessage, "id")
+
+    @cached_property
     def refunds_by_trade_in_id(self) -> DataLoader:
         return _many_by(self.viewer, Refund, "trade_in_id")
 
@@ -479,6 +489,8 @@ _BY_ID: dict[type[Model], str] = {
     DisputeOffer: "dispute_offer_by_id",
     InstallationAppointment: "installation_appointment_by_id",
     TradeIn: "trade_in_by_id",
+    ServiceSession: "service_session_by_id",
+    ServiceMessage: "service_message_by_id",
     StaffProfile: "staff_profile_by_id",
     PostAssignment: "post_assignment_by_id",
 }

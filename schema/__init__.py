@@ -32,6 +32,10 @@ from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
+from pinzhi.schema.roots.customer_service import (
+    CustomerServiceMutation,
+    CustomerServiceQuery,
+)
 from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
@@ -68,6 +72,8 @@ QUERY_PARTS: tuple[type, ...] = (
     FundQuery,
     DisputeQuery,
     BulkyQuery,
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    CustomerServiceQuery,
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     StaffQuery,
 )
@@ -86,6 +92,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     FundMutation,
     DisputeMutation,
     BulkyMutation,
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    CustomerServiceMutation,
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     StaffMutation,
 )

@@ -119,6 +119,24 @@ strawberry.enum(
     "(a complaint was not resolved by its promised date, QS 9.2.4).",
 )
 
+# Customer-service chat (QS 9.2.2, 9.7.2)
+ServiceSessionState = models.ServiceSessionState
+HandoverReason = models.HandoverReason
+MessageAuthor = models.MessageAuthor
+strawberry.enum(
+    ServiceSessionState,
+    description="BOT: the AI answers; WAITING: in the agents' queue after a handover; "
+    "ACTIVE: an agent works it; CLOSED.",
+)
+strawberry.enum(
+    HandoverReason,
+    description="Why a session went to a human (QS 9.7.2): REQUESTED by the customer, "
+    "LOW_CONFIDENCE of the AI, REPEATED_FAILURE of the AI, ACCESSIBILITY profile (QS 9.4.3), "
+    "TRANSFERRED back to the queue by an agent.",
+)
+strawberry.enum(MessageAuthor, description="Who wrote a message: CUSTOMER, AI, AGENT, SYSTEM.")
+
+
 # Staff posts and their qualification (QS 9.3.1-9.3.4)
 Post = models.Post
 strawberry.enum(

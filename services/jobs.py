@@ -22,6 +22,7 @@ from pinzhi.services import (
     penalties,
     product_grading,
 )
+from pinzhi.services.customer_service import sweep as service_sweep
 from pinzhi.services.fund import recoveries as fund_recoveries
 from pinzhi.services.scoring import current_period
 from pinzhi.services.state import now as utc_now
@@ -93,6 +94,14 @@ def _minutely(now: datetime) -> str:
     return now.strftime("%Y-%m-%dT%H:%M")
 
 
+# Customer-service chat (QS 9.2.2)
+async def _service_breach_sweep(period: str, now: datetime, progress: Progress) -> dict[str, Any]:
+    """Stamp the chat sessions whose first human response is overdue, and announce them."""
+    stamped = await service_sweep.sweep(now)
+    progress(f"  customer-service sessions past their first-response limit: {stamped}")
+    return {"breached": stamped}
+
+
 JOBS: dict[str, tuple[Callable[[str, datetime, Progress], Awaitable[dict[str, Any]]], Any]] = {
     # name: (work, default period of a moment)
     "regrade": (_regrade, current_period),
@@ -103,6 +112,8 @@ JOBS: dict[str, tuple[Callable[[str, datetime, Progress], Awaitable[dict[str, An
     "after-sales-sweep": (_after_sales_sweep, _minutely),
     "fund": (_fund, _hourly),
     "dispute-sweep": (_dispute_sweep, _hourly),
+    # Customer-service chat (QS 9.2.2)
+    "service-breach-sweep": (_service_breach_sweep, _minutely),
 }
 
 

@@ -47,6 +47,8 @@ from pinzhi.models import (
     Refund,
     RefundState,
     ReturnShipment,
+    ServiceSession,
+    ServiceSessionState,
     Shipment,
     ShipmentState,
     SubmissionState,
@@ -219,6 +221,19 @@ TRANSITIONS[TradeIn] = {
 }
 
 # The state each machine's rows are created in.
+# Customer-service chat (QS 9.2.2, 9.7.2): the AI first, a human after the handover; an
+# agent may send a session back to the queue; any open session may be closed.
+TRANSITIONS[ServiceSession] = {
+    ServiceSessionState.BOT: frozenset({ServiceSessionState.WAITING, ServiceSessionState.CLOSED}),
+    ServiceSessionState.WAITING: frozenset(
+        {ServiceSessionState.ACTIVE, ServiceSessionState.CLOSED}
+    ),
+    ServiceSessionState.ACTIVE: frozenset(
+        {ServiceSessionState.WAITING, ServiceSessionState.CLOSED}
+    ),
+    ServiceSessionState.CLOSED: frozenset(),
+}
+
 INITIAL: dict[type[Model], StrEnum] = {
     Order: OrderState.PENDING_PAYMENT,
     Payment: PaymentState.PENDING,
@@ -238,6 +253,7 @@ INITIAL: dict[type[Model], StrEnum] = {
     FundRecovery: RecoveryState.OPEN,
     Dispute: DisputeState.OPEN,
     DisputeOffer: OfferState.PROPOSED,
+    ServiceSession: ServiceSessionState.BOT,
 }
 
 M = TypeVar("M", bound=Model)

@@ -36,6 +36,8 @@ from tests.helpers import GraphQLClient
 NOT_KEY_NODES = {
     "login": "opens a session; failures are throttled, and ending one (logout) is traced",
     "refreshAccessToken": "rotates a session's token; a replay that revokes the login is traced",
+    "sendServiceMessage": "a chat message is an immutable, timestamped row of its session; "
+    "what it changes of the session (a handover by the AI) is traced on the session",
 }
 
 LATER = (datetime.now(UTC) + timedelta(days=365)).isoformat()
@@ -1061,6 +1063,65 @@ async def _read_notification(w: f.World) -> Call:
         _m("markNotificationRead", "($notificationId: ID!)"),
         {"notificationId": gid("Notification", notice.id)},
         w.seller.token,
+    )
+
+
+# --- customer-service chat (QS 9.2.2, 9.7.2) ----------------------------------------------------
+
+
+async def _chat(w: f.World, *, handed_over: bool = False, taken: bool = False) -> int:
+    from pinzhi.services.customer_service import sessions
+
+    session = await sessions.open_session(w.buyer.viewer)
+    if handed_over or taken:
+        await sessions.request_human(w.buyer.viewer, session.id)
+    if taken:
+        await sessions.take(w.agent.viewer, session.id)
+    return session.id
+
+
+@scenario("openServiceSession")
+async def _open_chat(w: f.World) -> Call:
+    return Call(_m("openServiceSession", ""), {}, w.buyer.token)
+
+
+@scenario("requestHumanAgent")
+async def _human(w: f.World) -> Call:
+    sid = await _chat(w)
+    return Call(
+        _m("requestHumanAgent", "($sessionId: ID!)"),
+        {"sessionId": gid("ServiceSession", sid)},
+        w.buyer.token,
+    )
+
+
+@scenario("takeServiceSession")
+async def _take_chat(w: f.World) -> Call:
+    sid = await _chat(w, handed_over=True)
+    return Call(
+        _m("takeServiceSession", "($sessionId: ID)"),
+        {"sessionId": gid("ServiceSession", sid)},
+        w.agent.token,
+    )
+
+
+@scenario("transferServiceSession")
+async def _transfer_chat(w: f.World) -> Call:
+    sid = await _chat(w, taken=True)
+    return Call(
+        _m("transferServiceSession", "($input: TransferServiceSessionInput!)"),
+        {"input": {"sessionId": gid("ServiceSession", sid)}},
+        w.agent.token,
+    )
+
+
+@scenario("closeServiceSession")
+async def _close_chat(w: f.World) -> Call:
+    sid = await _chat(w, taken=True)
+    return Call(
+        _m("closeServiceSession", "($sessionId: ID!)"),
+        {"sessionId": gid("ServiceSession", sid)},
+        w.buyer.token,
     )
 
 

@@ -12,6 +12,7 @@ from pinzhi.schema.after_sales import AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.schema.base import Node, NodeFromRow, from_global_id
 from pinzhi.schema.bulky import InstallationAppointment, TradeIn
 from pinzhi.schema.catalog import Merchant, Product, ServiceProvider
+from pinzhi.schema.customer_service import ServiceMessage, ServiceSession
 from pinzhi.schema.disputes import Dispute, DisputeOffer
 from pinzhi.schema.feedback import Feedback
 from pinzhi.schema.fields import field
@@ -50,6 +51,8 @@ NODE_TYPES: dict[str, type[Model]] = {
     "DisputeOffer": models.DisputeOffer,
     "InstallationAppointment": models.InstallationAppointment,
     "TradeIn": models.TradeIn,
+    "ServiceSession": models.ServiceSession,
+    "ServiceMessage": models.ServiceMessage,
     "StaffProfile": models.StaffProfile,
     "PostAssignment": models.PostAssignment,
 }
@@ -90,6 +93,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "FundTransaction": FundTransaction,
         "FundPayout": FundPayout,
         "FundRecovery": FundRecovery,
+        "ServiceSession": ServiceSession,
+        "ServiceMessage": ServiceMessage,
         "StaffProfile": StaffMember,
         "PostAssignment": PostAssignment,
     }

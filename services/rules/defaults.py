@@ -741,6 +741,177 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             },
         },
     },
+    # Customer-service chat (QS 9.2.2, 9.7.1, 9.7.2)
+    {
+        "key": "customer_service.chat",
+        "title_zh": "在线客服响应时限与人工转接（QS 9.2.2、9.7.2）",
+        "title_en": (
+            "Online customer service: response limits and transfer to human (QS 9.2.2, 9.7.2)"
+        ),
+        "content": {
+            # Seconds from the handover to the first agent message, at most (QS 9.2.2);
+            # exactly the limit is within it.
+            "first_response_seconds": 30,
+            # Seconds a customer waits for each agent answer, on average, at most.
+            "average_response_seconds": 60,
+            # The AI hands over by itself below this confidence, or after this many misses
+            # in a row (QS 9.7.2).
+            "ai_min_confidence": 0.55,
+            "ai_max_failures": 2,
+            # The queue's weights (QS 9.2.1): a session's priority is the sum it earns.
+            "weights": {"premium": 2, "accessibility": 1},
+            # Product grades that make a session about them a quality-service one.
+            "premium_levels": ["A+", "A"],
+            "order": "priority desc, response_due_at asc, id asc",
+            # Sessions an agent works at once, at most.
+            "max_active_per_agent": 5,
+            # A message's length, at most, in characters.
+            "max_message_length": 2000,
+            # A customer's open sessions, at most.
+            "max_open_per_customer": 3,
+        },
+    },
+    {
+        "key": "customer_service.contact",
+        "title_zh": "客服热线与服务时间（QS 9.7.2）",
+        "title_en": "Customer-service hotline and hours (QS 9.7.2)",
+        "content": {
+            # Direct lines to a human agent, with the hours they are staffed (UTC+8).
+            "hotlines": [
+                {
+                    "number": "400-820-0000",
+                    "label_zh": "消费者服务热线",
+                    "label_en": "Consumer hotline",
+                    "hours": "00:00-24:00",
+                },
+                {
+                    "number": "400-820-0001",
+                    "label_zh": "商家服务热线",
+                    "label_en": "Merchant hotline",
+                    "hours": "08:00-22:00",
+                },
+                {
+                    "number": "400-820-0002",
+                    "label_zh": "适老化与无障碍专线",
+                    "label_en": "Accessible-service line",
+                    "hours": "00:00-24:00",
+                },
+            ],
+            "online_hours": "00:00-24:00",
+            "utc_offset_hours": 8,
+        },
+    },
+    {
+        "key": "customer_service.faq",
+        "title_zh": "智能客服常见问题答复（QS 9.7.1）",
+        "title_en": "AI customer service: answers by intent (QS 9.7.1)",
+        "content": {
+            "answers": {
+                "REFUND": {
+                    "zh": (
+                        "退款会在商家同意后原路退回，一般 1–3 个工作日到账。您可以在订单的售后页面"
+                        "查看退款进度。"
+                    ),
+                    "en": (
+                        "Refunds go back to your original payment method once approved, usually "
+                        "within 1-3 working days. You can follow it on the order's after-sales "
+                        "page."
+                    ),
+                },
+                "RETURN_EXCHANGE": {
+                    "zh": (
+                        "签收后 7 天内可申请退货或换货（品质商品 15 天）。请在订单页选择商品并提交"
+                        "售后申请。"
+                    ),
+                    "en": (
+                        "You can ask to return or exchange within 7 days of delivery (15 days for "
+                        "quality-service products). Choose the item on the order page and open an "
+                        "after-sales request."
+                    ),
+                },
+                "LOGISTICS_STATUS": {
+                    "zh": "请告诉我是哪一笔订单，或在订单详情页查看最新物流轨迹。",
+                    "en": (
+                        "Tell me which order it is, or see the latest tracking on the order's page."
+                    ),
+                },
+                "QUALITY_ISSUE": {
+                    "zh": (
+                        "很抱歉商品有质量问题。签收后 90 天内可提交质量问题售后，请附上照片，品质"
+                        "商品直接换新。"
+                    ),
+                    "en": (
+                        "Sorry about the quality problem. You can raise a quality issue within 90 "
+                        "days of delivery with photos; quality-service products are replaced, not "
+                        "repaired."
+                    ),
+                },
+                "PAYMENT_ISSUE": {
+                    "zh": (
+                        "如果扣款成功但订单未更新，通常几分钟内会自动同步；重复扣款会在核对后全额"
+                        "退回。"
+                    ),
+                    "en": (
+                        "If you were charged but the order did not update, it usually catches up "
+                        "within minutes; a double charge is refunded in full once checked."
+                    ),
+                },
+                "INVOICE": {
+                    "zh": "订单完成后可在订单详情页申请电子发票，开具后会发送到您的账户。",
+                    "en": (
+                        "Once the order is completed you can ask for an e-invoice on its page; it "
+                        "is sent to your account when issued."
+                    ),
+                },
+                "ACCOUNT": {
+                    "zh": (
+                        "账户登录、密码和资料问题可在“我的-设置”中处理；无法登录时请转人工核实身份"
+                        "。"
+                    ),
+                    "en": (
+                        "Login, password and profile questions are handled under My > Settings; "
+                        "if you cannot log in, ask for an agent to verify your identity."
+                    ),
+                },
+                "PRODUCT_INQUIRY": {
+                    "zh": "商品的规格、等级与质量证书都在商品详情页展示；也可以直接咨询店铺客服。",
+                    "en": (
+                        "A product's specifications, grade and quality certificates are on its "
+                        "page; you can also ask the shop directly."
+                    ),
+                },
+                "COMPLAINT": {
+                    "zh": (
+                        "您可以在订单页提交投诉，平台会在承诺时间内给出处理结果。需要的话我可以为"
+                        "您转接人工客服。"
+                    ),
+                    "en": (
+                        "You can file a complaint from the order page and the platform answers "
+                        "within the time it promises. I can transfer you to an agent if you like."
+                    ),
+                },
+                "ADDRESS_CHANGE": {
+                    "zh": "订单发货前可以修改收货地址；已发货的订单请联系快递或转人工协助。",
+                    "en": (
+                        "You can change the delivery address before the order ships; once "
+                        "shipped, contact the carrier or ask for an agent."
+                    ),
+                },
+                "HUMAN_AGENT": {
+                    "zh": "正在为您转接人工客服，请稍候。",
+                    "en": "Transferring you to an agent, one moment please.",
+                },
+            },
+            # What the AI says when it did not understand.
+            "fallback": {
+                "zh": "抱歉，我没有理解您的问题。可以换个说法，或点击“转人工”。",
+                "en": (
+                    "Sorry, I did not understand. Could you put it another way, or tap 'Talk to "
+                    "an agent'?"
+                ),
+            },
+        },
+    },
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     {
         "key": "customer_service.posts",

@@ -774,6 +774,32 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "mutation($n: ID!) { markNotificationRead(notificationId: $n) { errors { code } } }",
         lambda s: {"n": f.gid("Notification", 1)},
     ),
+    # Customer-service chat (QS 9.2.2, 9.7.2)
+    "openServiceSession": (
+        "mutation { openServiceSession { errors { code } } }",
+        lambda s: {},
+    ),
+    "sendServiceMessage": (
+        'mutation($s: ID!) { sendServiceMessage(input: {sessionId: $s, body: "hi"}) '
+        "{ errors { code } } }",
+        lambda s: {"s": f.gid("ServiceSession", 1)},
+    ),
+    "requestHumanAgent": (
+        "mutation($s: ID!) { requestHumanAgent(sessionId: $s) { errors { code } } }",
+        lambda s: {"s": f.gid("ServiceSession", 1)},
+    ),
+    "takeServiceSession": (
+        "mutation($s: ID!) { takeServiceSession(sessionId: $s) { errors { code } } }",
+        lambda s: {"s": f.gid("ServiceSession", 1)},
+    ),
+    "transferServiceSession": (
+        "mutation($s: ID!) { transferServiceSession(input: {sessionId: $s}) { errors { code } } }",
+        lambda s: {"s": f.gid("ServiceSession", 1)},
+    ),
+    "closeServiceSession": (
+        "mutation($s: ID!) { closeServiceSession(sessionId: $s) { errors { code } } }",
+        lambda s: {"s": f.gid("ServiceSession", 1)},
+    ),
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     "enrolStaffCourse": (
         "mutation($id: ID!) { enrolStaffCourse(courseId: $id) "
@@ -827,7 +853,8 @@ FORBIDDEN_FOR = {
     "confirmReturnReceived shipReplacement refundPayment confirmRefund "
     "arbitrateDispute shipDisputeReplacement "
     "confirmInstallation completeInstallation recordMissedInstallation acceptTradeIn "
-    "rejectTradeIn recordTradeInCollected retryTradeInCredit"
+    "rejectTradeIn recordTradeInCollected retryTradeInCredit "
+    "takeServiceSession transferServiceSession"
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
@@ -836,14 +863,17 @@ FORBIDDEN_FOR = {
     "withdrawAfterSalesRequest escalateAfterSalesRequest shipReturn closeAfterSalesRequest "
     "confirmRefund openDispute withdrawDispute arbitrateDispute "
     "bookInstallation rescheduleInstallation cancelInstallation requestTradeIn "
-    "cancelTradeIn recordTradeInCollected retryTradeInCredit"
+    "cancelTradeIn recordTradeInCollected retryTradeInCredit "
+    "takeServiceSession transferServiceSession"
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
     "refundPayment confirmRefund shipReturn openDispute makeDisputeOffer acceptDisputeOffer "
     "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
     "shipDisputeReplacement bookInstallation rescheduleInstallation "
-    "cancelInstallation requestTradeIn acceptTradeIn cancelTradeIn retryTradeInCredit"
+    "cancelInstallation requestTradeIn acceptTradeIn cancelTradeIn retryTradeInCredit "
+    "openServiceSession sendServiceMessage requestHumanAgent takeServiceSession "
+    "transferServiceSession closeServiceSession"
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
@@ -851,7 +881,9 @@ FORBIDDEN_FOR = {
     "declineDisputeOffer withdrawDispute requestDisputeArbitration arbitrateDispute "
     "shipDisputeReplacement bookInstallation confirmInstallation "
     "completeInstallation recordMissedInstallation requestTradeIn acceptTradeIn rejectTradeIn "
-    "recordTradeInCollected retryTradeInCredit"
+    "recordTradeInCollected retryTradeInCredit "
+    "openServiceSession sendServiceMessage requestHumanAgent takeServiceSession "
+    "transferServiceSession closeServiceSession"
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
     "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
@@ -861,7 +893,8 @@ FORBIDDEN_FOR = {
     "declineDisputeOffer withdrawDispute requestDisputeArbitration shipDisputeReplacement "
     "bookInstallation rescheduleInstallation "
     "cancelInstallation confirmInstallation completeInstallation recordMissedInstallation "
-    "requestTradeIn acceptTradeIn rejectTradeIn cancelTradeIn recordTradeInCollected"
+    "requestTradeIn acceptTradeIn rejectTradeIn cancelTradeIn recordTradeInCollected "
+    "openServiceSession requestHumanAgent"
     # A customer-service agent neither records profiles nor assigns posts, its own or others'.
     " setStaffProfile assignStaffPost endStaffPost",
 }
