@@ -12,7 +12,7 @@ from pinzhi import models
 from pinzhi.schema.base import Node, UserError, to_global_id
 from pinzhi.schema.enums import CourseTopic, Post, StaffDuty
 from pinzhi.schema.training import Enrolment
-from pinzhi.services import staff_posts, state
+from pinzhi.services import staff_performance, staff_posts, state
 
 
 async def _account(info: Info, account_pk: int) -> models.Account | None:
@@ -252,3 +252,101 @@ class StaffingReport:
     per_items: int = strawberry.field(description="The ratio is staff on duty per this many.")
     as_of: datetime
     posts: list[PostStaffing]
+
+
+# --- Performance (QS 9.3.3) --------------------------------------------------------------------
+
+
+@strawberry.type(
+    description="Satisfaction: the consumers' feedback (1-5) on the staff member's "
+    "complaints, given in the month."
+)
+class SatisfactionPart:
+    feedback_count: int
+    average: float | None
+    score: float | None = strawberry.field(description="0-100 by the rule; null without data.")
+
+
+@strawberry.type(
+    description="Closure: of the complaints assigned to the staff member and open at some "
+    "time in the month, those resolved in it."
+)
+class ClosurePart:
+    assigned: int
+    resolved: int
+    rate: float | None
+    score: float | None = strawberry.field(description="0-100 by the rule; null without data.")
+
+
+@strawberry.type(
+    description="Response: of the staff member's chat answers sent in the month, those "
+    "within the customer_service.chat response limit."
+)
+class ResponsePart:
+    responses: int
+    within_limit: int
+    share: float | None
+    score: float | None = strawberry.field(description="0-100 by the rule; null without data.")
+
+
+@strawberry.type(description="A weight the score applied, renormalised over the parts with data.")
+class AppliedWeight:
+    part: str
+    weight: float
+
+
+@strawberry.type(
+    description="A staff member's performance over a month (QS 9.3.3) by the "
+    "customer_service.performance rule: score = the weighted mean of the parts with data "
+    "(a part without data is left out and the weights renormalised); null with none."
+)
+class StaffPerformance:
+    staff_id: strawberry.ID = strawberry.field(description="The staff member's Account id.")
+    staff_member_id: strawberry.ID = strawberry.field(description="Their StaffMember id.")
+    team: str
+    period: str
+    rule_version: int
+    chat_rule_version: int
+    score: float | None
+    satisfaction: SatisfactionPart
+    closure: ClosurePart
+    response: ResponsePart
+    weights: list[AppliedWeight]
+    row: strawberry.Private[models.StaffProfile]
+
+    @classmethod
+    def of(
+        cls,
+        row: models.StaffProfile,
+        found: staff_performance.Performance,
+        report: staff_performance.PerformanceReport,
+    ) -> StaffPerformance:
+        s, c, r = found.satisfaction, found.closure, found.response
+        return cls(
+            staff_id=to_global_id("Account", row.account_id),
+            staff_member_id=to_global_id("StaffProfile", row.id),
+            team=row.team,
+            period=report.period,
+            rule_version=report.rule_version,
+            chat_rule_version=report.chat_rule_version,
+            score=found.score,
+            satisfaction=SatisfactionPart(feedback_count=s.count, average=s.value, score=s.score),
+            closure=ClosurePart(
+                assigned=c.count, resolved=c.hits or 0, rate=c.value, score=c.score
+            ),
+            response=ResponsePart(
+                responses=r.count, within_limit=r.hits or 0, share=r.value, score=r.score
+            ),
+            weights=[AppliedWeight(part=k, weight=w) for k, w in found.weights.items()],
+            row=row,
+        )
+
+    @strawberry.field(
+        description="Whole for the person and for admin staff (logged); masked for "
+        "regulators, who tell staff apart by their ids (QS 9.4.1)."
+    )
+    async def name(self, info: Info) -> str:
+        account = await _account(info, self.row.account_id)
+        if account is None:
+            return ""
+        return info.context.disclosure.staff_name(account.id, account.name_enc)

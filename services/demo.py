@@ -39,6 +39,7 @@ from pinzhi.services import (
     demo_disputes,
     demo_fund,
     demo_governance,
+    demo_staff,
     feedback,
     logistics,
     orders,
@@ -185,6 +186,12 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         account = await _account(email, role, duties=str(duties), name="平台员工")
         staff_viewers[email] = _viewer(account)
         creds.accounts.append({"role": str(role), "email": email, "password": DEMO_PASSWORD})
+    # Staff posts and their qualification (QS 9.3.1-9.3.4): the customer-service agents.
+    agent_viewers: list[Viewer] = []
+    for email, name, *_ in demo_staff.AGENTS:
+        account = await _account(email, Role.STAFF, duties=demo_staff.DUTIES, name=name)
+        agent_viewers.append(_viewer(account))
+        creds.accounts.append({"role": str(Role.STAFF), "email": email, "password": DEMO_PASSWORD})
     progress(f"  accounts: {len(creds.accounts)}")
 
     if already:
@@ -376,5 +383,14 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
             payer=payment_viewer,
         ),
         progress,
+    )
+    # Staff posts and their qualification (QS 9.3.1-9.3.4): the agents trained and on their
+    # posts. It returns them (demo_staff.StaffCast): a demo after it that needs agents on
+    # ONLINE_SERVICE takes ``.online`` (and ``.on_duty``).
+    await demo_staff.seed_staff_posts(
+        admin=staff_viewers["compliance@demo.pinzhi"],
+        agents=agent_viewers,
+        senior=agent,
+        progress=progress,
     )
     return creds

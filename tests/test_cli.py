@@ -20,7 +20,7 @@ from pinzhi.models import ProviderKind, Role
 from pinzhi.services import accounts
 from pinzhi.settings import tortoise_config
 
-COUNTED_TABLES = ["order", "merchant", "account", "product", "feedback"]
+COUNTED_TABLES = ["order", "merchant", "account", "product", "feedback", "post_assignment"]
 
 
 def pinzhi(
@@ -146,6 +146,28 @@ def test_the_demo_world_has_a_settled_and_an_arbitrated_dispute(demo_runs) -> No
     ]
     assert rows[1][2] > 0
     assert accepted == 1
+
+
+def test_the_demo_world_has_agents_on_their_posts_and_a_refused_key_post(demo_runs) -> None:
+    """QS 9.3.1-9.3.4: trained agents with teams on the online and phone posts, the senior
+    agent (two years, law passed) on complaint handling, and the eight-month agent's key
+    post refused, printed with its reason."""
+    with closing(sqlite3.connect(demo_runs["database"])) as conn:
+        posts = conn.execute(
+            "SELECT p.post, COUNT(*) FROM post_assignment p WHERE p.ended_at IS NULL "
+            "GROUP BY p.post ORDER BY p.post"
+        ).fetchall()
+        on_duty = conn.execute("SELECT COUNT(*) FROM staff_profile WHERE on_duty").fetchone()[0]
+        teams = {t for (t,) in conn.execute("SELECT team FROM staff_profile").fetchall()}
+    assert posts == [("COMPLAINT_HANDLING", 1), ("ONLINE_SERVICE", 3), ("PHONE_SERVICE", 2)]
+    assert on_duty == 3 and len(teams) == 3
+    out = demo_runs["first"].stdout.splitlines()
+    assert "  staff posts: 4 agents on 6 posts, 3 on duty" in out
+    assert any(
+        line.startswith("  refused (QS 9.3.4): agent1@demo.pinzhi on COMPLAINT_HANDLING")
+        and "(8 of 12 months)" in line
+        for line in out
+    )
 
 
 async def test_demo_credentials_work(demo_runs) -> None:

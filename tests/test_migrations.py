@@ -173,3 +173,48 @@ async def test_a_database_of_the_last_release_upgrades_with_its_rows(fresh_datab
     assert len(await query('SELECT "id" FROM "order_line"')) == 1
     case = (await query('SELECT "effects", "effects_lifted_at" FROM "violation_case"'))[0]
     assert case["effects_lifted_at"] is None and case["effects"] in ("{}", {})
+
+
+async def test_an_enrolment_has_exactly_one_trainee_in_a_migrated_database(
+    fresh_database: str,
+) -> None:
+    """QS 6.3, 9.3.2: the database itself refuses an enrolment of nobody or of a merchant
+    and a staff member at once, and one trainee twice in a course; a merchant's enrolment
+    of the last release survives the table's rebuild (SQLite) with its uniqueness."""
+    from tortoise.exceptions import IntegrityError
+
+    config = tortoise_config(fresh_database)
+    await migrate(config=config, target="models.0016_customer_service")
+    connection = get_connection("default")
+    for statement in [
+        'INSERT INTO "account" ("email_enc", "password_hash", "role", "duties", "name_enc", '
+        '"phone_enc", "is_active", "created_at") VALUES '
+        "('', 'x', 'STAFF', 'CUSTOMER_SERVICE', '', '', TRUE, CURRENT_TIMESTAMP)",
+        OLD_ROWS[1],
+        'INSERT INTO "course" ("code", "title", "topic", "pass_mark", "created_at") '
+        "VALUES ('C-1', '课程', 'SERVICE', 60, CURRENT_TIMESTAMP)",
+        'INSERT INTO "enrolment" ("merchant_id", "course_id", "enrolled_at") '
+        "VALUES (1, 1, CURRENT_TIMESTAMP)",
+    ]:
+        await connection.execute_script(statement)
+    await migrate(config=config)
+    connection = get_connection("default")
+    query = connection.execute_query_dict
+    assert await query('SELECT "merchant_id", "staff_id" FROM "enrolment"') == [
+        {"merchant_id": 1, "staff_id": None}
+    ]
+    refused = [
+        'INSERT INTO "enrolment" ("course_id", "enrolled_at") VALUES (1, CURRENT_TIMESTAMP)',
+        'INSERT INTO "enrolment" ("merchant_id", "staff_id", "course_id", "enrolled_at") '
+        "VALUES (1, 1, 1, CURRENT_TIMESTAMP)",
+        'INSERT INTO "enrolment" ("merchant_id", "course_id", "enrolled_at") '
+        "VALUES (1, 1, CURRENT_TIMESTAMP)",
+    ]
+    for statement in refused:
+        with pytest.raises(IntegrityError):
+            await connection.execute_script(statement)
+    staff = 'INSERT INTO "enrolment" ("staff_id", "course_id", "enrolled_at") VALUES (1, 1, now)'
+    staff = staff.replace("now", "CURRENT_TIMESTAMP")
+    await connection.execute_script(staff)
+    with pytest.raises(IntegrityError):
+        await connection.execute_script(staff)

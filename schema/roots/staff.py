@@ -12,8 +12,10 @@ from tortoise.expressions import Subquery
 from pinzhi import models
 from pinzhi.auth import policy
 from pinzhi.auth.policy import Action
+from pinzhi.auth.scopes import staff_performance_rule
+from pinzhi.errors import ServiceError
 from pinzhi.resolvers.lists import scoped_page
-from pinzhi.resolvers.pagination import Window
+from pinzhi.resolvers.pagination import Window, bad_input, page
 from pinzhi.schema.base import Connection, attempt, pk_of
 from pinzhi.schema.enums import Post
 from pinzhi.schema.fields import field, mutation
@@ -25,8 +27,9 @@ from pinzhi.schema.staff import (
     StaffingReport,
     StaffMember,
     StaffMemberPayload,
+    StaffPerformance,
 )
-from pinzhi.services import staff_posts
+from pinzhi.services import staff_performance, staff_posts
 
 # --- Queries ----------------------------------------------------------------------------------
 
@@ -70,6 +73,29 @@ async def staffing_report(info: Info) -> StaffingReport:
         as_of=report.as_of,
         posts=[PostStaffing.of(p, language) for p in report.posts],
     )
+
+
+async def staff_performance_list(
+    info: Info,
+    period: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    team: str | None = None,
+) -> Connection[StaffPerformance]:
+    """Each staff member's performance over a month (default: the current one), newest
+    record first: everyone's for admin staff and regulators, one's own for other staff."""
+    query = models.StaffProfile.filter(staff_performance_rule(info.context.viewer))
+    if team is not None:
+        query = query.filter(team=team)
+    found = await page(query, Window(first, after, last, before))
+    try:
+        report = await staff_performance.performance([r.account_id for r in found.rows], period)
+    except ServiceError as error:
+        raise bad_input(error.message(info.context.language)) from None
+    nodes = [StaffPerformance.of(r, report.by_account[r.account_id], report) for r in found.rows]
+    return Connection.of(found, nodes)
 
 
 # --- Mutations --------------------------------------------------------------------------------
@@ -133,6 +159,14 @@ class StaffQuery:
         policy.STAFFING_READERS,
         description="Per post: staff assigned, on duty, the open work it answers for and the "
         "staff on duty per 100 open items (QS 9.3.1); one fixed set of statements.",
+    )
+    staff_performance = field(
+        staff_performance_list,
+        policy.PERFORMANCE_READERS,
+        description="Staff performance over a month `period` (YYYY-MM, UTC; default the "
+        "current one) by the customer_service.performance rule (QS 9.3.3): satisfaction, "
+        "complaint closure and chat response compliance. Admin staff and regulators read "
+        "everyone's (regulators by masked name and ids); other staff their own.",
     )
 
 
