@@ -104,6 +104,12 @@ FUND_READERS = allow(
     Role.STAFF,
     duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
 )
+# The phone queue (QS 9.2.2): contact centres report their calls; the queue's figures are
+# for the staff who supervise customer service (its own duty, and admins) and regulators.
+CONTACT_CENTRE = allow(Role.SERVICE_PROVIDER, provider_kinds=(ProviderKind.CONTACT_CENTRE,))
+PHONE_QUEUE_READERS = allow(
+    Role.REGULATOR, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
+)
 
 
 class Action(enum.StrEnum):
@@ -187,6 +193,8 @@ class Action(enum.StrEnum):
     RETRY_TRADE_IN_CREDIT = "retryTradeInCredit"
     # After-sales sweep and timeliness (QS 9.2.1, 9.2.3)
     MARK_NOTIFICATION_READ = "markNotificationRead"
+    # The phone queue (QS 9.2.2)
+    RECORD_CALL_EVENTS = "recordCallEvents"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -303,6 +311,9 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.MARK_NOTIFICATION_READ: allow(
             Role.CONSUMER, Role.MERCHANT, Role.SERVICE_PROVIDER, Role.STAFF
         ),
+        # The phone queue (QS 9.2.2)
+        # Only a contact centre reports call events, of its own calls (auth/scopes.py).
+        Action.RECORD_CALL_EVENTS: CONTACT_CENTRE,
     }
 )
 

@@ -3,12 +3,14 @@
 from pinzhi.models.accounts import Account, ApiKey, RefreshToken, ServiceProvider
 from pinzhi.models.aftersales import AfterSalesLine, AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.models.bulky import InstallationAppointment, TradeIn
+from pinzhi.models.calls import Call, CallEvent
 from pinzhi.models.catalog import Merchant, Product
 from pinzhi.models.disputes import Dispute, DisputeOffer
 from pinzhi.models.enums import (
     AfterSalesKind,
     AfterSalesState,
     BrandRelation,
+    CallEventKind,
     CertificateKind,
     CertificateResult,
     ComplaintCategory,
@@ -123,6 +125,9 @@ __models__ = [
     FundEntry,
     InstallationAppointment,
     TradeIn,
+    # The phone queue (QS 9.2.2).
+    Call,
+    CallEvent,
 ]
 
 __all__ = [
@@ -137,6 +142,9 @@ __all__ = [
     "AuditEvent",
     "BrandRegistration",
     "BrandRelation",
+    "Call",
+    "CallEvent",
+    "CallEventKind",
     "CertificateKind",
     "CertificateResult",
     "Complaint",

@@ -20,6 +20,9 @@ class StaffDuty(StrEnum):
 class ProviderKind(StrEnum):
     LOGISTICS = "LOGISTICS"
     PAYMENT = "PAYMENT"
+    # The phone queue (QS 9.2.2): a contact centre runs the platform's human phone service
+    # and reports its calls' queue events.
+    CONTACT_CENTRE = "CONTACT_CENTRE"
 
 
 class OrderState(StrEnum):
@@ -254,3 +257,14 @@ class NotificationKind(StrEnum):
     AFTER_SALES_BREACHED = "AFTER_SALES_BREACHED"
     # A complaint was not resolved by the date promised to the consumer (QS 9.2.4).
     COMPLAINT_OVERDUE = "COMPLAINT_OVERDUE"
+
+
+# The phone queue (QS 9.2.2)
+class CallEventKind(StrEnum):
+    """What a contact centre reports of a call: it joined a queue, an agent answered it,
+    the caller hung up before an answer (abandoned), or it ended."""
+
+    QUEUED = "QUEUED"
+    ANSWERED = "ANSWERED"
+    ABANDONED = "ABANDONED"
+    ENDED = "ENDED"

@@ -31,6 +31,7 @@ from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, Merc
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
+from pinzhi.schema.roots.calls import CallMutation, CallQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
@@ -66,6 +67,8 @@ QUERY_PARTS: tuple[type, ...] = (
     FundQuery,
     DisputeQuery,
     BulkyQuery,
+    # The phone queue (QS 9.2.2)
+    CallQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -82,6 +85,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     FundMutation,
     DisputeMutation,
     BulkyMutation,
+    # The phone queue (QS 9.2.2)
+    CallMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)
