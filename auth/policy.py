@@ -104,6 +104,12 @@ FUND_READERS = allow(
     Role.STAFF,
     duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
 )
+# The phone queue (QS 9.2.2): contact centres report their calls; the queue's figures are
+# for the staff who supervise customer service (its own duty, and admins) and regulators.
+CONTACT_CENTRE = allow(Role.SERVICE_PROVIDER, provider_kinds=(ProviderKind.CONTACT_CENTRE,))
+PHONE_QUEUE_READERS = allow(
+    Role.REGULATOR, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
+)
 
 # Customer-service chat (QS 9.2.2, 9.7.2)
 # Who opens sessions with the platform's customer service.
@@ -202,6 +208,8 @@ class Action(enum.StrEnum):
     TAKE_SERVICE_SESSION = "takeServiceSession"
     TRANSFER_SERVICE_SESSION = "transferServiceSession"
     CLOSE_SERVICE_SESSION = "closeServiceSession"
+    # The phone queue (QS 9.2.2)
+    RECORD_CALL_EVENTS = "recordCallEvents"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -332,6 +340,9 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.CLOSE_SERVICE_SESSION: allow(
             Role.CONSUMER, Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
         ),
+        # The phone queue (QS 9.2.2)
+        # Only a contact centre reports call events, of its own calls (auth/scopes.py).
+        Action.RECORD_CALL_EVENTS: CONTACT_CENTRE,
     }
 )
 

@@ -20,6 +20,9 @@ class StaffDuty(StrEnum):
 class ProviderKind(StrEnum):
     LOGISTICS = "LOGISTICS"
     PAYMENT = "PAYMENT"
+    # The phone queue (QS 9.2.2): a contact centre runs the platform's human phone service
+    # and reports its calls' queue events.
+    CONTACT_CENTRE = "CONTACT_CENTRE"
 
 
 class OrderState(StrEnum):
@@ -287,3 +290,14 @@ class MessageAuthor(StrEnum):
     AI = "AI"
     AGENT = "AGENT"
     SYSTEM = "SYSTEM"
+
+
+# The phone queue (QS 9.2.2)
+class CallEventKind(StrEnum):
+    """What a contact centre reports of a call: it joined a queue, an agent answered it,
+    the caller hung up before an answer (abandoned), or it ended."""
+
+    QUEUED = "QUEUED"
+    ANSWERED = "ANSWERED"
+    ABANDONED = "ABANDONED"
+    ENDED = "ENDED"

@@ -31,6 +31,7 @@ from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, Merc
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
+from pinzhi.schema.roots.calls import CallMutation, CallQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.customer_service import (
     CustomerServiceMutation,
@@ -72,6 +73,8 @@ QUERY_PARTS: tuple[type, ...] = (
     BulkyQuery,
     # Customer-service chat (QS 9.2.2, 9.7.2)
     CustomerServiceQuery,
+    # The phone queue (QS 9.2.2)
+    CallQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -90,6 +93,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     BulkyMutation,
     # Customer-service chat (QS 9.2.2, 9.7.2)
     CustomerServiceMutation,
+    # The phone queue (QS 9.2.2)
+    CallMutation,
 )
 
 Query = merge_types("Query", QUERY_PARTS)

@@ -39,6 +39,7 @@ from pinzhi.services import (
     demo_disputes,
     demo_fund,
     demo_governance,
+    demo_phone,
     feedback,
     logistics,
     orders,
@@ -188,6 +189,7 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
     progress(f"  accounts: {len(creds.accounts)}")
 
     if already:
+        await _phone_queue(creds, progress)  # its credentials: the calls are there
         progress("  demo world already present: nothing added")
         return creds
 
@@ -377,4 +379,13 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         ),
         progress,
     )
+    # The phone queue (QS 9.2.2): a contact centre and yesterday's calls.
+    await _phone_queue(creds, progress)
     return creds
+
+
+async def _phone_queue(creds: Credentials, progress: Callable[[str], None]) -> None:
+    setup = demo_phone.Setup(DEMO_PASSWORD, demo_api_key)
+    await demo_phone.seed_phone_queue(setup, progress)
+    creds.accounts += setup.accounts
+    creds.api_keys += setup.api_keys

@@ -95,7 +95,7 @@ def test_demo_writes_credentials_for_every_role(demo_runs) -> None:
     assert len({a["email"] for a in document["accounts"]}) == len(document["accounts"])
 
     kinds = sorted(k["kind"] for k in document["api_keys"])
-    assert kinds == ["LOGISTICS", "PAYMENT"]
+    assert kinds == ["CONTACT_CENTRE", "LOGISTICS", "PAYMENT"]
     assert all(k["key"].startswith("pzk_") for k in document["api_keys"])
     # Nothing was created outside the directory it was given.
     assert sorted(p.name for p in demo_runs["tmp"].iterdir()) == ["creds.json", "demo.sqlite3"]
@@ -146,6 +146,19 @@ def test_the_demo_world_has_a_settled_and_an_arbitrated_dispute(demo_runs) -> No
     ]
     assert rows[1][2] > 0
     assert accepted == 1
+
+
+def test_the_demo_world_has_a_day_of_phone_calls(demo_runs) -> None:
+    """QS 9.2.2: the contact centre reported yesterday's calls, answered by its agents
+    (customer-service staff whose logins are listed), some abandoned."""
+    with closing(sqlite3.connect(demo_runs["database"])) as conn:
+        offered, answered, abandoned = conn.execute(
+            "SELECT COUNT(*), COUNT(answered_at), COUNT(abandoned_at) FROM phone_call"
+        ).fetchone()
+    assert offered >= 200 and answered + abandoned == offered and abandoned > 0
+    assert "  phone queue: " in "\n".join(demo_runs["first"].stdout.splitlines())
+    emails = {a["email"] for a in demo_runs["document"]["accounts"]}
+    assert "phone-agent1@demo.pinzhi" in emails
 
 
 async def test_demo_credentials_work(demo_runs) -> None:
