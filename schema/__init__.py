@@ -40,6 +40,7 @@ from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
+from pinzhi.schema.roots.intents import IntentQuery
 from pinzhi.schema.roots.node import NodeQuery
 from pinzhi.schema.roots.notifications import NotificationMutation, NotificationQuery
 from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
@@ -72,6 +73,8 @@ QUERY_PARTS: tuple[type, ...] = (
     BulkyQuery,
     # Customer-service chat (QS 9.2.2, 9.7.2)
     CustomerServiceQuery,
+    # Intent recognition (QS 9.7.1)
+    IntentQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
