@@ -23,18 +23,15 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
-from threadpoolctl import threadpool_limits
+from typing import TYPE_CHECKING, Any, Literal
 
 from pinzhi.models.enums import Intent
 from pinzhi.services.intents import corpus
 from pinzhi.services.intents.text import normalise, words
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 # Inverse regularisation strength and the n-gram range, chosen by five-fold cross-validation
 # on the training part only (C from 5 to 100, n-grams from (1, 3) to (2, 5), binary or
@@ -47,6 +44,13 @@ Part = Literal["all", "training"]
 
 
 def _pipeline() -> Any:
+    # scikit-learn is imported when the first model is built, not with the schema: it
+    # takes a second to import, which every process that never reads a message would pay.
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     return Pipeline(
         [
             (
@@ -96,6 +100,8 @@ class Model:
 
 def fit(examples: Sequence[corpus.Example]) -> Model:
     """A model trained on ``examples`` (deterministic: the same examples, the same model)."""
+    from threadpoolctl import threadpool_limits
+
     started = time.perf_counter()
     pipeline = _pipeline()
     # One BLAS thread: the problem is small, and on a busy machine more threads only
