@@ -16,14 +16,14 @@ class IntentAlternative:
 
 @strawberry.type(
     description="The intent read in a customer's message (QS 9.7.1), with its probability "
-    "(0–1) and the message's language. Below 0.5 the reading should not be trusted and the "
-    "conversation handed to a person (QS 9.7.2)."
+    "(0–1) and the message's language. How sure is sure enough is the caller's: the chat "
+    "hands over to a person below the customer_service.chat rule's ai_min_confidence "
+    "(QS 9.7.2)."
 )
 class MessageClassification:
     intent: Intent
     confidence: float = strawberry.field(description="The intent's probability, 0–1.")
     language: str = strawberry.field(description="`zh` or `en`: what the message is mostly in.")
-    confident: bool = strawberry.field(description="Whether confidence is at least 0.5.")
     alternatives: list[IntentAlternative] = strawberry.field(
         description="The next most likely intents, most likely first."
     )
@@ -34,7 +34,6 @@ class MessageClassification:
             intent=result.intent,
             confidence=result.confidence,
             language=result.language,
-            confident=result.confident,
             alternatives=[
                 IntentAlternative(intent=a.intent, confidence=a.confidence)
                 for a in result.alternatives
