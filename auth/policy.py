@@ -118,6 +118,10 @@ SERVICE_CUSTOMERS = allow(Role.CONSUMER, Role.MERCHANT)
 SERVICE_SUPERVISORS = allow(
     Role.STAFF, Role.REGULATOR, duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
 )
+# Intent recognition (QS 9.7.1)
+# Reading a customer's message for its intent: staff, and the service providers that
+# integrate with the platform's customer service; not consumers, merchants or regulators.
+INTENT_CLASSIFIERS = allow(Role.STAFF, Role.SERVICE_PROVIDER)
 
 
 class Action(enum.StrEnum):

@@ -301,3 +301,23 @@ class CallEventKind(StrEnum):
     ANSWERED = "ANSWERED"
     ABANDONED = "ABANDONED"
     ENDED = "ENDED"
+
+
+# Intent recognition (QS 9.7.1)
+class Intent(StrEnum):
+    """What a customer's message to customer service is about, as the intent recogniser
+    (services/intents/) reads it. There is no OTHER: the recogniser always names its best
+    intent with a confidence, and the caller decides below which confidence it does not
+    trust it (QS 9.7.2: a low-confidence answer hands over to a human)."""
+
+    REFUND = "REFUND"
+    RETURN_EXCHANGE = "RETURN_EXCHANGE"
+    LOGISTICS_STATUS = "LOGISTICS_STATUS"
+    QUALITY_ISSUE = "QUALITY_ISSUE"
+    PAYMENT_ISSUE = "PAYMENT_ISSUE"
+    INVOICE = "INVOICE"
+    ACCOUNT = "ACCOUNT"
+    PRODUCT_INQUIRY = "PRODUCT_INQUIRY"
+    HUMAN_AGENT = "HUMAN_AGENT"
+    COMPLAINT = "COMPLAINT"
+    ADDRESS_CHANGE = "ADDRESS_CHANGE"

@@ -41,6 +41,7 @@ from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
+from pinzhi.schema.roots.intents import IntentQuery
 from pinzhi.schema.roots.node import NodeQuery
 from pinzhi.schema.roots.notifications import NotificationMutation, NotificationQuery
 from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
@@ -75,6 +76,8 @@ QUERY_PARTS: tuple[type, ...] = (
     CustomerServiceQuery,
     # The phone queue (QS 9.2.2)
     CallQuery,
+    # Intent recognition (QS 9.7.1)
+    IntentQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
