@@ -78,6 +78,12 @@ class ErrorCode(StrEnum):
     SETTLEMENT_PERIOD_OPEN = "SETTLEMENT_PERIOD_OPEN"
     SETTLEMENT_PERIOD_OVER = "SETTLEMENT_PERIOD_OVER"
     COMPENSATION_ABOVE_LIMIT = "COMPENSATION_ABOVE_LIMIT"
+    # The phone queue (QS 9.2.2)
+    CALL_BATCH_SIZE = "CALL_BATCH_SIZE"
+    EVENT_TIME_OUT_OF_RANGE = "EVENT_TIME_OUT_OF_RANGE"
+    CALL_AGENT_INVALID = "CALL_AGENT_INVALID"
+    CALL_EVENT_CONFLICT = "CALL_EVENT_CONFLICT"
+    INVALID_DAY_RANGE = "INVALID_DAY_RANGE"
 
     # Customer-service chat (QS 9.2.2, 9.7.2)
     SESSION_CLOSED = "SESSION_CLOSED"
@@ -292,6 +298,30 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.NOT_SESSION_PARTY: (
         "只有会话的发起人和接待客服可以在会话中发言",
         "Only the session's opener and its agent may write in it",
+    ),
+    # The phone queue (QS 9.2.2)
+    ErrorCode.CALL_BATCH_SIZE: (
+        "每批须提交 1 到 100 个通话事件",
+        "A batch holds 1 to 100 call events",
+    ),
+    ErrorCode.EVENT_TIME_OUT_OF_RANGE: (
+        "事件时间超出可接受范围：不得晚于当前时间 5 分钟以上，也不得早于 30 天前",
+        "The event's time is out of range: at most 5 minutes ahead of now and at most 30 days ago",
+    ),
+    ErrorCode.CALL_AGENT_INVALID: (
+        "坐席无效：接听事件须注明接听的客服人员（具有客服职责的平台员工），其他事件不注明坐席",
+        "Invalid agent: an ANSWERED event names the staff member with the customer-service "
+        "duty who answered, and other events name none",
+    ),
+    ErrorCode.CALL_EVENT_CONFLICT: (
+        "该事件与同一通话已记录的事件相矛盾",
+        "The event contradicts the events already recorded for the same call",
+    ),
+    ErrorCode.INVALID_DAY_RANGE: (
+        "日期无效：period 为 UTC 日期 YYYY-MM-DD 或月份 YYYY-MM，或以 from 与 to 给出日期"
+        "范围（按日最多 92 天，按小时最多 7 天），二者不可同时给出",
+        "Invalid dates: period is a UTC day YYYY-MM-DD or month YYYY-MM, or give from and "
+        "to (at most 92 days by day, 7 days by hour), not both",
     ),
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     ErrorCode.NOT_STAFF_MEMBER: ("该账户不是平台员工", "The account is not a staff account"),

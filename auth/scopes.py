@@ -22,6 +22,8 @@ from pinzhi.models import (
     ApiKey,
     AuditEvent,
     BrandRegistration,
+    Call,
+    CallEvent,
     Complaint,
     Course,
     DepositPayment,
@@ -366,6 +368,20 @@ def _service_session_rule(prefix: str = "", *, regulators: bool) -> Rule:
     return rule
 
 
+# The phone queue (QS 9.2.2)
+def _call_rule(viewer: Viewer) -> Q:
+    """A call and its events are the contact centre's that reported them; the staff who
+    supervise customer service (its duty, and admins) and regulators read every centre's.
+    Nobody else reads any: another contact centre's calls are missing to a centre."""
+    if _regulator(viewer) or any(
+        viewer.has_duty(d) for d in (StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
+    ):
+        return ALL
+    if viewer.is_contact_centre:
+        return Q(provider_id=viewer.provider_id)
+    return NOTHING
+
+
 # Staff posts and their qualification (QS 9.3.1-9.3.4)
 def _enrolment_rule(viewer: Viewer) -> Q:
     """QS 6.3, 9.3.2: a merchant's training is its own, a staff member's theirs; the
@@ -445,6 +461,9 @@ RULES: dict[type[Model], Rule] = {
     # Customer-service chat (QS 9.2.2, 9.7.2)
     ServiceSession: _service_session_rule(regulators=True),
     ServiceMessage: _service_session_rule("session__", regulators=False),
+    # The phone queue (QS 9.2.2)
+    Call: _call_rule,
+    CallEvent: _call_rule,
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     StaffProfile: _staff_record_rule,
     PostAssignment: _staff_record_rule,
@@ -502,6 +521,7 @@ TRACED: dict[str, type[Model]] = {
         AfterSalesRequest,
         ApiKey,
         BrandRegistration,
+        Call,
         Complaint,
         Course,
         DepositPayment,

@@ -20,6 +20,9 @@ class StaffDuty(StrEnum):
 class ProviderKind(StrEnum):
     LOGISTICS = "LOGISTICS"
     PAYMENT = "PAYMENT"
+    # The phone queue (QS 9.2.2): a contact centre runs the platform's human phone service
+    # and reports its calls' queue events.
+    CONTACT_CENTRE = "CONTACT_CENTRE"
 
 
 class OrderState(StrEnum):
@@ -292,6 +295,37 @@ class MessageAuthor(StrEnum):
     AI = "AI"
     AGENT = "AGENT"
     SYSTEM = "SYSTEM"
+
+
+# The phone queue (QS 9.2.2)
+class CallEventKind(StrEnum):
+    """What a contact centre reports of a call: it joined a queue, an agent answered it,
+    the caller hung up before an answer (abandoned), or it ended."""
+
+    QUEUED = "QUEUED"
+    ANSWERED = "ANSWERED"
+    ABANDONED = "ABANDONED"
+    ENDED = "ENDED"
+
+
+# Intent recognition (QS 9.7.1)
+class Intent(StrEnum):
+    """What a customer's message to customer service is about, as the intent recogniser
+    (services/intents/) reads it. There is no OTHER: the recogniser always names its best
+    intent with a confidence, and the caller decides below which confidence it does not
+    trust it (QS 9.7.2: a low-confidence answer hands over to a human)."""
+
+    REFUND = "REFUND"
+    RETURN_EXCHANGE = "RETURN_EXCHANGE"
+    LOGISTICS_STATUS = "LOGISTICS_STATUS"
+    QUALITY_ISSUE = "QUALITY_ISSUE"
+    PAYMENT_ISSUE = "PAYMENT_ISSUE"
+    INVOICE = "INVOICE"
+    ACCOUNT = "ACCOUNT"
+    PRODUCT_INQUIRY = "PRODUCT_INQUIRY"
+    HUMAN_AGENT = "HUMAN_AGENT"
+    COMPLAINT = "COMPLAINT"
+    ADDRESS_CHANGE = "ADDRESS_CHANGE"
 
 
 # Staff posts and their qualification (QS 9.3.1-9.3.4)

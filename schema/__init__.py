@@ -31,6 +31,7 @@ from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, Merc
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
+from pinzhi.schema.roots.calls import CallMutation, CallQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.customer_service import (
     CustomerServiceMutation,
@@ -40,6 +41,7 @@ from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
+from pinzhi.schema.roots.intents import IntentQuery
 from pinzhi.schema.roots.node import NodeQuery
 from pinzhi.schema.roots.notifications import NotificationMutation, NotificationQuery
 from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
@@ -74,6 +76,10 @@ QUERY_PARTS: tuple[type, ...] = (
     BulkyQuery,
     # Customer-service chat (QS 9.2.2, 9.7.2)
     CustomerServiceQuery,
+    # The phone queue (QS 9.2.2)
+    CallQuery,
+    # Intent recognition (QS 9.7.1)
+    IntentQuery,
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     StaffQuery,
 )
@@ -94,6 +100,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     BulkyMutation,
     # Customer-service chat (QS 9.2.2, 9.7.2)
     CustomerServiceMutation,
+    # The phone queue (QS 9.2.2)
+    CallMutation,
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     StaffMutation,
 )

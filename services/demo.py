@@ -39,6 +39,7 @@ from pinzhi.services import (
     demo_disputes,
     demo_fund,
     demo_governance,
+    demo_phone,
     demo_staff,
     feedback,
     logistics,
@@ -195,6 +196,7 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
     progress(f"  accounts: {len(creds.accounts)}")
 
     if already:
+        await _phone_queue(creds, progress)  # its credentials: the calls are there
         progress("  demo world already present: nothing added")
         return creds
 
@@ -384,6 +386,8 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         ),
         progress,
     )
+    # The phone queue (QS 9.2.2): a contact centre and yesterday's calls.
+    await _phone_queue(creds, progress)
     # Staff posts and their qualification (QS 9.3.1-9.3.4): the agents trained and on their
     # posts. It returns them (demo_staff.StaffCast): a demo after it that needs agents on
     # ONLINE_SERVICE takes ``.online`` (and ``.on_duty``).
@@ -394,3 +398,10 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         progress=progress,
     )
     return creds
+
+
+async def _phone_queue(creds: Credentials, progress: Callable[[str], None]) -> None:
+    setup = demo_phone.Setup(DEMO_PASSWORD, demo_api_key)
+    await demo_phone.seed_phone_queue(setup, progress)
+    creds.accounts += setup.accounts
+    creds.api_keys += setup.api_keys

@@ -30,7 +30,7 @@ COURSES = [
 # whether they go on duty, and the law course they pass.
 AGENTS = [
     # Passed the law course already, but eight months in: not yet for a key post.
-    ("agent1@demo.pinzhi", "王芳", "在线一组 Online 1", 8, [Post.ONLINE_SERVICE], True, True),
+    ("agent1@demo.pinzhi", "李娜", "在线一组 Online 1", 8, [Post.ONLINE_SERVICE], True, True),
     (
         "agent2@demo.pinzhi",
         "陈静",
@@ -40,7 +40,7 @@ AGENTS = [
         True,
         False,
     ),
-    ("agent3@demo.pinzhi", "刘洋", "热线组 Hotline", 5, [Post.PHONE_SERVICE], False, False),
+    ("agent3@demo.pinzhi", "张伟", "热线组 Hotline", 5, [Post.PHONE_SERVICE], False, False),
 ]
 # The platform's existing agent (service@demo.pinzhi, who works the demo's complaints).
 SENIOR = ("投诉组 Complaints", 24, [Post.COMPLAINT_HANDLING, Post.ONLINE_SERVICE], True, True)

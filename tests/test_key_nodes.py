@@ -1125,6 +1125,35 @@ async def _close_chat(w: f.World) -> Call:
     )
 
 
+# --- The phone queue (QS 9.2.2) ---------------------------------------------------------------
+
+
+@scenario("recordCallEvents")
+async def _record_call_events(w: f.World) -> Call:
+    from pinzhi.models import ProviderKind
+
+    _, _, key = await f.provider(ProviderKind.CONTACT_CENTRE)
+    at = datetime.now(UTC) - timedelta(seconds=30)
+    events = [
+        {
+            "eventId": "KEY-Q",
+            "callId": "KEY-CALL",
+            "queue": "after-sales",
+            "kind": "QUEUED",
+            "occurredAt": at.isoformat(),
+        },
+        {
+            "eventId": "KEY-A",
+            "callId": "KEY-CALL",
+            "queue": "after-sales",
+            "kind": "ANSWERED",
+            "occurredAt": (at + timedelta(seconds=12)).isoformat(),
+            "agentId": w.agent.gid,
+        },
+    ]
+    return Call(_m("recordCallEvents", "($events: [CallEventInput!]!)"), {"events": events}, key)
+
+
 # --- staff posts and their qualification (QS 9.3.1-9.3.4) ---------------------------------------
 
 

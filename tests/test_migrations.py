@@ -143,6 +143,15 @@ OLD_ROWS = [
     '"opened_by_id", "decision_note", "deduction_minor", "repeat_count", "appeal_text", '
     '"outcome_note", "created_at") VALUES '
     "(1, 'OTHER', 'OPEN', '[]', 1, '', 0, 0, '', '', CURRENT_TIMESTAMP)",
+    # 0017 (the phone queue, QS 9.2.2) makes SQLite rebuild service_provider, which
+    # accounts and API keys (ON DELETE CASCADE) refer to.
+    'INSERT INTO "service_provider" ("name", "kind", "created_at") VALUES '
+    "('老快递', 'LOGISTICS', CURRENT_TIMESTAMP)",
+    'INSERT INTO "account" ("email", "password_hash", "role", "duties", "name_enc", '
+    '"phone_enc", "is_active", "created_at", "provider_id") VALUES '
+    "('carrier@example.com', 'x', 'SERVICE_PROVIDER', '', '', '', TRUE, CURRENT_TIMESTAMP, 1)",
+    'INSERT INTO "api_key" ("provider_id", "account_id", "label", "prefix", "key_hash", '
+    "\"created_at\") VALUES (1, 2, 'old', 'abcdef012345', 'x', CURRENT_TIMESTAMP)",
 ]
 
 
@@ -171,6 +180,10 @@ async def test_a_database_of_the_last_release_upgrades_with_its_rows(fresh_datab
     # SQLite rebuilds a table to add a constraint or drop a column: the rows that refer to
     # it (order lines to their order, cases to the account that opened them) must survive.
     assert len(await query('SELECT "id" FROM "order_line"')) == 1
+    provider = await query('SELECT "kind" FROM "service_provider"')
+    assert provider == [{"kind": "LOGISTICS"}]
+    assert len(await query('SELECT "id" FROM "api_key"')) == 1
+    assert len(await query('SELECT "id" FROM "account" WHERE "provider_id" = 1')) == 1
     case = (await query('SELECT "effects", "effects_lifted_at" FROM "violation_case"'))[0]
     assert case["effects_lifted_at"] is None and case["effects"] in ("{}", {})
 
@@ -184,7 +197,7 @@ async def test_an_enrolment_has_exactly_one_trainee_in_a_migrated_database(
     from tortoise.exceptions import IntegrityError
 
     config = tortoise_config(fresh_database)
-    await migrate(config=config, target="models.0016_customer_service")
+    await migrate(config=config, target="models.0017_phone_queue")
     connection = get_connection("default")
     for statement in [
         'INSERT INTO "account" ("email_enc", "password_hash", "role", "duties", "name_enc", '

@@ -46,7 +46,7 @@ from pinzhi.models import (
     StaffDuty,
 )
 from pinzhi.services import audit, events, rules, state, validation
-from pinzhi.services.customer_service import handover
+from pinzhi.services.customer_service import bot, handover
 from pinzhi.services.lookup import get_visible
 
 S = ServiceSessionState
@@ -266,7 +266,7 @@ async def _customer_message(
         created_at=moment,
     )
     if session.state == S.BOT:
-        return message, []
+        return message, await bot.answer(viewer, session, message, content)
     if session.awaiting_since is None:
         # The customer now waits for an agent's answer (QS 9.2.2).
         session.awaiting_since = moment

@@ -912,6 +912,20 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             },
         },
     },
+    # The phone queue (QS 9.2.2)
+    {
+        "key": "customer_service.phone",
+        "title_zh": "人工电话服务平均排队时长（QS 9.2.2）",
+        "title_en": "Human phone service: average time in the queue (QS 9.2.2)",
+        "content": {
+            # The average speed of answer (queued to answered, over the calls answered) of a
+            # queue in a period: over this many seconds is a breach; exactly at it is not.
+            "average_answer_seconds": 20,
+            # A call answered this many seconds or fewer after it was queued counts as
+            # answered within the threshold (the service level).
+            "answered_within_seconds": 20,
+        },
+    },
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     {
         "key": "customer_service.posts",

@@ -25,6 +25,8 @@ from pinzhi.models import (
     ApiKey,
     AuditEvent,
     BrandRegistration,
+    Call,
+    CallEvent,
     Complaint,
     DepositPayment,
     Dispute,
@@ -46,10 +48,12 @@ from pinzhi.models import (
     Product,
     ProductCertificate,
     ProductReview,
+    ProviderKind,
     RefreshToken,
     Refund,
     ReturnShipment,
     Shipment,
+    ShipmentState,
     StaffDuty,
     StaffProfile,
     TrackingEvent,
@@ -80,6 +84,7 @@ class Scene:
     refund: Refund  # a refund the shop asked on ``shipped``'s payment
     dispute: Dispute  # the buyer's dispute of a rejected request on ``paid`` (QS 9.7.7)
     offer: DisputeOffer  # the shop's live offer in it
+    contact_centre_key: str = ""  # a contact centre's API key (QS 9.2.2)
 
     def token(self, who: str) -> str | None:
         w = self.w
@@ -95,6 +100,7 @@ class Scene:
             "other_payment": w.other_payer_key,
             "staff": w.agent.token,
             "regulator": w.regulator.token,
+            "contact_centre": self.contact_centre_key,
         }[who]
 
 
@@ -126,6 +132,7 @@ async def scene(db) -> Scene:
     await after_sales.decide(w.seller.viewer, rejected.id, False, "已发货前无法退款")
     dispute = await f.dispute(w, rejected)
     _, offer = await disputes.make_offer(w.seller.viewer, dispute.id, disputes.Terms(300))
+    _, _, contact_centre_key = await f.provider(ProviderKind.CONTACT_CENTRE)
     return Scene(
         w=w,
         paid=paid,
@@ -142,6 +149,7 @@ async def scene(db) -> Scene:
         refund=asked.refund,
         dispute=dispute,
         offer=offer,
+        contact_centre_key=contact_centre_key,
     )
 
 
@@ -198,6 +206,9 @@ async def snapshot() -> dict[str, Any]:
             "closed_at",
         ),
         "dispute_offers": await rows(DisputeOffer, "state", "answered_at"),
+        # The phone queue (QS 9.2.2)
+        "calls": await rows(Call, "queued_at", "answered_at", "abandoned_at", "ended_at"),
+        "call_events": await rows(CallEvent),
         # Staff posts and their qualification (QS 9.3.1-9.3.4).
         "enrolments": await rows(Enrolment, "score", "passed"),
         "staff_profiles": await rows(StaffProfile, "team", "experience_since", "on_duty"),
@@ -800,6 +811,22 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "mutation($s: ID!) { closeServiceSession(sessionId: $s) { errors { code } } }",
         lambda s: {"s": f.gid("ServiceSession", 1)},
     ),
+    # The phone queue (QS 9.2.2)
+    "recordCallEvents": (
+        "mutation($e: [CallEventInput!]!) { recordCallEvents(events: $e) "
+        "{ accepted results { outcome } errors { code field } } }",
+        lambda s: {
+            "e": [
+                {
+                    "eventId": "PROBE-CALL-1",
+                    "callId": "PROBE-CALL",
+                    "queue": "after-sales",
+                    "kind": "QUEUED",
+                    "occurredAt": _now(),
+                }
+            ]
+        },
+    ),
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     "enrolStaffCourse": (
         "mutation($id: ID!) { enrolStaffCourse(courseId: $id) "
@@ -854,7 +881,7 @@ FORBIDDEN_FOR = {
     "arbitrateDispute shipDisputeReplacement "
     "confirmInstallation completeInstallation recordMissedInstallation acceptTradeIn "
     "rejectTradeIn recordTradeInCollected retryTradeInCredit "
-    "takeServiceSession transferServiceSession"
+    "takeServiceSession transferServiceSession recordCallEvents"
     # Staff posts and their qualification (QS 9.3.1-9.3.4)
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
@@ -864,7 +891,7 @@ FORBIDDEN_FOR = {
     "confirmRefund openDispute withdrawDispute arbitrateDispute "
     "bookInstallation rescheduleInstallation cancelInstallation requestTradeIn "
     "cancelTradeIn recordTradeInCollected retryTradeInCredit "
-    "takeServiceSession transferServiceSession"
+    "takeServiceSession transferServiceSession recordCallEvents"
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
@@ -873,7 +900,7 @@ FORBIDDEN_FOR = {
     "shipDisputeReplacement bookInstallation rescheduleInstallation "
     "cancelInstallation requestTradeIn acceptTradeIn cancelTradeIn retryTradeInCredit "
     "openServiceSession sendServiceMessage requestHumanAgent takeServiceSession "
-    "transferServiceSession closeServiceSession"
+    "transferServiceSession closeServiceSession recordCallEvents"
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
@@ -883,7 +910,7 @@ FORBIDDEN_FOR = {
     "completeInstallation recordMissedInstallation requestTradeIn acceptTradeIn rejectTradeIn "
     "recordTradeInCollected retryTradeInCredit "
     "openServiceSession sendServiceMessage requestHumanAgent takeServiceSession "
-    "transferServiceSession closeServiceSession"
+    "transferServiceSession closeServiceSession recordCallEvents"
     " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
     "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
@@ -894,9 +921,19 @@ FORBIDDEN_FOR = {
     "bookInstallation rescheduleInstallation "
     "cancelInstallation confirmInstallation completeInstallation recordMissedInstallation "
     "requestTradeIn acceptTradeIn rejectTradeIn cancelTradeIn recordTradeInCollected "
-    "openServiceSession requestHumanAgent"
+    "openServiceSession requestHumanAgent recordCallEvents"
     # A customer-service agent neither records profiles nor assigns posts, its own or others'.
     " setStaffProfile assignStaffPost endStaffPost",
+    # The phone queue (QS 9.2.2): a contact centre reports calls, and nothing of the order
+    # path, after-sales, disputes or bulky goods.
+    "contact_centre": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent "
+    "confirmReceipt cancelOrder fileComplaint takeComplaint handleComplaint "
+    "openAfterSalesRequest decideAfterSalesRequest refundPayment confirmRefund shipReturn "
+    "openDispute makeDisputeOffer arbitrateDispute bookInstallation confirmInstallation "
+    "completeInstallation acceptTradeIn rejectTradeIn recordTradeInCollected "
+    "retryTradeInCredit publishRule openServiceSession sendServiceMessage requestHumanAgent "
+    "takeServiceSession transferServiceSession closeServiceSession"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
 }
 
 
@@ -1124,6 +1161,43 @@ async def test_payment_provider_recording_a_tracking_event_is_forbidden(api, sce
     await assert_refused_at_top_level(api, scene, "payment", "recordTrackingEvent", "FORBIDDEN")
     assert (await Shipment.get(id=scene.shipment.id)).state == "CREATED"
     assert not await TrackingEvent.filter(shipment_id=scene.shipment.id).exists()
+
+
+async def test_qs_9_2_2_a_contact_centre_neither_tracks_shipments_nor_confirms_payments(
+    api, scene: Scene
+) -> None:
+    """QS 9.2.2, 9.5, 9.6.2: a contact centre's key is refused at the field for tracking
+    events and payment confirmations (FORBIDDEN) and by the services outside GraphQL
+    (NOT_ELIGIBLE); a merchant naming it as a carrier, or a consumer as a payment provider,
+    is WRONG_PROVIDER_KIND. Nothing changes."""
+    from pinzhi.auth.api_keys import viewer_from_api_key
+    from pinzhi.services import logistics
+
+    for name in ("recordTrackingEvent", "confirmPayment"):
+        await assert_refused_at_top_level(api, scene, "contact_centre", name, "FORBIDDEN")
+    centre = await viewer_from_api_key(scene.contact_centre_key)
+    assert centre.provider_kind == ProviderKind.CONTACT_CENTRE and centre.provider_id
+    with pytest.raises(ServiceError) as tracking:
+        await logistics.record_tracking_event(
+            centre, scene.shipment.id, "CC-1", ShipmentState.DELIVERED, datetime.now(UTC)
+        )
+    with pytest.raises(ServiceError) as paying:
+        await payments.confirm_payment(centre, scene.pending_payment.id, True, "CC-REF")
+    assert tracking.value.code == paying.value.code == ErrorCode.NOT_ELIGIBLE
+    centre_gid = f.gid("ServiceProvider", centre.provider_id)
+    ship = MUTATIONS["shipOrder"][1](scene)
+    ship["i"]["providerId"] = centre_gid
+    pay = MUTATIONS["payOrder"][1](scene)
+    pay["i"]["providerId"] = centre_gid
+    pay["i"]["orderId"] = f.gid("Order", (await f.order(scene.w.buyer, scene.w.item)).id)
+    before = await snapshot()
+    shipped = (await call(api, scene, "merchant", "shipOrder", ship)).data["shipOrder"]
+    assert shipped["errors"] == [{"code": "WRONG_PROVIDER_KIND", "field": ["providerId"]}]
+    paid = (await call(api, scene, "consumer", "payOrder", pay)).data["payOrder"]
+    assert paid["errors"] == [{"code": "WRONG_PROVIDER_KIND", "field": ["providerId"]}]
+    assert await snapshot() == before
+    assert (await Shipment.get(id=scene.shipment.id)).state == "CREATED"
+    assert (await Payment.get(id=scene.pending_payment.id)).state == "PENDING"
 
 
 async def test_agent_cannot_handle_a_complaint_another_agent_has_taken(api, scene: Scene) -> None:

@@ -20,7 +20,7 @@ async def sqlite_merchant_course_unique(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0016_customer_service')]
+    dependencies = [('models', '0017_phone_queue')]
 
     initial = False
     # SQLite rebuilds the enrolment table to let its merchant be null and to add the
