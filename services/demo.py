@@ -36,6 +36,7 @@ from pinzhi.services import (
     complaints,
     demo_after_sales,
     demo_bulky,
+    demo_chat,
     demo_disputes,
     demo_fund,
     demo_governance,
@@ -386,6 +387,8 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         ),
         progress,
     )
+    # Customer-service chat (QS 9.2.2, 9.7.2): AI only, handed over, breached, waiting.
+    await demo_chat.seed(consumer_viewers, [agent], progress)
     # The phone queue (QS 9.2.2): a contact centre and yesterday's calls.
     await _phone_queue(creds, progress)
     # Staff posts and their qualification (QS 9.3.1-9.3.4): the agents trained and on their

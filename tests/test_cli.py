@@ -161,6 +161,27 @@ def test_the_demo_world_has_a_day_of_phone_calls(demo_runs) -> None:
     assert "phone-agent1@demo.pinzhi" in emails
 
 
+def test_the_demo_world_has_chat_sessions_of_every_kind(demo_runs) -> None:
+    """QS 9.2.2, 9.7.2: an AI-only session, one handed over and answered in time, one
+    whose first answer breached the 30 s limit, and one waiting in the queue."""
+    with closing(sqlite3.connect(demo_runs["database"])) as conn:
+        rows = conn.execute(
+            "SELECT state, handover_reason, first_response_seconds, breached_at IS NOT NULL "
+            "FROM service_session ORDER BY id"
+        ).fetchall()
+        ai_answers = conn.execute(
+            "SELECT COUNT(*) FROM service_message WHERE author_kind = 'AI'"
+        ).fetchone()[0]
+    assert rows == [
+        ("CLOSED", None, None, 0),
+        ("CLOSED", "REQUESTED", 12.0, 0),
+        ("CLOSED", "ACCESSIBILITY", 75.0, 1),
+        ("WAITING", "REQUESTED", None, 0),
+    ]
+    assert ai_answers >= 3
+    assert "  customer service: 4 chat sessions" in demo_runs["first"].stdout
+
+
 def test_the_demo_world_has_agents_on_their_posts_and_a_refused_key_post(demo_runs) -> None:
     """QS 9.3.1-9.3.4: trained agents with teams on the online and phone posts, the senior
     agent (two years, law passed) on complaint handling, and the eight-month agent's key
