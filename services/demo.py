@@ -387,19 +387,20 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         ),
         progress,
     )
-    # Customer-service chat (QS 9.2.2, 9.7.2): AI only, handed over, breached, waiting.
-    await demo_chat.seed(consumer_viewers, [agent], progress)
     # The phone queue (QS 9.2.2): a contact centre and yesterday's calls.
     await _phone_queue(creds, progress)
     # Staff posts and their qualification (QS 9.3.1-9.3.4): the agents trained and on their
     # posts. It returns them (demo_staff.StaffCast): a demo after it that needs agents on
     # ONLINE_SERVICE takes ``.online`` (and ``.on_duty``).
-    await demo_staff.seed_staff_posts(
+    cast = await demo_staff.seed_staff_posts(
         admin=staff_viewers["compliance@demo.pinzhi"],
         agents=agent_viewers,
         senior=agent,
         progress=progress,
     )
+    # Customer-service chat (QS 9.2.2, 9.7.2): AI only, handed over, breached, waiting;
+    # worked by the agents on the online-service post.
+    await demo_chat.seed(consumer_viewers, cast.online, progress)
     return creds
 
 

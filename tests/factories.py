@@ -725,3 +725,12 @@ async def on_post(admin: Actor, member: Actor, post: str, *, on_duty: bool = Fal
     if on_duty:
         await staff_posts.set_on_duty(member.viewer, True)
     return assignment
+
+
+async def online_agent(team: str = "一组 Team 1", *, on_duty: bool = True) -> Actor:
+    """A customer-service agent fit to take chat sessions (QS 9.3.2): trained, on the
+    online-service post, and on duty."""
+    admin = await staff(StaffDuty.ADMIN)
+    member = await qualified_staff(admin, team=team)
+    await on_post(admin, member, "ONLINE_SERVICE", on_duty=on_duty)
+    return member

@@ -1080,6 +1080,12 @@ async def _chat(w: f.World, *, handed_over: bool = False, taken: bool = False) -
     return session.id
 
 
+async def _online(w: f.World) -> f.World:
+    """The world's agent on the online-service post and on duty (QS 9.3.2)."""
+    w.agent = await f.online_agent()
+    return w
+
+
 @scenario("openServiceSession")
 async def _open_chat(w: f.World) -> Call:
     return Call(_m("openServiceSession", ""), {}, w.buyer.token)
@@ -1097,6 +1103,7 @@ async def _human(w: f.World) -> Call:
 
 @scenario("takeServiceSession")
 async def _take_chat(w: f.World) -> Call:
+    w = await _online(w)
     sid = await _chat(w, handed_over=True)
     return Call(
         _m("takeServiceSession", "($sessionId: ID)"),
@@ -1107,6 +1114,7 @@ async def _take_chat(w: f.World) -> Call:
 
 @scenario("transferServiceSession")
 async def _transfer_chat(w: f.World) -> Call:
+    w = await _online(w)
     sid = await _chat(w, taken=True)
     return Call(
         _m("transferServiceSession", "($input: TransferServiceSessionInput!)"),
@@ -1117,6 +1125,7 @@ async def _transfer_chat(w: f.World) -> Call:
 
 @scenario("closeServiceSession")
 async def _close_chat(w: f.World) -> Call:
+    w = await _online(w)
     sid = await _chat(w, taken=True)
     return Call(
         _m("closeServiceSession", "($sessionId: ID!)"),

@@ -58,7 +58,7 @@ async def test_a_score_by_the_rule_checked_by_hand(db, clock) -> None:
     - score: 0.4 x 66.75 + 0.4 x 75 + 0.2 x 66.67 = 70.03.
     """
     w = await f.world()
-    agent = w.agent
+    agent = w.agent = await f.online_agent()
     for rating in (5, 4, 2):
         await _case(w, agent, resolve=True, rating=rating)
     await _case(w, agent, resolve=False)
@@ -133,7 +133,7 @@ async def test_performance_is_a_fixed_number_of_statements(db, clock) -> None:
     grouped by assignee, the feedback grouped by case and its cases' assignees, and the chat
     metrics' rule and two grouped counts."""
     w = await f.world()
-    others = [await f.staff(StaffDuty.CUSTOMER_SERVICE) for _ in range(3)]
+    others = [await f.online_agent() for _ in range(3)]
     await _case(w, w.agent, resolve=True, rating=4)
     with count_sql() as one:
         await staff_performance.performance([w.agent.account.id])
