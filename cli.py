@@ -1,4 +1,4 @@
-"""The ``pinzhi`` command: serve, migrate, demo, jobs, export-schema."""
+"""The ``pinzhi`` command: serve, migrate, demo, jobs, intents, export-schema."""
 
 from __future__ import annotations
 
@@ -181,6 +181,80 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_evaluation(title: str, report: object) -> None:
+    from pinzhi.services.intents.evaluation import Evaluation
+
+    assert isinstance(report, Evaluation)
+    _say(title)
+    _say(f"accuracy {report.accuracy:.3f} ({report.correct}/{report.count})")
+    for language, count, correct in report.languages:
+        _say(f"  {language}: {correct / count:.3f} ({correct}/{count})")
+    _say(f"{'intent':<18}{'count':>7}{'recall':>9}{'precision':>11}")
+    for score in report.intents:
+        _say(
+            f"{score.intent:<18}{score.support:>7}{_share(score.recall):>9}"
+            f"{_share(score.precision):>11}"
+        )
+    _say(
+        f"mean confidence: right {_share(report.mean_confidence_right)}, "
+        f"wrong {_share(report.mean_confidence_wrong)}"
+    )
+    if report.confusions:
+        _say("most frequent confusions (labelled -> read as):")
+        for confusion in report.confusions[:10]:
+            _say(f"  {confusion.expected} -> {confusion.predicted}: {confusion.count}")
+    else:
+        _say("no confusions")
+
+
+def cmd_intents(args: argparse.Namespace) -> int:
+    """QS 9.7.1: score the recogniser on the held-out split or on a labelled file, or read
+    one message."""
+    from pinzhi.services import intents
+    from pinzhi.services.intents import corpus, evaluation, model
+
+    if args.action == "classify":
+        if args.target is None:
+            print("pinzhi: intents classify needs a message", file=sys.stderr)
+            return 2
+        result = intents.classify(args.target)
+        _say(f"{result.intent} {result.confidence:.3f} ({result.language})")
+        for alternative in result.alternatives:
+            _say(f"  then {alternative.intent} {alternative.confidence:.3f}")
+        return 0
+    started = time.monotonic()
+    if args.target is None:
+        report = evaluation.held_out()
+        title = (
+            f"held-out split of the shipped corpus: {report.count} messages, scored by a "
+            f"model trained on the other {report.trained_on}"
+        )
+    else:
+        try:
+            examples = corpus.read(args.target)
+        except corpus.CorpusError as error:
+            print(f"pinzhi: {error}", file=sys.stderr)
+            return 2
+        report = evaluation.score(examples)
+        title = (
+            f"{args.target}: {report.count} messages, scored by the model trained on the "
+            f"whole shipped corpus ({model.get('all').trained_on} messages)"
+        )
+    _print_evaluation(title, report)
+    _say(f"took {time.monotonic() - started:.2f} s")
+    if args.min_accuracy is not None and report.accuracy < args.min_accuracy:
+        print(
+            f"pinzhi: accuracy {report.accuracy:.3f} is below {args.min_accuracy:.3f}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinzhi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +287,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     jobs.add_argument("--database-url", default=None)
     jobs.set_defaults(func=cmd_jobs)
+
+    intents = sub.add_parser(
+        "intents",
+        help="the customer-message intent recogniser (QS 9.7.1): evaluate it, or classify",
+        description="evaluate [FILE.tsv]: score the held-out split of the shipped corpus "
+        "(no FILE), or a file of INTENT<TAB>text lines with the full model; "
+        'classify "TEXT": read one message.',
+    )
+    intents.add_argument("action", choices=["evaluate", "classify"])
+    intents.add_argument("target", nargs="?", default=None, help="FILE.tsv or the message")
+    intents.add_argument(
+        "--min-accuracy",
+        type=float,
+        default=None,
+        help="exit with status 1 when the accuracy is below this (0-1)",
+    )
+    intents.set_defaults(func=cmd_intents)
 
     export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("output", nargs="?", default="schema.graphql")

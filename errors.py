@@ -78,6 +78,12 @@ class ErrorCode(StrEnum):
     SETTLEMENT_PERIOD_OPEN = "SETTLEMENT_PERIOD_OPEN"
     SETTLEMENT_PERIOD_OVER = "SETTLEMENT_PERIOD_OVER"
     COMPENSATION_ABOVE_LIMIT = "COMPENSATION_ABOVE_LIMIT"
+    # The phone queue (QS 9.2.2)
+    CALL_BATCH_SIZE = "CALL_BATCH_SIZE"
+    EVENT_TIME_OUT_OF_RANGE = "EVENT_TIME_OUT_OF_RANGE"
+    CALL_AGENT_INVALID = "CALL_AGENT_INVALID"
+    CALL_EVENT_CONFLICT = "CALL_EVENT_CONFLICT"
+    INVALID_DAY_RANGE = "INVALID_DAY_RANGE"
 
     # Customer-service chat (QS 9.2.2, 9.7.2)
     SESSION_CLOSED = "SESSION_CLOSED"
@@ -86,6 +92,19 @@ class ErrorCode(StrEnum):
     SERVICE_QUEUE_EMPTY = "SERVICE_QUEUE_EMPTY"
     AGENT_UNAVAILABLE = "AGENT_UNAVAILABLE"
     NOT_SESSION_PARTY = "NOT_SESSION_PARTY"
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    NOT_STAFF_MEMBER = "NOT_STAFF_MEMBER"
+    STAFF_DUTY_MISSING = "STAFF_DUTY_MISSING"
+    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
+    STAFF_PROFILE_MISSING = "STAFF_PROFILE_MISSING"
+    TRAINING_MISSING = "TRAINING_MISSING"
+    LAW_ASSESSMENT_MISSING = "LAW_ASSESSMENT_MISSING"
+    EXPERIENCE_SHORT = "EXPERIENCE_SHORT"
+    POST_ALREADY_HELD = "POST_ALREADY_HELD"
+    POST_ENDED = "POST_ENDED"
+    NOT_ON_POST = "NOT_ON_POST"
+    SELF_ASSESSMENT = "SELF_ASSESSMENT"
+    SELF_ASSIGNMENT = "SELF_ASSIGNMENT"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -279,6 +298,67 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.NOT_SESSION_PARTY: (
         "只有会话的发起人和接待客服可以在会话中发言",
         "Only the session's opener and its agent may write in it",
+    ),
+    # The phone queue (QS 9.2.2)
+    ErrorCode.CALL_BATCH_SIZE: (
+        "每批须提交 1 到 100 个通话事件",
+        "A batch holds 1 to 100 call events",
+    ),
+    ErrorCode.EVENT_TIME_OUT_OF_RANGE: (
+        "事件时间超出可接受范围：不得晚于当前时间 5 分钟以上，也不得早于 30 天前",
+        "The event's time is out of range: at most 5 minutes ahead of now and at most 30 days ago",
+    ),
+    ErrorCode.CALL_AGENT_INVALID: (
+        "坐席无效：接听事件须注明接听的客服人员（具有客服职责的平台员工），其他事件不注明坐席",
+        "Invalid agent: an ANSWERED event names the staff member with the customer-service "
+        "duty who answered, and other events name none",
+    ),
+    ErrorCode.CALL_EVENT_CONFLICT: (
+        "该事件与同一通话已记录的事件相矛盾",
+        "The event contradicts the events already recorded for the same call",
+    ),
+    ErrorCode.INVALID_DAY_RANGE: (
+        "日期无效：period 为 UTC 日期 YYYY-MM-DD 或月份 YYYY-MM，或以 from 与 to 给出日期"
+        "范围（按日最多 92 天，按小时最多 7 天），二者不可同时给出",
+        "Invalid dates: period is a UTC day YYYY-MM-DD or month YYYY-MM, or give from and "
+        "to (at most 92 days by day, 7 days by hour), not both",
+    ),
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    ErrorCode.NOT_STAFF_MEMBER: ("该账户不是平台员工", "The account is not a staff account"),
+    ErrorCode.STAFF_DUTY_MISSING: (
+        "该员工不具备此岗位所需的职责",
+        "The staff member lacks the duty this post needs",
+    ),
+    ErrorCode.ACCOUNT_INACTIVE: ("该账户已停用", "The account is deactivated"),
+    ErrorCode.STAFF_PROFILE_MISSING: (
+        "尚未登记该员工的任职档案（所属团队、相关工作经验）",
+        "The staff member's profile (team, relevant experience) is not recorded yet",
+    ),
+    ErrorCode.TRAINING_MISSING: (
+        "该员工尚未通过此岗位所需的培训考核",
+        "The staff member has not passed the training assessments this post needs",
+    ),
+    ErrorCode.LAW_ASSESSMENT_MISSING: (
+        "关键岗位须通过电子商务法律知识考核",
+        "A key post needs the e-commerce law assessment passed",
+    ),
+    ErrorCode.EXPERIENCE_SHORT: (
+        "关键岗位须具备至少 1 年相关工作经验",
+        "A key post needs at least one year of relevant experience",
+    ),
+    ErrorCode.POST_ALREADY_HELD: ("该员工已在此岗位上", "The staff member already holds this post"),
+    ErrorCode.POST_ENDED: ("该岗位任命已结束", "This post assignment has already ended"),
+    ErrorCode.NOT_ON_POST: (
+        "须持有相应的品质服务岗位方可执行此操作",
+        "This needs the quality-service post it belongs to",
+    ),
+    ErrorCode.SELF_ASSESSMENT: (
+        "考核人不能为自己的培训评分",
+        "An assessor may not assess their own training",
+    ),
+    ErrorCode.SELF_ASSIGNMENT: (
+        "不能为自己任命岗位或登记任职档案",
+        "Staff may not assign a post to themselves or record their own profile",
     ),
 }
 

@@ -122,6 +122,19 @@ class Disclosure:
         name = decrypt(name_enc)
         return name if self.viewer.account_id == owner_id else mask_name(name)
 
+    # Staff posts and their qualification (QS 9.3.1, 9.3.3, 9.4.1)
+    def staff_name(self, owner_id: int, name_enc: str) -> str:
+        """A staff member's name in the staff records and performance reports: whole for
+        the person and for admin staff, who manage posts (logged as a whole read); masked
+        for everyone else, regulators included, who tell staff apart by their ids."""
+        name = decrypt(name_enc)
+        if self.viewer.account_id == owner_id:
+            return name
+        if self.viewer.has_duty(StaffDuty.ADMIN):
+            self.records.append(AccessRecord(owner_id, "Account", owner_id, ("name",)))
+            return name
+        return mask_name(name)
+
     def needs_case_list(self) -> bool:
         return self.case_consumer_ids is None and self.viewer.has_duty(StaffDuty.CUSTOMER_SERVICE)
 

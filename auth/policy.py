@@ -104,6 +104,12 @@ FUND_READERS = allow(
     Role.STAFF,
     duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
 )
+# The phone queue (QS 9.2.2): contact centres report their calls; the queue's figures are
+# for the staff who supervise customer service (its own duty, and admins) and regulators.
+CONTACT_CENTRE = allow(Role.SERVICE_PROVIDER, provider_kinds=(ProviderKind.CONTACT_CENTRE,))
+PHONE_QUEUE_READERS = allow(
+    Role.REGULATOR, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
+)
 
 # Customer-service chat (QS 9.2.2, 9.7.2)
 # Who opens sessions with the platform's customer service.
@@ -112,6 +118,24 @@ SERVICE_CUSTOMERS = allow(Role.CONSUMER, Role.MERCHANT)
 SERVICE_SUPERVISORS = allow(
     Role.STAFF, Role.REGULATOR, duties=(StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
 )
+# Intent recognition (QS 9.7.1)
+# Reading a customer's message for its intent: staff, and the service providers that
+# integrate with the platform's customer service; not consumers, merchants or regulators.
+INTENT_CLASSIFIERS = allow(Role.STAFF, Role.SERVICE_PROVIDER)
+
+
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+# Staff records (profiles, posts, training): every staff member reads their own
+# (auth/scopes.py), admin and compliance staff (the assessors) and regulators all.
+STAFF_RECORD_READERS = allow(Role.STAFF, Role.REGULATOR)
+# The staffing ratio (QS 9.3.1): the staff who staff the posts and check them, regulators.
+STAFFING_READERS = allow(Role.STAFF, Role.REGULATOR, duties=(StaffDuty.ADMIN, StaffDuty.COMPLIANCE))
+# Performance (QS 9.3.3): admin staff and regulators read everyone's, a staff member their
+# own (auth/scopes.py staff_performance_rule).
+PERFORMANCE_READERS = allow(Role.STAFF, Role.REGULATOR)
+
+
+# Live chat (QS 9.2.2, 9.7.2)
 # What was said in sessions, live: their openers, agents and their supervisors. Not
 # regulators, who read a session's timing but not its conversation (auth/scopes.py).
 SERVICE_MESSAGE_READERS = allow(
@@ -210,6 +234,14 @@ class Action(enum.StrEnum):
     TAKE_SERVICE_SESSION = "takeServiceSession"
     TRANSFER_SERVICE_SESSION = "transferServiceSession"
     CLOSE_SERVICE_SESSION = "closeServiceSession"
+    # The phone queue (QS 9.2.2)
+    RECORD_CALL_EVENTS = "recordCallEvents"
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    ENROL_STAFF_COURSE = "enrolStaffCourse"
+    SET_STAFF_PROFILE = "setStaffProfile"
+    ASSIGN_STAFF_POST = "assignStaffPost"
+    END_STAFF_POST = "endStaffPost"
+    SET_ON_DUTY = "setOnDuty"
 
 
 ACTIONS: Mapping[Action, Policy] = MappingProxyType(
@@ -340,6 +372,18 @@ ACTIONS: Mapping[Action, Policy] = MappingProxyType(
         Action.CLOSE_SERVICE_SESSION: allow(
             Role.CONSUMER, Role.MERCHANT, Role.STAFF, duties=(StaffDuty.CUSTOMER_SERVICE,)
         ),
+        # The phone queue (QS 9.2.2)
+        # Only a contact centre reports call events, of its own calls (auth/scopes.py).
+        Action.RECORD_CALL_EVENTS: CONTACT_CENTRE,
+        # Staff posts and their qualification (QS 9.3.1-9.3.4): a staff member enrols in
+        # training themselves (assessed by admin or compliance staff, never by themselves:
+        # services/training.py); admin staff record profiles and assign and end posts
+        # (never their own); a staff member holding a post goes on and off duty.
+        Action.ENROL_STAFF_COURSE: allow(Role.STAFF),
+        Action.SET_STAFF_PROFILE: ADMIN,
+        Action.ASSIGN_STAFF_POST: ADMIN,
+        Action.END_STAFF_POST: ADMIN,
+        Action.SET_ON_DUTY: allow(Role.STAFF),
     }
 )
 

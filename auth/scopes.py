@@ -22,6 +22,8 @@ from pinzhi.models import (
     ApiKey,
     AuditEvent,
     BrandRegistration,
+    Call,
+    CallEvent,
     Complaint,
     Course,
     DepositPayment,
@@ -47,6 +49,7 @@ from pinzhi.models import (
     Payment,
     PiiAccessLog,
     PlatformRule,
+    PostAssignment,
     Product,
     ProductCertificate,
     ProductReview,
@@ -59,6 +62,7 @@ from pinzhi.models import (
     ServiceSession,
     Shipment,
     StaffDuty,
+    StaffProfile,
     TrackingEvent,
     TradeIn,
     ViolationCase,
@@ -377,6 +381,50 @@ def _service_session_rule(prefix: str = "", *, regulators: bool) -> Rule:
     return rule
 
 
+# The phone queue (QS 9.2.2)
+def _call_rule(viewer: Viewer) -> Q:
+    """A call and its events are the contact centre's that reported them; the staff who
+    supervise customer service (its duty, and admins) and regulators read every centre's.
+    Nobody else reads any: another contact centre's calls are missing to a centre."""
+    if _regulator(viewer) or any(
+        viewer.has_duty(d) for d in (StaffDuty.CUSTOMER_SERVICE, StaffDuty.ADMIN)
+    ):
+        return ALL
+    if viewer.is_contact_centre:
+        return Q(provider_id=viewer.provider_id)
+    return NOTHING
+
+
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+def _enrolment_rule(viewer: Viewer) -> Q:
+    """QS 6.3, 9.3.2: a merchant's training is its own, a staff member's theirs; the
+    assessors (admin and compliance staff) and regulators read all of it."""
+    if viewer.role == Role.STAFF and not (viewer.has_duty(StaffDuty.ADMIN) or _compliance(viewer)):
+        return Q(staff_id=viewer.account_id)
+    return _merchant_rule(StaffDuty.COMPLIANCE, StaffDuty.ADMIN)(viewer)
+
+
+def _staff_record_rule(viewer: Viewer) -> Q:
+    """QS 9.3.1: a staff member's profile and posts are their own, and the business of the
+    admin staff who record them, the compliance staff who assess training and supervise,
+    and regulators. Nobody else's."""
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.ADMIN) or _compliance(viewer):
+        return ALL
+    if viewer.role == Role.STAFF:
+        return Q(account_id=viewer.account_id)
+    return NOTHING
+
+
+def staff_performance_rule(viewer: Viewer) -> Q:
+    """QS 9.3.3: the staff profiles whose performance the viewer reads: everyone's for
+    admin staff and regulators (masked names), a staff member's own otherwise."""
+    if _regulator(viewer) or viewer.has_duty(StaffDuty.ADMIN):
+        return ALL
+    if viewer.role == Role.STAFF:
+        return Q(account_id=viewer.account_id)
+    return NOTHING
+
+
 RULES: dict[type[Model], Rule] = {
     Merchant: _public,
     ServiceProvider: _public,
@@ -405,8 +453,8 @@ RULES: dict[type[Model], Rule] = {
     RegulatorRead: _compliance_only,
     AuditEvent: _audit_rule,
     ViolationCase: _merchant_governance_rule,
-    # Assessors hold the admin or the compliance duty (QS 6.3).
-    Enrolment: _merchant_rule(StaffDuty.COMPLIANCE, StaffDuty.ADMIN),
+    # Assessors hold the admin or the compliance duty (QS 6.3, 9.3.2).
+    Enrolment: _enrolment_rule,
     Course: _public,
     MerchantGrade: _merchant_governance_rule,
     # Customer service acknowledges warnings as compliance does (QS 6.1.2).
@@ -426,6 +474,12 @@ RULES: dict[type[Model], Rule] = {
     # Customer-service chat (QS 9.2.2, 9.7.2)
     ServiceSession: _service_session_rule(regulators=True),
     ServiceMessage: _service_session_rule("session__", regulators=False),
+    # The phone queue (QS 9.2.2)
+    Call: _call_rule,
+    CallEvent: _call_rule,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    StaffProfile: _staff_record_rule,
+    PostAssignment: _staff_record_rule,
 }
 
 
@@ -495,6 +549,7 @@ TRACED: dict[str, type[Model]] = {
         AfterSalesRequest,
         ApiKey,
         BrandRegistration,
+        Call,
         Complaint,
         Course,
         DepositPayment,
@@ -513,6 +568,7 @@ TRACED: dict[str, type[Model]] = {
         Order,
         Payment,
         PlatformRule,
+        PostAssignment,
         Product,
         ProductCertificate,
         ProductReview,
@@ -520,6 +576,7 @@ TRACED: dict[str, type[Model]] = {
         ReturnShipment,
         ServiceSession,
         Shipment,
+        StaffProfile,
         TradeIn,
         ViolationCase,
     )

@@ -37,6 +37,12 @@ class Viewer:
     def is_payment(self) -> bool:
         return self.role == Role.SERVICE_PROVIDER and self.provider_kind == ProviderKind.PAYMENT
 
+    @property
+    def is_contact_centre(self) -> bool:
+        return (
+            self.role == Role.SERVICE_PROVIDER and self.provider_kind == ProviderKind.CONTACT_CENTRE
+        )
+
 
 ANONYMOUS = Viewer()
 

@@ -7,7 +7,8 @@ refills it). Results go to bench/results/<date>-<scale>.json and the generated s
 docs/PERFORMANCE.md. ``python -m pinzhi.bench regrade --scale 1`` times the re-grading job
 instead (bench/regrade.py); ``python -m pinzhi.bench anchors`` times anchoring and verifying
 an hour of the audit trail (bench/anchors.py); ``python -m pinzhi.bench sweep`` times the
-after-sales sweep over a backlog of breached requests (bench/sweep.py);
+after-sales sweep over a backlog of breached requests (bench/sweep.py); ``python -m pinzhi.bench
+service-metrics`` the chat response metrics over many sessions (bench/service_metrics.py);
 ``python -m pinzhi.bench subscriptions`` measures how fast one worker fans a session's
 messages out to its websocket subscribers (bench/subscriptions.py).
 ``--variant NAME=module:factory`` adds a server variant measured against the same floor in
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from pinzhi.bench import sweep
 
         return sweep.main(words[1:])
+    if words[:1] == ["service-metrics"]:
+        from pinzhi.bench import service_metrics
+
+        return service_metrics.main(words[1:])
     if words[:1] == ["subscriptions"]:
         from pinzhi.bench import subscriptions
 

@@ -3,6 +3,7 @@
 from pinzhi.models.accounts import Account, ApiKey, RefreshToken, ServiceProvider
 from pinzhi.models.aftersales import AfterSalesLine, AfterSalesRequest, Refund, ReturnShipment
 from pinzhi.models.bulky import InstallationAppointment, TradeIn
+from pinzhi.models.calls import Call, CallEvent
 from pinzhi.models.catalog import Merchant, Product
 from pinzhi.models.customer_service import ServiceMessage, ServiceSession
 from pinzhi.models.disputes import Dispute, DisputeOffer
@@ -10,6 +11,7 @@ from pinzhi.models.enums import (
     AfterSalesKind,
     AfterSalesState,
     BrandRelation,
+    CallEventKind,
     CertificateKind,
     CertificateResult,
     ComplaintCategory,
@@ -28,6 +30,7 @@ from pinzhi.models.enums import (
     OrderState,
     PaymentState,
     Penalty,
+    Post,
     ProviderKind,
     RefundState,
     Role,
@@ -78,6 +81,7 @@ from pinzhi.models.qualifications import (
     ProductReview,
 )
 from pinzhi.models.service import Complaint, Feedback
+from pinzhi.models.staff import PostAssignment, StaffProfile
 from pinzhi.models.violations import Course, Enrolment, ViolationCase
 
 __models__ = [
@@ -130,6 +134,12 @@ __models__ = [
     # Customer-service chat (QS 9.2.2, 9.7.2).
     ServiceSession,
     ServiceMessage,
+    # The phone queue (QS 9.2.2).
+    Call,
+    CallEvent,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4).
+    StaffProfile,
+    PostAssignment,
 ]
 
 __all__ = [
@@ -144,6 +154,9 @@ __all__ = [
     "AuditEvent",
     "BrandRegistration",
     "BrandRelation",
+    "Call",
+    "CallEvent",
+    "CallEventKind",
     "CertificateKind",
     "CertificateResult",
     "Complaint",
@@ -194,6 +207,8 @@ __all__ = [
     "Penalty",
     "PiiAccessLog",
     "PlatformRule",
+    "Post",
+    "PostAssignment",
     "Product",
     "ProductCertificate",
     "ProductGrade",
@@ -214,6 +229,7 @@ __all__ = [
     "Shipment",
     "ShipmentState",
     "StaffDuty",
+    "StaffProfile",
     "SubmissionState",
     "TrackingEvent",
     "TradeIn",

@@ -20,6 +20,9 @@ class StaffDuty(StrEnum):
 class ProviderKind(StrEnum):
     LOGISTICS = "LOGISTICS"
     PAYMENT = "PAYMENT"
+    # The phone queue (QS 9.2.2): a contact centre runs the platform's human phone service
+    # and reports its calls' queue events.
+    CONTACT_CENTRE = "CONTACT_CENTRE"
 
 
 class OrderState(StrEnum):
@@ -151,6 +154,11 @@ class CourseTopic(StrEnum):
     SUPPLY_CHAIN = "SUPPLY_CHAIN"
     COMPLIANCE = "COMPLIANCE"
     SERVICE = "SERVICE"
+    # Staff posts and their qualification (QS 9.3.2, 9.3.4): what customer-service staff
+    # are trained and assessed in before they take a post.
+    ETIQUETTE = "ETIQUETTE"
+    RIGHTS_HANDLING = "RIGHTS_HANDLING"
+    ECOMMERCE_LAW = "ECOMMERCE_LAW"
 
 
 class AfterSalesKind(StrEnum):
@@ -287,3 +295,48 @@ class MessageAuthor(StrEnum):
     AI = "AI"
     AGENT = "AGENT"
     SYSTEM = "SYSTEM"
+
+
+# The phone queue (QS 9.2.2)
+class CallEventKind(StrEnum):
+    """What a contact centre reports of a call: it joined a queue, an agent answered it,
+    the caller hung up before an answer (abandoned), or it ended."""
+
+    QUEUED = "QUEUED"
+    ANSWERED = "ANSWERED"
+    ABANDONED = "ABANDONED"
+    ENDED = "ENDED"
+
+
+# Intent recognition (QS 9.7.1)
+class Intent(StrEnum):
+    """What a customer's message to customer service is about, as the intent recogniser
+    (services/intents/) reads it. There is no OTHER: the recogniser always names its best
+    intent with a confidence, and the caller decides below which confidence it does not
+    trust it (QS 9.7.2: a low-confidence answer hands over to a human)."""
+
+    REFUND = "REFUND"
+    RETURN_EXCHANGE = "RETURN_EXCHANGE"
+    LOGISTICS_STATUS = "LOGISTICS_STATUS"
+    QUALITY_ISSUE = "QUALITY_ISSUE"
+    PAYMENT_ISSUE = "PAYMENT_ISSUE"
+    INVOICE = "INVOICE"
+    ACCOUNT = "ACCOUNT"
+    PRODUCT_INQUIRY = "PRODUCT_INQUIRY"
+    HUMAN_AGENT = "HUMAN_AGENT"
+    COMPLAINT = "COMPLAINT"
+    ADDRESS_CHANGE = "ADDRESS_CHANGE"
+
+
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+class Post(StrEnum):
+    """A quality-service post (QS 9.3.1). What each one does, the staff duty it needs, the
+    training it needs passed and the experience of a key post are the published rule
+    ``customer_service.posts``."""
+
+    ONLINE_SERVICE = "ONLINE_SERVICE"
+    PHONE_SERVICE = "PHONE_SERVICE"
+    COMPLAINT_HANDLING = "COMPLAINT_HANDLING"
+    ADVANCE_COMPENSATION = "ADVANCE_COMPENSATION"
+    SENIOR_SUPPORT = "SENIOR_SUPPORT"
+    QUALITY_SUPERVISION = "QUALITY_SUPERVISION"

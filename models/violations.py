@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
 from pinzhi.models.enums import CourseTopic, Penalty, ViolationState, ViolationType
@@ -66,11 +67,19 @@ class Course(Model):
 
 
 class Enrolment(Model):
+    """A trainee's enrolment in a course: a merchant (QS 6.3) or, for the posts they may
+    take, a staff member (QS 9.3.2); exactly one of the two."""
+
     id = fields.IntField(primary_key=True)
-    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
-        "models.Merchant", related_name="enrolments"
+    merchant: fields.ForeignKeyNullableRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="enrolments", null=True
     )
-    merchant_id: int
+    merchant_id: int | None
+    # Staff posts and their qualification (QS 9.3.2): the staff member trained.
+    staff: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="staff_enrolments", null=True, on_delete=fields.RESTRICT
+    )
+    staff_id: int | None
     course: fields.ForeignKeyRelation[Course] = fields.ForeignKeyField(
         "models.Course", related_name="enrolments"
     )
@@ -86,4 +95,9 @@ class Enrolment(Model):
 
     class Meta:
         table = "enrolment"
-        unique_together = (("merchant_id", "course_id"),)
+        unique_together = (("merchant_id", "course_id"), ("staff_id", "course_id"))
+        constraints = (
+            CheckConstraint(
+                check="(merchant_id IS NULL) <> (staff_id IS NULL)", name="enrolment_one_trainee"
+            ),
+        )

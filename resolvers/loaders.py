@@ -42,6 +42,7 @@ from pinzhi.models import (
     Order,
     OrderLine,
     Payment,
+    PostAssignment,
     Product,
     ProductCertificate,
     Refund,
@@ -50,6 +51,7 @@ from pinzhi.models import (
     ServiceProvider,
     ServiceSession,
     Shipment,
+    StaffProfile,
     TrackingEvent,
     TradeIn,
     ViolationCase,
@@ -427,6 +429,33 @@ class Loaders:
     def refunds_by_trade_in_id(self) -> DataLoader:
         return _many_by(self.viewer, Refund, "trade_in_id")
 
+    # Staff posts and their qualification (QS 9.3.1-9.3.4).
+    @cached_property
+    def staff_profile_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, StaffProfile, "id")
+
+    @cached_property
+    def staff_profile_by_account_id(self) -> DataLoader:
+        return _one_by(self.viewer, StaffProfile, "account_id")
+
+    @cached_property
+    def post_assignment_by_id(self) -> DataLoader:
+        return _one_by(self.viewer, PostAssignment, "id")
+
+    @cached_property
+    def post_assignments_by_account_id(self) -> DataLoader:
+        return _many_by(self.viewer, PostAssignment, "account_id")
+
+    @cached_property
+    def enrolments_by_staff_id(self) -> DataLoader:
+        return _many_by(self.viewer, Enrolment, "staff_id")
+
+    @cached_property
+    def staff_account_by_id(self) -> DataLoader:
+        # The account behind a staff record the viewer already reads through the record's
+        # scope: its role, duties and standing, and its name (masked by auth/masking.py).
+        return _one_by(None, Account, "id")
+
     def for_model(self, model: type[Model]) -> Callable[[int], Awaitable[Any]] | None:
         name = _BY_ID.get(model)
         return None if name is None else getattr(self, name).load
@@ -462,4 +491,6 @@ _BY_ID: dict[type[Model], str] = {
     TradeIn: "trade_in_by_id",
     ServiceSession: "service_session_by_id",
     ServiceMessage: "service_message_by_id",
+    StaffProfile: "staff_profile_by_id",
+    PostAssignment: "post_assignment_by_id",
 }

@@ -33,6 +33,7 @@ from pinzhi.schema.qualifications import BrandRegistration, DepositPayment, Merc
 from pinzhi.schema.roots.accounts import AccountMutation, AccountQuery
 from pinzhi.schema.roots.after_sales import AfterSalesMutation, AfterSalesQuery
 from pinzhi.schema.roots.bulky import BulkyMutation, BulkyQuery
+from pinzhi.schema.roots.calls import CallMutation, CallQuery
 from pinzhi.schema.roots.catalog import CatalogQuery
 from pinzhi.schema.roots.customer_service import (
     CustomerServiceMutation,
@@ -43,15 +44,18 @@ from pinzhi.schema.roots.disputes import DisputeMutation, DisputeQuery
 from pinzhi.schema.roots.fund import FundMutation, FundQuery
 from pinzhi.schema.roots.governance import GovernanceQuery
 from pinzhi.schema.roots.grading import GradingMutation, GradingQuery
+from pinzhi.schema.roots.intents import IntentQuery
 from pinzhi.schema.roots.node import NodeQuery
 from pinzhi.schema.roots.notifications import NotificationMutation, NotificationQuery
 from pinzhi.schema.roots.orders import OrderMutation, OrderQuery
 from pinzhi.schema.roots.products import ProductMutation, ProductQuery
 from pinzhi.schema.roots.qualifications import QualificationMutation, QualificationQuery
 from pinzhi.schema.roots.service import ServiceMutation, ServiceQuery
+from pinzhi.schema.roots.staff import StaffMutation, StaffQuery
 from pinzhi.schema.roots.training import TrainingMutation, TrainingQuery
 from pinzhi.schema.roots.violations import ViolationMutation, ViolationQuery
 from pinzhi.schema.service import Complaint
+from pinzhi.schema.staff import PostAssignment, StaffMember
 from pinzhi.settings import Settings, get_settings
 
 # Each graph's root-field classes (schema/roots/) merge into one Query and one Mutation.
@@ -75,6 +79,12 @@ QUERY_PARTS: tuple[type, ...] = (
     BulkyQuery,
     # Customer-service chat (QS 9.2.2, 9.7.2)
     CustomerServiceQuery,
+    # The phone queue (QS 9.2.2)
+    CallQuery,
+    # Intent recognition (QS 9.7.1)
+    IntentQuery,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    StaffQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AccountMutation,
@@ -93,6 +103,10 @@ MUTATION_PARTS: tuple[type, ...] = (
     BulkyMutation,
     # Customer-service chat (QS 9.2.2, 9.7.2)
     CustomerServiceMutation,
+    # The phone queue (QS 9.2.2)
+    CallMutation,
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    StaffMutation,
 )
 
 # Subscriptions run over the websocket at /graphql (graphql-transport-ws, app.py).
@@ -168,6 +182,8 @@ def build_schema(
             DisputeOffer,
             InstallationAppointment,
             TradeIn,
+            StaffMember,
+            PostAssignment,
         ],
         extensions=extensions,
         execution_context_class=planning_executor() if plans else None,

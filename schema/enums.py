@@ -135,3 +135,25 @@ strawberry.enum(
     "TRANSFERRED back to the queue by an agent.",
 )
 strawberry.enum(MessageAuthor, description="Who wrote a message: CUSTOMER, AI, AGENT, SYSTEM.")
+
+# Intent recognition (QS 9.7.1)
+Intent = models.enums.Intent
+strawberry.enum(
+    Intent,
+    description="What a customer's message is about (QS 9.7.1): REFUND (the money back), "
+    "RETURN_EXCHANGE (sending goods back or swapping them), LOGISTICS_STATUS (where the "
+    "order is), QUALITY_ISSUE (defective, damaged, fake or not as described, even when a "
+    "refund is asked), PAYMENT_ISSUE, INVOICE, ACCOUNT, PRODUCT_INQUIRY (questions about "
+    "goods), HUMAN_AGENT (asking for a person), COMPLAINT (about a merchant, courier or the "
+    "service), ADDRESS_CHANGE (where or to whom the order goes).",
+)
+
+# Staff posts and their qualification (QS 9.3.1-9.3.4)
+Post = models.Post
+strawberry.enum(
+    Post,
+    description="A quality-service post (QS 9.3.1). Its duties, the staff duty, training and "
+    "experience it needs are the customer_service.posts rule; COMPLAINT_HANDLING, "
+    "ADVANCE_COMPENSATION and SENIOR_SUPPORT are key posts (QS 9.3.4: at least 12 months of "
+    "relevant experience and the ECOMMERCE_LAW assessment by default).",
+)

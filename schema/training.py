@@ -1,4 +1,4 @@
-"""Merchant training and its assessment (QS 6.3)."""
+"""Training and its assessment: merchants' (QS 6.3) and staff members' (QS 9.3.2)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from pinzhi.schema.catalog import Merchant
 
 
-@strawberry.type(description="A training course for merchants (QS 6.3).")
+@strawberry.type(
+    description="A training course: for merchants (QS 6.3), or for the staff who take "
+    "quality-service posts (QS 9.3.2: ETIQUETTE, RIGHTS_HANDLING, ECOMMERCE_LAW)."
+)
 class Course(Node):
     code: str
     title: str
@@ -41,14 +44,20 @@ class Course(Node):
         )
 
 
-@strawberry.type(description="A merchant's enrolment in a course and its assessment (QS 6.3).")
+@strawberry.type(
+    description="A trainee's enrolment in a course and its assessment: a merchant's (QS "
+    "6.3) or a staff member's (QS 9.3.2)."
+)
 class Enrolment(Node):
     enrolled_at: datetime
     score: int | None
     passed: bool | None
     completed_at: datetime | None
+    staff_id: strawberry.ID | None = strawberry.field(
+        description="The staff member trained (an Account id); null for a merchant's."
+    )
     course_pk: strawberry.Private[int]
-    merchant_pk: strawberry.Private[int]
+    merchant_pk: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: models.Enrolment) -> Enrolment:
@@ -56,6 +65,7 @@ class Enrolment(Node):
             id=to_global_id("Enrolment", row.id),
             course_pk=row.course_id,
             merchant_pk=row.merchant_id,
+            staff_id=None if row.staff_id is None else to_global_id("Account", row.staff_id),
             enrolled_at=row.enrolled_at,
             score=row.score,
             passed=row.passed,
@@ -67,10 +77,12 @@ class Enrolment(Node):
         row = await info.context.loaders.course_by_id.load(self.course_pk)
         return Course.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The merchant trained; null for a staff member's.")
     async def merchant(
         self, info: Info
     ) -> Annotated[Merchant, strawberry.lazy("pinzhi.schema.catalog")] | None:
+        if self.merchant_pk is None:
+            return None
         return await catalog.merchant_of(info, self.merchant_pk)
 
 

@@ -71,3 +71,52 @@ async def insert_rows(
         chunk = rows[start : start + per_statement]
         values = [value for row in chunk for value in row]
         await connection.execute_query(f"{insert} VALUES {', '.join([one] * len(chunk))}", values)
+
+
+# The phone queue (QS 9.2.2)
+async def insert_new_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    conflict: Sequence[str],
+    returning: Sequence[str] = (),
+) -> list[dict[str, object]]:
+    """``insert_rows``, skipping each row whose ``conflict`` columns (a unique constraint)
+    match a row already there, or one another transaction is inserting (which it waits
+    for): ``INSERT … ON CONFLICT (…) DO NOTHING``. Returns the ``returning`` columns of
+    the rows it did insert, so two clients inserting the same key at once learn which of
+    them wrote it. In one statement (per ``MAX_PARAMETERS`` values on SQLite)."""
+    if not rows:
+        return []
+    connection = model._choose_db(for_write=True)
+    meta = model._meta
+
+    def column(name: str) -> str:
+        return f'"{meta.fields_map[name].source_field or name}"'
+
+    fields = [meta.fields_map[c] for c in columns]
+    names = ", ".join(column(c) for c in columns)
+    tail = f" ON CONFLICT ({', '.join(column(c) for c in conflict)}) DO NOTHING"
+    if returning:
+        tail += " RETURNING " + ", ".join(column(c) for c in returning)
+    insert = f'INSERT INTO "{meta.db_table}" ({names})'
+    if connection.capabilities.dialect == "postgres":
+        arrays = ", ".join(
+            f"${i}::{f.get_for_dialect('postgres', 'SQL_TYPE')}[]"
+            for i, f in enumerate(fields, start=1)
+        )
+        by_column = [list(values) for values in zip(*rows, strict=True)]
+        return await connection.execute_query_dict(
+            f"{insert} SELECT * FROM unnest({arrays}){tail}", by_column
+        )
+    width = len(columns)
+    one = "(" + ", ".join("?" * width) + ")"
+    per_statement = max(1, MAX_PARAMETERS // width)
+    found: list[dict[str, object]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = [value for row in chunk for value in row]
+        found += await connection.execute_query_dict(
+            f"{insert} VALUES {', '.join([one] * len(chunk))}{tail}", values
+        )
+    return found

@@ -36,9 +36,12 @@ from pinzhi.services import (
     complaints,
     demo_after_sales,
     demo_bulky,
+    demo_chat,
     demo_disputes,
     demo_fund,
     demo_governance,
+    demo_phone,
+    demo_staff,
     feedback,
     logistics,
     orders,
@@ -185,9 +188,16 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         account = await _account(email, role, duties=str(duties), name="平台员工")
         staff_viewers[email] = _viewer(account)
         creds.accounts.append({"role": str(role), "email": email, "password": DEMO_PASSWORD})
+    # Staff posts and their qualification (QS 9.3.1-9.3.4): the customer-service agents.
+    agent_viewers: list[Viewer] = []
+    for email, name, *_ in demo_staff.AGENTS:
+        account = await _account(email, Role.STAFF, duties=demo_staff.DUTIES, name=name)
+        agent_viewers.append(_viewer(account))
+        creds.accounts.append({"role": str(Role.STAFF), "email": email, "password": DEMO_PASSWORD})
     progress(f"  accounts: {len(creds.accounts)}")
 
     if already:
+        await _phone_queue(creds, progress)  # its credentials: the calls are there
         progress("  demo world already present: nothing added")
         return creds
 
@@ -377,4 +387,25 @@ async def seed(progress: Callable[[str], None] = print) -> Credentials:
         ),
         progress,
     )
+    # The phone queue (QS 9.2.2): a contact centre and yesterday's calls.
+    await _phone_queue(creds, progress)
+    # Staff posts and their qualification (QS 9.3.1-9.3.4): the agents trained and on their
+    # posts. It returns them (demo_staff.StaffCast): a demo after it that needs agents on
+    # ONLINE_SERVICE takes ``.online`` (and ``.on_duty``).
+    cast = await demo_staff.seed_staff_posts(
+        admin=staff_viewers["compliance@demo.pinzhi"],
+        agents=agent_viewers,
+        senior=agent,
+        progress=progress,
+    )
+    # Customer-service chat (QS 9.2.2, 9.7.2): AI only, handed over, breached, waiting;
+    # worked by the agents on the online-service post.
+    await demo_chat.seed(consumer_viewers, cast.online, progress)
     return creds
+
+
+async def _phone_queue(creds: Credentials, progress: Callable[[str], None]) -> None:
+    setup = demo_phone.Setup(DEMO_PASSWORD, demo_api_key)
+    await demo_phone.seed_phone_queue(setup, progress)
+    creds.accounts += setup.accounts
+    creds.api_keys += setup.api_keys

@@ -1,10 +1,14 @@
-"""Merchant training (QS 6.3): courses on quality control, supply chain, compliance and
-service; a merchant enrols once per course; staff record the assessment, which passes at
-the course's pass mark. Enrolment and assessment are traced (entity ``Enrolment``)."""
+"""Training (QS 6.3, 9.3.2): courses on quality control, supply chain, compliance and
+service for merchants, on etiquette, rights handling and e-commerce law for the staff who
+take quality-service posts. A trainee (a merchant, or a staff member enrolling themselves)
+enrols once per course; admin or compliance staff record the assessment, which passes at
+the course's pass mark, and never assess their own. Enrolment and assessment are traced
+(entity ``Enrolment``)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -66,20 +70,36 @@ async def enrol(viewer: Viewer, course_id: int | None) -> Enrolment:
     require(viewer, Action.ENROL_COURSE)
     if viewer.merchant_id is None:
         raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    return await _enrol(viewer, course_id, {"merchant_id": viewer.merchant_id})
+
+
+# Staff posts and their qualification (QS 9.3.2)
+async def enrol_staff(viewer: Viewer, course_id: int | None) -> Enrolment:
+    """A staff member enrols themselves in a course, once: the training a post needs
+    (rule customer_service.posts)."""
+    require(viewer, Action.ENROL_STAFF_COURSE)
+    if viewer.account_id is None:
+        raise ServiceError(ErrorCode.NOT_ELIGIBLE)
+    return await _enrol(viewer, course_id, {"staff_id": viewer.account_id})
+
+
+async def _enrol(viewer: Viewer, course_id: int | None, trainee: dict[str, Any]) -> Enrolment:
+    """One enrolment of ``trainee`` (a merchant_id or a staff_id: exactly one) in a
+    course."""
     course = None if course_id is None else await Course.filter(id=course_id).first()
     if course is None:
         raise ServiceError(ErrorCode.COURSE_NOT_FOUND, ("courseId",))
-    if await Enrolment.filter(merchant_id=viewer.merchant_id, course_id=course.id).exists():
+    if await Enrolment.filter(course_id=course.id, **trainee).exists():
         raise ServiceError(ErrorCode.ENROLMENT_EXISTS, ("courseId",))
     try:
         async with in_transaction():
-            enrolment = await Enrolment.create(merchant_id=viewer.merchant_id, course_id=course.id)
+            enrolment = await Enrolment.create(course_id=course.id, **trainee)
             await audit.append(
                 "Enrolment",
                 enrolment.id,
                 "enrolled",
                 actor=viewer,
-                data={"course": course.code, "merchant_id": viewer.merchant_id},
+                data={"course": course.code, **trainee},
             )
     except IntegrityError as exc:  # enrolled concurrently
         raise ServiceError(ErrorCode.ENROLMENT_EXISTS, ("courseId",)) from exc
@@ -89,11 +109,14 @@ async def enrol(viewer: Viewer, course_id: int | None) -> Enrolment:
 async def record_assessment(viewer: Viewer, enrolment_id: int | None, score: int) -> Enrolment:
     """Staff (ADMIN or COMPLIANCE duty) record a score 0–100; it passes at the course's
     pass mark. A failed assessment may be retaken (recorded again); a passed one is final.
-    Every assessment is a traced event, so earlier scores stay on the record."""
+    Every assessment is a traced event, so earlier scores stay on the record. A staff
+    member's own training is assessed by someone else (QS 9.3.2: SELF_ASSESSMENT)."""
     require(viewer, Action.RECORD_ASSESSMENT)
     score = _score(score, "score")
     async with in_transaction():
         enrolment = await lock_visible(viewer, Enrolment, enrolment_id or 0, "enrolmentId")
+        if enrolment.staff_id is not None and enrolment.staff_id == viewer.account_id:
+            raise ServiceError(ErrorCode.SELF_ASSESSMENT, ("enrolmentId",))
         if enrolment.passed:
             raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("enrolmentId",), "already passed")
         course = await Course.get(id=enrolment.course_id)

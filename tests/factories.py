@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pinzhi.auth.api_keys import create_api_key
 from pinzhi.auth.tokens import issue_access_token
@@ -657,3 +657,80 @@ async def after_sales_walk(request, *targets: str, **updates: object):  # type: 
             await state.move(row, AfterSalesState(target), actor=None, action="test", **updates)
         updates = {}
     return await AfterSalesRequest.get(id=request.id)
+
+
+# --- Staff posts and their qualification (QS 9.3.1-9.3.4) ------------------------------------
+
+STAFF_TOPICS = ("ETIQUETTE", "RIGHTS_HANDLING")
+
+
+def months_ago(today: date, months: int) -> date:
+    """The day ``months`` whole months before ``today`` (its day capped at 28, which only
+    shortens the span to exactly ``months``)."""
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, min(today.day, 28))
+
+
+async def staff_course(admin: Actor, topic: str, pass_mark: int = 60):  # type: ignore[no-untyped-def]
+    """The course of ``topic`` (code ``ST-<topic>``), created once."""
+    from pinzhi.models import Course, CourseTopic
+    from pinzhi.services import training
+
+    code = f"ST-{topic}".replace("_", "-")
+    found = await Course.get_or_none(code=code)
+    if found is not None:
+        return found
+    return await training.create_course(
+        admin.viewer, code, f"员工培训 Staff training {topic}", CourseTopic(topic), pass_mark
+    )
+
+
+async def staff_trained(admin: Actor, member: Actor, *topics: str, score: int = 90) -> list:  # type: ignore[type-arg]
+    """``member`` enrolled in a course of each topic and assessed by ``admin``."""
+    from pinzhi.services import training
+
+    done = []
+    for topic in topics:
+        course = await staff_course(admin, topic)
+        enrolment = await training.enrol_staff(member.viewer, course.id)
+        done.append(await training.record_assessment(admin.viewer, enrolment.id, score))
+    return done
+
+
+async def qualified_staff(
+    admin: Actor,
+    *,
+    topics: tuple[str, ...] = STAFF_TOPICS,
+    months: int | None = 0,
+    team: str = "一组 Team 1",
+    duties: tuple[StaffDuty, ...] = (StaffDuty.CUSTOMER_SERVICE,),
+) -> Actor:
+    """A staff member trained in ``topics``, with a profile of ``months`` of experience
+    (None: no profile)."""
+    from pinzhi.services import staff_posts, state
+
+    member = await staff(*duties)
+    await staff_trained(admin, member, *topics)
+    if months is not None:
+        since = months_ago(state.now().date(), months) if months else None
+        await staff_posts.set_profile(admin.viewer, member.account.id, team, since)
+    return member
+
+
+async def on_post(admin: Actor, member: Actor, post: str, *, on_duty: bool = False):  # type: ignore[no-untyped-def]
+    from pinzhi.models import Post
+    from pinzhi.services import staff_posts
+
+    assignment = await staff_posts.assign_post(admin.viewer, member.account.id, Post(post))
+    if on_duty:
+        await staff_posts.set_on_duty(member.viewer, True)
+    return assignment
+
+
+async def online_agent(team: str = "一组 Team 1", *, on_duty: bool = True) -> Actor:
+    """A customer-service agent fit to take chat sessions (QS 9.3.2): trained, on the
+    online-service post, and on duty."""
+    admin = await staff(StaffDuty.ADMIN)
+    member = await qualified_staff(admin, team=team)
+    await on_post(admin, member, "ONLINE_SERVICE", on_duty=on_duty)
+    return member

@@ -20,7 +20,7 @@ from pinzhi.models import ProviderKind, Role
 from pinzhi.services import accounts
 from pinzhi.settings import tortoise_config
 
-COUNTED_TABLES = ["order", "merchant", "account", "product", "feedback"]
+COUNTED_TABLES = ["order", "merchant", "account", "product", "feedback", "post_assignment"]
 
 
 def pinzhi(
@@ -95,7 +95,7 @@ def test_demo_writes_credentials_for_every_role(demo_runs) -> None:
     assert len({a["email"] for a in document["accounts"]}) == len(document["accounts"])
 
     kinds = sorted(k["kind"] for k in document["api_keys"])
-    assert kinds == ["LOGISTICS", "PAYMENT"]
+    assert kinds == ["CONTACT_CENTRE", "LOGISTICS", "PAYMENT"]
     assert all(k["key"].startswith("pzk_") for k in document["api_keys"])
     # Nothing was created outside the directory it was given.
     assert sorted(p.name for p in demo_runs["tmp"].iterdir()) == ["creds.json", "demo.sqlite3"]
@@ -146,6 +146,62 @@ def test_the_demo_world_has_a_settled_and_an_arbitrated_dispute(demo_runs) -> No
     ]
     assert rows[1][2] > 0
     assert accepted == 1
+
+
+def test_the_demo_world_has_a_day_of_phone_calls(demo_runs) -> None:
+    """QS 9.2.2: the contact centre reported yesterday's calls, answered by its agents
+    (customer-service staff whose logins are listed), some abandoned."""
+    with closing(sqlite3.connect(demo_runs["database"])) as conn:
+        offered, answered, abandoned = conn.execute(
+            "SELECT COUNT(*), COUNT(answered_at), COUNT(abandoned_at) FROM phone_call"
+        ).fetchone()
+    assert offered >= 200 and answered + abandoned == offered and abandoned > 0
+    assert "  phone queue: " in "\n".join(demo_runs["first"].stdout.splitlines())
+    emails = {a["email"] for a in demo_runs["document"]["accounts"]}
+    assert "phone-agent1@demo.pinzhi" in emails
+
+
+def test_the_demo_world_has_chat_sessions_of_every_kind(demo_runs) -> None:
+    """QS 9.2.2, 9.7.2: an AI-only session, one handed over and answered in time, one
+    whose first answer breached the 30 s limit, and one waiting in the queue."""
+    with closing(sqlite3.connect(demo_runs["database"])) as conn:
+        rows = conn.execute(
+            "SELECT state, handover_reason, first_response_seconds, breached_at IS NOT NULL "
+            "FROM service_session ORDER BY id"
+        ).fetchall()
+        ai_answers = conn.execute(
+            "SELECT COUNT(*) FROM service_message WHERE author_kind = 'AI'"
+        ).fetchone()[0]
+    assert rows == [
+        ("CLOSED", None, None, 0),
+        ("CLOSED", "REQUESTED", 12.0, 0),
+        ("CLOSED", "ACCESSIBILITY", 75.0, 1),
+        ("WAITING", "REQUESTED", None, 0),
+    ]
+    assert ai_answers >= 3
+    assert "  customer service: 4 chat sessions" in demo_runs["first"].stdout
+
+
+def test_the_demo_world_has_agents_on_their_posts_and_a_refused_key_post(demo_runs) -> None:
+    """QS 9.3.1-9.3.4: trained agents with teams on the online and phone posts, the senior
+    agent (two years, law passed) on complaint handling, and the eight-month agent's key
+    post refused, printed with its reason."""
+    with closing(sqlite3.connect(demo_runs["database"])) as conn:
+        posts = conn.execute(
+            "SELECT p.post, COUNT(*) FROM post_assignment p WHERE p.ended_at IS NULL "
+            "GROUP BY p.post ORDER BY p.post"
+        ).fetchall()
+        on_duty = conn.execute("SELECT COUNT(*) FROM staff_profile WHERE on_duty").fetchone()[0]
+        teams = {t for (t,) in conn.execute("SELECT team FROM staff_profile").fetchall()}
+    assert posts == [("COMPLAINT_HANDLING", 1), ("ONLINE_SERVICE", 3), ("PHONE_SERVICE", 2)]
+    assert on_duty == 3 and len(teams) == 3
+    out = demo_runs["first"].stdout.splitlines()
+    assert "  staff posts: 4 agents on 6 posts, 3 on duty" in out
+    assert any(
+        line.startswith("  refused (QS 9.3.4): agent1@demo.pinzhi on COMPLAINT_HANDLING")
+        and "(8 of 12 months)" in line
+        for line in out
+    )
 
 
 async def test_demo_credentials_work(demo_runs) -> None:
@@ -265,6 +321,66 @@ def test_serve_replaces_uvicorns_access_log_with_its_own(monkeypatch, tmp_path: 
     config = started["log_config"]
     assert config["loggers"]["pinzhi"]["level"] == "INFO"
     assert config["loggers"]["pinzhi"]["handlers"] == ["pinzhi"]
+
+
+# Intent recognition (QS 9.7.1)
+def test_qs_9_7_1_intents_evaluate_scores_the_held_out_split(tmp_path: Path) -> None:
+    """QS 9.7.1: without a file, the held-out split, by the model that never saw it, with
+    accuracy, per-intent recall and precision, and the confusions; --min-accuracy fails
+    the command below the target."""
+    result = pinzhi("intents", "evaluate", "--min-accuracy", "0.9", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("held-out split of the shipped corpus: ")
+    assert lines[1].startswith("accuracy 0.9")
+    assert any(line.startswith("REFUND ") for line in lines)
+    assert "intent              count   recall  precision" in lines
+    strict = pinzhi("intents", "evaluate", "--min-accuracy", "1.01", cwd=tmp_path)
+    assert strict.returncode == 1 and "is below 1.010" in strict.stderr
+
+
+def test_qs_9_7_1_intents_evaluate_scores_an_outside_file(tmp_path: Path, capsys) -> None:
+    """QS 9.7.1: any INTENT<TAB>text file, scored by the full model."""
+    labelled = tmp_path / "outside.tsv"
+    labelled.write_text(
+        "# messages from last week\nLOGISTICS_STATUS\t快递到哪了\nrefund\trefund not received\n"
+        "INVOICE\t能开发票吗\nQUALITY_ISSUE\t收到的碗是碎的\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["intents", "evaluate", str(labelled)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{labelled}: 4 messages, scored by the model trained on the whole")
+    assert out[1] == "accuracy 1.000 (4/4)"
+    assert "REFUND                  1    1.000      1.000" in out
+    assert "no confusions" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("REFUND\t退款\nREFUND 退款没到\n", "bad.tsv:2: expected INTENT<TAB>text, found no tab"),
+        ("REFUND\t退款\n\nNOPE\t什么\n", "bad.tsv:3: unknown intent 'NOPE'"),
+        (None, "bad.tsv: no such file"),
+    ],
+)
+def test_qs_9_7_1_intents_evaluate_names_a_bad_file_and_line(
+    tmp_path: Path, capsys, content: str | None, error: str
+) -> None:
+    path = tmp_path / "bad.tsv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert cli.main(["intents", "evaluate", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"pinzhi: {tmp_path}/{error}"), captured.err
+    assert captured.out == ""
+
+
+def test_intents_classify_reads_one_message(capsys) -> None:
+    assert cli.main(["intents", "classify", "转人工，谢谢"]) == 0
+    first, *alternatives = capsys.readouterr().out.splitlines()
+    assert first.startswith("HUMAN_AGENT 0.") and first.endswith("(zh)")
+    assert len(alternatives) == 2 and all(a.startswith("  then ") for a in alternatives)
+    assert cli.main(["intents", "classify"]) == 2
 
 
 def test_a_job_publishes_on_the_deployments_event_bus(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1080,6 +1080,12 @@ async def _chat(w: f.World, *, handed_over: bool = False, taken: bool = False) -
     return session.id
 
 
+async def _online(w: f.World) -> f.World:
+    """The world's agent on the online-service post and on duty (QS 9.3.2)."""
+    w.agent = await f.online_agent()
+    return w
+
+
 @scenario("openServiceSession")
 async def _open_chat(w: f.World) -> Call:
     return Call(_m("openServiceSession", ""), {}, w.buyer.token)
@@ -1097,6 +1103,7 @@ async def _human(w: f.World) -> Call:
 
 @scenario("takeServiceSession")
 async def _take_chat(w: f.World) -> Call:
+    w = await _online(w)
     sid = await _chat(w, handed_over=True)
     return Call(
         _m("takeServiceSession", "($sessionId: ID)"),
@@ -1107,6 +1114,7 @@ async def _take_chat(w: f.World) -> Call:
 
 @scenario("transferServiceSession")
 async def _transfer_chat(w: f.World) -> Call:
+    w = await _online(w)
     sid = await _chat(w, taken=True)
     return Call(
         _m("transferServiceSession", "($input: TransferServiceSessionInput!)"),
@@ -1117,12 +1125,95 @@ async def _transfer_chat(w: f.World) -> Call:
 
 @scenario("closeServiceSession")
 async def _close_chat(w: f.World) -> Call:
+    w = await _online(w)
     sid = await _chat(w, taken=True)
     return Call(
         _m("closeServiceSession", "($sessionId: ID!)"),
         {"sessionId": gid("ServiceSession", sid)},
         w.buyer.token,
     )
+
+
+# --- The phone queue (QS 9.2.2) ---------------------------------------------------------------
+
+
+@scenario("recordCallEvents")
+async def _record_call_events(w: f.World) -> Call:
+    from pinzhi.models import ProviderKind
+
+    _, _, key = await f.provider(ProviderKind.CONTACT_CENTRE)
+    at = datetime.now(UTC) - timedelta(seconds=30)
+    events = [
+        {
+            "eventId": "KEY-Q",
+            "callId": "KEY-CALL",
+            "queue": "after-sales",
+            "kind": "QUEUED",
+            "occurredAt": at.isoformat(),
+        },
+        {
+            "eventId": "KEY-A",
+            "callId": "KEY-CALL",
+            "queue": "after-sales",
+            "kind": "ANSWERED",
+            "occurredAt": (at + timedelta(seconds=12)).isoformat(),
+            "agentId": w.agent.gid,
+        },
+    ]
+    return Call(_m("recordCallEvents", "($events: [CallEventInput!]!)"), {"events": events}, key)
+
+
+# --- staff posts and their qualification (QS 9.3.1-9.3.4) ---------------------------------------
+
+
+@scenario("enrolStaffCourse")
+async def _enrol_staff(w: f.World) -> Call:
+    course = await f.staff_course(await f.staff(StaffDuty.ADMIN), "ETIQUETTE")
+    return Call(
+        _m("enrolStaffCourse", "($courseId: ID!)"),
+        {"courseId": gid("Course", course.id)},
+        w.agent.token,
+    )
+
+
+@scenario("setStaffProfile")
+async def _set_staff_profile(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    profile = {"staffId": w.agent.gid, "team": "一组 Team 1", "experienceSince": "2024-03-01"}
+    return Call(
+        _m("setStaffProfile", "($input: SetStaffProfileInput!)"), {"input": profile}, admin.token
+    )
+
+
+@scenario("assignStaffPost")
+async def _assign_staff_post(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    return Call(
+        _m("assignStaffPost", "($staffId: ID!, $post: Post!)"),
+        {"staffId": agent.gid, "post": "ONLINE_SERVICE"},
+        admin.token,
+    )
+
+
+@scenario("endStaffPost")
+async def _end_staff_post(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    assignment = await f.on_post(admin, agent, "ONLINE_SERVICE", on_duty=True)
+    return Call(
+        _m("endStaffPost", "($assignmentId: ID!, $reason: String!)"),
+        {"assignmentId": gid("PostAssignment", assignment.id), "reason": "调岗 moved"},
+        admin.token,
+    )
+
+
+@scenario("setOnDuty")
+async def _set_on_duty(w: f.World) -> Call:
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    await f.on_post(admin, agent, "ONLINE_SERVICE")
+    return Call(_m("setOnDuty", "($onDuty: Boolean!)"), {"onDuty": True}, agent.token)
 
 
 # --- the tests -----------------------------------------------------------------------------------

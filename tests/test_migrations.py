@@ -143,6 +143,15 @@ OLD_ROWS = [
     '"opened_by_id", "decision_note", "deduction_minor", "repeat_count", "appeal_text", '
     '"outcome_note", "created_at") VALUES '
     "(1, 'OTHER', 'OPEN', '[]', 1, '', 0, 0, '', '', CURRENT_TIMESTAMP)",
+    # 0017 (the phone queue, QS 9.2.2) makes SQLite rebuild service_provider, which
+    # accounts and API keys (ON DELETE CASCADE) refer to.
+    'INSERT INTO "service_provider" ("name", "kind", "created_at") VALUES '
+    "('老快递', 'LOGISTICS', CURRENT_TIMESTAMP)",
+    'INSERT INTO "account" ("email", "password_hash", "role", "duties", "name_enc", '
+    '"phone_enc", "is_active", "created_at", "provider_id") VALUES '
+    "('carrier@example.com', 'x', 'SERVICE_PROVIDER', '', '', '', TRUE, CURRENT_TIMESTAMP, 1)",
+    'INSERT INTO "api_key" ("provider_id", "account_id", "label", "prefix", "key_hash", '
+    "\"created_at\") VALUES (1, 2, 'old', 'abcdef012345', 'x', CURRENT_TIMESTAMP)",
 ]
 
 
@@ -171,5 +180,54 @@ async def test_a_database_of_the_last_release_upgrades_with_its_rows(fresh_datab
     # SQLite rebuilds a table to add a constraint or drop a column: the rows that refer to
     # it (order lines to their order, cases to the account that opened them) must survive.
     assert len(await query('SELECT "id" FROM "order_line"')) == 1
+    provider = await query('SELECT "kind" FROM "service_provider"')
+    assert provider == [{"kind": "LOGISTICS"}]
+    assert len(await query('SELECT "id" FROM "api_key"')) == 1
+    assert len(await query('SELECT "id" FROM "account" WHERE "provider_id" = 1')) == 1
     case = (await query('SELECT "effects", "effects_lifted_at" FROM "violation_case"'))[0]
     assert case["effects_lifted_at"] is None and case["effects"] in ("{}", {})
+
+
+async def test_an_enrolment_has_exactly_one_trainee_in_a_migrated_database(
+    fresh_database: str,
+) -> None:
+    """QS 6.3, 9.3.2: the database itself refuses an enrolment of nobody or of a merchant
+    and a staff member at once, and one trainee twice in a course; a merchant's enrolment
+    of the last release survives the table's rebuild (SQLite) with its uniqueness."""
+    from tortoise.exceptions import IntegrityError
+
+    config = tortoise_config(fresh_database)
+    await migrate(config=config, target="models.0017_phone_queue")
+    connection = get_connection("default")
+    for statement in [
+        'INSERT INTO "account" ("email_enc", "password_hash", "role", "duties", "name_enc", '
+        '"phone_enc", "is_active", "created_at") VALUES '
+        "('', 'x', 'STAFF', 'CUSTOMER_SERVICE', '', '', TRUE, CURRENT_TIMESTAMP)",
+        OLD_ROWS[1],
+        'INSERT INTO "course" ("code", "title", "topic", "pass_mark", "created_at") '
+        "VALUES ('C-1', '课程', 'SERVICE', 60, CURRENT_TIMESTAMP)",
+        'INSERT INTO "enrolment" ("merchant_id", "course_id", "enrolled_at") '
+        "VALUES (1, 1, CURRENT_TIMESTAMP)",
+    ]:
+        await connection.execute_script(statement)
+    await migrate(config=config)
+    connection = get_connection("default")
+    query = connection.execute_query_dict
+    assert await query('SELECT "merchant_id", "staff_id" FROM "enrolment"') == [
+        {"merchant_id": 1, "staff_id": None}
+    ]
+    refused = [
+        'INSERT INTO "enrolment" ("course_id", "enrolled_at") VALUES (1, CURRENT_TIMESTAMP)',
+        'INSERT INTO "enrolment" ("merchant_id", "staff_id", "course_id", "enrolled_at") '
+        "VALUES (1, 1, 1, CURRENT_TIMESTAMP)",
+        'INSERT INTO "enrolment" ("merchant_id", "course_id", "enrolled_at") '
+        "VALUES (1, 1, CURRENT_TIMESTAMP)",
+    ]
+    for statement in refused:
+        with pytest.raises(IntegrityError):
+            await connection.execute_script(statement)
+    staff = 'INSERT INTO "enrolment" ("staff_id", "course_id", "enrolled_at") VALUES (1, 1, now)'
+    staff = staff.replace("now", "CURRENT_TIMESTAMP")
+    await connection.execute_script(staff)
+    with pytest.raises(IntegrityError):
+        await connection.execute_script(staff)

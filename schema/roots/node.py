@@ -20,6 +20,7 @@ from pinzhi.schema.fund import FundAccount, FundPayout, FundRecovery, FundTransa
 from pinzhi.schema.orders import Order, Payment, Shipment
 from pinzhi.schema.qualifications import SUBMISSION_TYPES
 from pinzhi.schema.service import Complaint
+from pinzhi.schema.staff import PostAssignment, StaffMember
 from pinzhi.schema.training import Course, Enrolment
 from pinzhi.schema.violations import ViolationCase
 
@@ -52,6 +53,8 @@ NODE_TYPES: dict[str, type[Model]] = {
     "TradeIn": models.TradeIn,
     "ServiceSession": models.ServiceSession,
     "ServiceMessage": models.ServiceMessage,
+    "StaffProfile": models.StaffProfile,
+    "PostAssignment": models.PostAssignment,
 }
 
 
@@ -92,6 +95,8 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         "FundRecovery": FundRecovery,
         "ServiceSession": ServiceSession,
         "ServiceMessage": ServiceMessage,
+        "StaffProfile": StaffMember,
+        "PostAssignment": PostAssignment,
     }
     return simple[type_name].from_row(row)
 

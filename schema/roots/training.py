@@ -1,4 +1,4 @@
-"""Root fields of merchant training (QS 6.3): courses, enrolment and assessment."""
+"""Root fields of training (QS 6.3, 9.3.2): courses, enrolment and assessment."""
 
 from __future__ import annotations
 
@@ -45,6 +45,14 @@ async def enrol_course(info: Info, course_id: strawberry.ID) -> EnrolmentPayload
     return EnrolmentPayload(enrolment=Enrolment.from_row(row) if row else None, errors=errors)
 
 
+# Staff posts and their qualification (QS 9.3.2)
+async def enrol_staff_course(info: Info, course_id: strawberry.ID) -> EnrolmentPayload:
+    row, errors = await attempt(
+        info, training.enrol_staff(info.context.viewer, pk_of(course_id, "Course"))
+    )
+    return EnrolmentPayload(enrolment=Enrolment.from_row(row) if row else None, errors=errors)
+
+
 async def record_assessment(
     info: Info, enrolment_id: strawberry.ID, score: int
 ) -> EnrolmentPayload:
@@ -64,4 +72,15 @@ class TrainingQuery:
 class TrainingMutation:
     create_course = mutation(create_course, Action.CREATE_COURSE, description="QS 6.3.")
     enrol_course = mutation(enrol_course, Action.ENROL_COURSE, description="QS 6.3.")
-    record_assessment = mutation(record_assessment, Action.RECORD_ASSESSMENT, description="QS 6.3.")
+    record_assessment = mutation(
+        record_assessment,
+        Action.RECORD_ASSESSMENT,
+        description="QS 6.3, 9.3.2: a staff member's own training is assessed by someone "
+        "else (SELF_ASSESSMENT).",
+    )
+    enrol_staff_course = mutation(
+        enrol_staff_course,
+        Action.ENROL_STAFF_COURSE,
+        description="QS 9.3.2: a staff member enrols themselves in a course, once; admin or "
+        "compliance staff record the assessment (recordAssessment).",
+    )

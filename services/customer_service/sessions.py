@@ -38,6 +38,7 @@ from pinzhi.models import (
     Order,
     OrderLine,
     PlatformRule,
+    Post,
     Product,
     Role,
     ServiceMessage,
@@ -45,8 +46,8 @@ from pinzhi.models import (
     ServiceSessionState,
     StaffDuty,
 )
-from pinzhi.services import audit, events, rules, state, validation
-from pinzhi.services.customer_service import handover
+from pinzhi.services import audit, events, rules, staff_posts, state, validation
+from pinzhi.services.customer_service import bot, handover
 from pinzhi.services.lookup import get_visible
 
 S = ServiceSessionState
@@ -266,7 +267,7 @@ async def _customer_message(
         created_at=moment,
     )
     if session.state == S.BOT:
-        return message, []
+        return message, await bot.answer(viewer, session, message, content)
     if session.awaiting_since is None:
         # The customer now waits for an agent's answer (QS 9.2.2).
         session.awaiting_since = moment
@@ -286,7 +287,7 @@ async def _agent_message(
     one after the handover stamps the first response, and a late one the breach."""
     if session.state != S.ACTIVE:
         raise ServiceError(ErrorCode.ILLEGAL_TRANSITION, ("sessionId",), f"session {session.state}")
-    team = await team_of(viewer.account_id)
+    team = await staff_posts.team_of(viewer.account_id)
     waited = None if session.awaiting_since is None else _seconds(moment, session.awaiting_since)
     message = await ServiceMessage.create(
         session_id=session.id,
@@ -314,11 +315,6 @@ async def _agent_message(
     for name, value in updates.items():
         setattr(session, name, value)
     return message
-
-
-async def team_of(account_id: int | None) -> str:
-    """The agent's team, for metrics per team ("" when the agent has none on record)."""
-    return ""
 
 
 async def _announce(session: ServiceSession, messages: list[ServiceMessage]) -> None:
@@ -353,10 +349,15 @@ def queue(viewer: Viewer) -> QuerySet[ServiceSession]:
 
 
 async def _check_agent(agent_id: int, content: dict[str, Any], field: str) -> Account:
-    """An agent who may take one more session: active customer-service staff (holding the
-    online-service post and on duty, QS 9.3.2) under the rule's limit of sessions at once."""
+    """An agent who may take one more session: active customer-service staff holding the
+    online-service post and on duty (QS 9.3.2: only staff trained for the post work it),
+    under the rule's limit of sessions at once."""
     agent = await Account.get_or_none(id=agent_id, role=Role.STAFF, is_active=True)
-    if agent is None or str(StaffDuty.CUSTOMER_SERVICE) not in agent.duties.split(","):
+    if (
+        agent is None
+        or str(StaffDuty.CUSTOMER_SERVICE) not in agent.duties.split(",")
+        or not await staff_posts.is_on_duty(agent_id, Post.ONLINE_SERVICE)
+    ):
         raise ServiceError(ErrorCode.AGENT_UNAVAILABLE, (field,))
     working = await ServiceSession.filter(agent_id=agent_id, state=S.ACTIVE).count()
     if working >= content["max_active_per_agent"]:

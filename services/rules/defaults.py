@@ -912,4 +912,164 @@ DEFAULT_RULES: list[dict[str, Any]] = [
             },
         },
     },
+    # The phone queue (QS 9.2.2)
+    {
+        "key": "customer_service.phone",
+        "title_zh": "人工电话服务平均排队时长（QS 9.2.2）",
+        "title_en": "Human phone service: average time in the queue (QS 9.2.2)",
+        "content": {
+            # The average speed of answer (queued to answered, over the calls answered) of a
+            # queue in a period: over this many seconds is a breach; exactly at it is not.
+            "average_answer_seconds": 20,
+            # A call answered this many seconds or fewer after it was queued counts as
+            # answered within the threshold (the service level).
+            "answered_within_seconds": 20,
+        },
+    },
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    {
+        "key": "customer_service.posts",
+        "title_zh": "品质服务岗位、职责与任职条件（QS 9.3.1–9.3.4）",
+        "title_en": "Quality-service posts, their duties and who may hold them (QS 9.3.1-9.3.4)",
+        "content": {
+            # Per post: its duties; the staff duty its holder has; the course topics whose
+            # assessment must be passed (QS 9.3.2: etiquette and rights handling for every
+            # post); whether it is a key post, with the months of relevant experience and
+            # the law assessment a key post needs (QS 9.3.4; law_topic "" for none); and
+            # the open work it answers for in the staffing report (workload "" for none).
+            "posts": {
+                "ONLINE_SERVICE": {
+                    "duties_zh": "在线客服：接待消费者与商家的在线咨询，受理售后申请并跟进进度。",
+                    "duties_en": "Online service: answers consumers' and merchants' online "
+                    "enquiries, takes after-sales requests and follows them up.",
+                    "staff_duty": "CUSTOMER_SERVICE",
+                    "required_topics": ["ETIQUETTE", "RIGHTS_HANDLING"],
+                    "key_post": False,
+                    "min_experience_months": 0,
+                    "law_topic": "",
+                    "workload": "open_after_sales",
+                },
+                "PHONE_SERVICE": {
+                    "duties_zh": "热线客服：接听服务热线，解答咨询、登记投诉与售后诉求。",
+                    "duties_en": "Phone service: answers the service hotlines, enquiries, "
+                    "and records complaints and after-sales claims.",
+                    "staff_duty": "CUSTOMER_SERVICE",
+                    "required_topics": ["ETIQUETTE", "RIGHTS_HANDLING"],
+                    "key_post": False,
+                    "min_experience_months": 0,
+                    "law_topic": "",
+                    "workload": "open_after_sales",
+                },
+                "COMPLAINT_HANDLING": {
+                    "duties_zh": "投诉处理：受理并在时限内办结投诉，说明延期原因并承诺办结时间。",
+                    "duties_en": "Complaint handling: takes complaints and resolves them in "
+                    "time, giving the reason and a promised date when it cannot at once.",
+                    "staff_duty": "CUSTOMER_SERVICE",
+                    "required_topics": ["ETIQUETTE", "RIGHTS_HANDLING"],
+                    "key_post": True,
+                    "min_experience_months": 12,
+                    "law_topic": "ECOMMERCE_LAW",
+                    "workload": "open_complaints",
+                },
+                "ADVANCE_COMPENSATION": {
+                    "duties_zh": "先行赔付：审核并批准先行赔付，跟进向责任方的追偿。",
+                    "duties_en": "Advance compensation: reviews and approves the fund's "
+                    "payouts and follows their recovery from the responsible party.",
+                    "staff_duty": "CUSTOMER_SERVICE",
+                    "required_topics": ["ETIQUETTE", "RIGHTS_HANDLING"],
+                    "key_post": True,
+                    "min_experience_months": 12,
+                    "law_topic": "ECOMMERCE_LAW",
+                    "workload": "open_fund_recoveries",
+                },
+                "SENIOR_SUPPORT": {
+                    "duties_zh": "高级客服：处理升级的售后申请与疑难诉求，代商家作出决定。",
+                    "duties_en": "Senior support: works escalated after-sales requests and "
+                    "hard cases, deciding them for merchants that did not.",
+                    "staff_duty": "CUSTOMER_SERVICE",
+                    "required_topics": ["ETIQUETTE", "RIGHTS_HANDLING"],
+                    "key_post": True,
+                    "min_experience_months": 12,
+                    "law_topic": "ECOMMERCE_LAW",
+                    "workload": "escalated_after_sales",
+                },
+                "QUALITY_SUPERVISION": {
+                    "duties_zh": "品质监督：抽检服务质量与处理记录，督促整改。",
+                    "duties_en": "Quality supervision: samples service quality and case "
+                    "records, and follows up their correction.",
+                    "staff_duty": "COMPLIANCE",
+                    "required_topics": ["ETIQUETTE", "RIGHTS_HANDLING"],
+                    "key_post": False,
+                    "min_experience_months": 0,
+                    "law_topic": "",
+                    "workload": "",
+                },
+            },
+            # The open work of the staffing report (QS 9.3.1): rows of a model in these
+            # states, counted when the report is asked for.
+            "workloads": {
+                "open_after_sales": {
+                    "model": "AfterSalesRequest",
+                    "states": [
+                        "REQUESTED",
+                        "RESPONDED",
+                        "ESCALATED",
+                        "APPROVED",
+                        "REJECTED",
+                        "RETURN_IN_TRANSIT",
+                        "RETURN_RECEIVED",
+                        "REFUNDED",
+                        "RESHIPPED",
+                        "EXCHANGED",
+                    ],
+                    "zh": "未关闭、未撤回的售后申请",
+                    "en": "After-sales requests neither closed nor withdrawn",
+                },
+                "escalated_after_sales": {
+                    "model": "AfterSalesRequest",
+                    "states": ["ESCALATED"],
+                    "zh": "已升级至平台客服、待决定的售后申请",
+                    "en": "After-sales requests escalated to customer service, undecided",
+                },
+                "open_complaints": {
+                    "model": "Complaint",
+                    "states": ["OPEN", "IN_PROGRESS", "PROMISED"],
+                    "zh": "未办结的投诉",
+                    "en": "Complaints not resolved",
+                },
+                # A payout is paid when approved; what stays open is its recovery.
+                "open_fund_recoveries": {
+                    "model": "FundRecovery",
+                    "states": ["OPEN", "DEDUCTED"],
+                    "zh": "先行赔付后尚未了结的追偿",
+                    "en": "Recoveries of advance compensation not yet final",
+                },
+            },
+            # The ratio is staff on duty per this many open items.
+            "ratio_per_items": 100,
+        },
+    },
+    {
+        "key": "customer_service.performance",
+        "title_zh": "品质服务人员绩效考核（QS 9.3.3）",
+        "title_en": "Quality-service staff performance (QS 9.3.3)",
+        "content": {
+            # The parts of a staff member's score over a calendar month (UTC), each 0-100
+            # by its good/bad bounds (100 at good, 0 at bad, linear between). A part without
+            # data that month is left out and the weights of the others renormalised; with
+            # no part at all there is no score.
+            "weights": {"satisfaction": 0.4, "closure": 0.4, "response": 0.2},
+            # The mean score of the consumers' feedback on the staff member's complaints
+            # (subject SERVICE_CASE, given in the month), on the feedback.scale rule's scale.
+            "satisfaction": {"good": 5.0, "bad": 1.0},
+            # Complaints assigned to the staff member and open at some time in the month:
+            # the share of them resolved in the month.
+            "closure": {"good": 1.0, "bad": 0.0},
+            # The share of the staff member's answers in customer-service chat sessions
+            # given within the response limit of customer_service.chat, in the month.
+            "response": {"good": 1.0, "bad": 0.0},
+            "formula": "score = sum(weight[p] * part[p]) / sum(weight[p]) over the parts p "
+            "with data; part = linear(value, good, bad)",
+        },
+    },
 ]

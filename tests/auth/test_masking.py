@@ -457,3 +457,27 @@ async def test_emails_are_masked_by_role_and_whole_reads_by_others_logged(
     assert await log_rows() == [
         (w.agent.account.id, "STAFF", w.buyer.account.id, "Account", w.buyer.account.id, "email")
     ]
+
+
+# --- Staff posts and their qualification (QS 9.3.1, 9.3.3) ------------------------------------
+
+
+def test_a_staff_name_is_whole_for_the_person_and_admins_and_masked_for_regulators() -> None:
+    """QS 9.4.1: in staff records and performance, admin staff (who manage posts) read a
+    staff member's name whole, logged; regulators and other staff read it masked."""
+    from pinzhi.auth.crypto import encrypt
+    from pinzhi.auth.masking import Disclosure
+    from pinzhi.auth.viewer import Viewer
+
+    name = encrypt("王小明")
+    own = Disclosure(Viewer(role=Role.STAFF, account_id=7))
+    assert (own.staff_name(7, name), own.records) == ("王小明", [])
+    admin = Disclosure(Viewer(role=Role.STAFF, account_id=1, duties=frozenset({StaffDuty.ADMIN})))
+    assert admin.staff_name(7, name) == "王小明"
+    assert [(r.subject_account_id, r.fields_read) for r in admin.records] == [(7, ("name",))]
+    for viewer in (
+        Viewer(role=Role.REGULATOR, account_id=2),
+        Viewer(role=Role.STAFF, account_id=3, duties=frozenset({StaffDuty.COMPLIANCE})),
+    ):
+        other = Disclosure(viewer)
+        assert (other.staff_name(7, name), other.records) == ("王**", [])

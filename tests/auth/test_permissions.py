@@ -25,10 +25,13 @@ from pinzhi.models import (
     ApiKey,
     AuditEvent,
     BrandRegistration,
+    Call,
+    CallEvent,
     Complaint,
     DepositPayment,
     Dispute,
     DisputeOffer,
+    Enrolment,
     Feedback,
     FundEntry,
     FundPayout,
@@ -41,14 +44,18 @@ from pinzhi.models import (
     OrderLine,
     Payment,
     PiiAccessLog,
+    PostAssignment,
     Product,
     ProductCertificate,
     ProductReview,
+    ProviderKind,
     RefreshToken,
     Refund,
     ReturnShipment,
     Shipment,
+    ShipmentState,
     StaffDuty,
+    StaffProfile,
     TrackingEvent,
     TradeIn,
 )
@@ -77,6 +84,7 @@ class Scene:
     refund: Refund  # a refund the shop asked on ``shipped``'s payment
     dispute: Dispute  # the buyer's dispute of a rejected request on ``paid`` (QS 9.7.7)
     offer: DisputeOffer  # the shop's live offer in it
+    contact_centre_key: str = ""  # a contact centre's API key (QS 9.2.2)
 
     def token(self, who: str) -> str | None:
         w = self.w
@@ -92,6 +100,7 @@ class Scene:
             "other_payment": w.other_payer_key,
             "staff": w.agent.token,
             "regulator": w.regulator.token,
+            "contact_centre": self.contact_centre_key,
         }[who]
 
 
@@ -123,6 +132,7 @@ async def scene(db) -> Scene:
     await after_sales.decide(w.seller.viewer, rejected.id, False, "已发货前无法退款")
     dispute = await f.dispute(w, rejected)
     _, offer = await disputes.make_offer(w.seller.viewer, dispute.id, disputes.Terms(300))
+    _, _, contact_centre_key = await f.provider(ProviderKind.CONTACT_CENTRE)
     return Scene(
         w=w,
         paid=paid,
@@ -139,6 +149,7 @@ async def scene(db) -> Scene:
         refund=asked.refund,
         dispute=dispute,
         offer=offer,
+        contact_centre_key=contact_centre_key,
     )
 
 
@@ -195,6 +206,13 @@ async def snapshot() -> dict[str, Any]:
             "closed_at",
         ),
         "dispute_offers": await rows(DisputeOffer, "state", "answered_at"),
+        # The phone queue (QS 9.2.2)
+        "calls": await rows(Call, "queued_at", "answered_at", "abandoned_at", "ended_at"),
+        "call_events": await rows(CallEvent),
+        # Staff posts and their qualification (QS 9.3.1-9.3.4).
+        "enrolments": await rows(Enrolment, "score", "passed"),
+        "staff_profiles": await rows(StaffProfile, "team", "experience_since", "on_duty"),
+        "post_assignments": await rows(PostAssignment, "ended_at"),
     }
 
 
@@ -793,6 +811,47 @@ MUTATIONS: dict[str, tuple[str, Vars]] = {
         "mutation($s: ID!) { closeServiceSession(sessionId: $s) { errors { code } } }",
         lambda s: {"s": f.gid("ServiceSession", 1)},
     ),
+    # The phone queue (QS 9.2.2)
+    "recordCallEvents": (
+        "mutation($e: [CallEventInput!]!) { recordCallEvents(events: $e) "
+        "{ accepted results { outcome } errors { code field } } }",
+        lambda s: {
+            "e": [
+                {
+                    "eventId": "PROBE-CALL-1",
+                    "callId": "PROBE-CALL",
+                    "queue": "after-sales",
+                    "kind": "QUEUED",
+                    "occurredAt": _now(),
+                }
+            ]
+        },
+    ),
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    "enrolStaffCourse": (
+        "mutation($id: ID!) { enrolStaffCourse(courseId: $id) "
+        "{ enrolment { id } errors { code field } } }",
+        lambda s: {"id": f.gid("Course", 1)},
+    ),
+    "setStaffProfile": (
+        "mutation($i: SetStaffProfileInput!) { setStaffProfile(input: $i) "
+        "{ staffMember { id } errors { code field } } }",
+        lambda s: {"i": {"staffId": s.w.agent.gid, "team": "探针 probe", "experienceSince": None}},
+    ),
+    "assignStaffPost": (
+        "mutation($id: ID!) { assignStaffPost(staffId: $id, post: ONLINE_SERVICE) "
+        "{ assignment { id } errors { code field } } }",
+        lambda s: {"id": s.w.agent.gid},
+    ),
+    "endStaffPost": (
+        'mutation($id: ID!) { endStaffPost(assignmentId: $id, reason: "probe") '
+        "{ assignment { id } errors { code field } } }",
+        lambda s: {"id": f.gid("PostAssignment", 1)},
+    ),
+    "setOnDuty": (
+        "mutation { setOnDuty(onDuty: true) { staffMember { id } errors { code field } } }",
+        lambda s: {},
+    ),
 }
 
 OPEN_TO_ANONYMOUS = {"registerConsumer", "login", "refreshAccessToken", "logout"}
@@ -822,7 +881,9 @@ FORBIDDEN_FOR = {
     "arbitrateDispute shipDisputeReplacement "
     "confirmInstallation completeInstallation recordMissedInstallation acceptTradeIn "
     "rejectTradeIn recordTradeInCollected retryTradeInCredit "
-    "takeServiceSession transferServiceSession",
+    "takeServiceSession transferServiceSession recordCallEvents"
+    # Staff posts and their qualification (QS 9.3.1-9.3.4)
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "merchant": "placeOrder payOrder confirmPayment recordTrackingEvent confirmReceipt "
     "fileComplaint takeComplaint handleComplaint createApiKey submitProductReview "
     "reviewSubmission onboardMerchant setAccessibilityProfile openAfterSalesRequest "
@@ -830,7 +891,8 @@ FORBIDDEN_FOR = {
     "confirmRefund openDispute withdrawDispute arbitrateDispute "
     "bookInstallation rescheduleInstallation cancelInstallation requestTradeIn "
     "cancelTradeIn recordTradeInCollected retryTradeInCredit "
-    "takeServiceSession transferServiceSession",
+    "takeServiceSession transferServiceSession recordCallEvents"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "logistics": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
     "refundPayment confirmRefund shipReturn openDispute makeDisputeOffer acceptDisputeOffer "
@@ -838,7 +900,8 @@ FORBIDDEN_FOR = {
     "shipDisputeReplacement bookInstallation rescheduleInstallation "
     "cancelInstallation requestTradeIn acceptTradeIn cancelTradeIn retryTradeInCredit "
     "openServiceSession sendServiceMessage requestHumanAgent takeServiceSession "
-    "transferServiceSession closeServiceSession",
+    "transferServiceSession closeServiceSession recordCallEvents"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "payment": "placeOrder payOrder shipOrder cancelOrder confirmReceipt fileComplaint "
     "takeComplaint handleComplaint openAfterSalesRequest decideAfterSalesRequest "
     "refundPayment recordTrackingEvent openDispute makeDisputeOffer acceptDisputeOffer "
@@ -847,7 +910,8 @@ FORBIDDEN_FOR = {
     "completeInstallation recordMissedInstallation requestTradeIn acceptTradeIn rejectTradeIn "
     "recordTradeInCollected retryTradeInCredit "
     "openServiceSession sendServiceMessage requestHumanAgent takeServiceSession "
-    "transferServiceSession closeServiceSession",
+    "transferServiceSession closeServiceSession recordCallEvents"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
     "staff": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent confirmReceipt "
     "fileComplaint submitFeedback createApiKey submitProductReview recordProductCertificate "
     "submitMerchantLicence submitBrandRegistration submitDepositPayment reviewSubmission "
@@ -857,7 +921,19 @@ FORBIDDEN_FOR = {
     "bookInstallation rescheduleInstallation "
     "cancelInstallation confirmInstallation completeInstallation recordMissedInstallation "
     "requestTradeIn acceptTradeIn rejectTradeIn cancelTradeIn recordTradeInCollected "
-    "openServiceSession requestHumanAgent",
+    "openServiceSession requestHumanAgent recordCallEvents"
+    # A customer-service agent neither records profiles nor assigns posts, its own or others'.
+    " setStaffProfile assignStaffPost endStaffPost",
+    # The phone queue (QS 9.2.2): a contact centre reports calls, and nothing of the order
+    # path, after-sales, disputes or bulky goods.
+    "contact_centre": "placeOrder payOrder confirmPayment shipOrder recordTrackingEvent "
+    "confirmReceipt cancelOrder fileComplaint takeComplaint handleComplaint "
+    "openAfterSalesRequest decideAfterSalesRequest refundPayment confirmRefund shipReturn "
+    "openDispute makeDisputeOffer arbitrateDispute bookInstallation confirmInstallation "
+    "completeInstallation acceptTradeIn rejectTradeIn recordTradeInCollected "
+    "retryTradeInCredit publishRule openServiceSession sendServiceMessage requestHumanAgent "
+    "takeServiceSession transferServiceSession closeServiceSession"
+    " enrolStaffCourse setStaffProfile assignStaffPost endStaffPost setOnDuty",
 }
 
 
@@ -1087,6 +1163,43 @@ async def test_payment_provider_recording_a_tracking_event_is_forbidden(api, sce
     assert not await TrackingEvent.filter(shipment_id=scene.shipment.id).exists()
 
 
+async def test_qs_9_2_2_a_contact_centre_neither_tracks_shipments_nor_confirms_payments(
+    api, scene: Scene
+) -> None:
+    """QS 9.2.2, 9.5, 9.6.2: a contact centre's key is refused at the field for tracking
+    events and payment confirmations (FORBIDDEN) and by the services outside GraphQL
+    (NOT_ELIGIBLE); a merchant naming it as a carrier, or a consumer as a payment provider,
+    is WRONG_PROVIDER_KIND. Nothing changes."""
+    from pinzhi.auth.api_keys import viewer_from_api_key
+    from pinzhi.services import logistics
+
+    for name in ("recordTrackingEvent", "confirmPayment"):
+        await assert_refused_at_top_level(api, scene, "contact_centre", name, "FORBIDDEN")
+    centre = await viewer_from_api_key(scene.contact_centre_key)
+    assert centre.provider_kind == ProviderKind.CONTACT_CENTRE and centre.provider_id
+    with pytest.raises(ServiceError) as tracking:
+        await logistics.record_tracking_event(
+            centre, scene.shipment.id, "CC-1", ShipmentState.DELIVERED, datetime.now(UTC)
+        )
+    with pytest.raises(ServiceError) as paying:
+        await payments.confirm_payment(centre, scene.pending_payment.id, True, "CC-REF")
+    assert tracking.value.code == paying.value.code == ErrorCode.NOT_ELIGIBLE
+    centre_gid = f.gid("ServiceProvider", centre.provider_id)
+    ship = MUTATIONS["shipOrder"][1](scene)
+    ship["i"]["providerId"] = centre_gid
+    pay = MUTATIONS["payOrder"][1](scene)
+    pay["i"]["providerId"] = centre_gid
+    pay["i"]["orderId"] = f.gid("Order", (await f.order(scene.w.buyer, scene.w.item)).id)
+    before = await snapshot()
+    shipped = (await call(api, scene, "merchant", "shipOrder", ship)).data["shipOrder"]
+    assert shipped["errors"] == [{"code": "WRONG_PROVIDER_KIND", "field": ["providerId"]}]
+    paid = (await call(api, scene, "consumer", "payOrder", pay)).data["payOrder"]
+    assert paid["errors"] == [{"code": "WRONG_PROVIDER_KIND", "field": ["providerId"]}]
+    assert await snapshot() == before
+    assert (await Shipment.get(id=scene.shipment.id)).state == "CREATED"
+    assert (await Payment.get(id=scene.pending_payment.id)).state == "PENDING"
+
+
 async def test_agent_cannot_handle_a_complaint_another_agent_has_taken(api, scene: Scene) -> None:
     """QS 9.2.4, QS 9.3.1: a taken case belongs to its agent; a second customer-service
     agent can neither take nor resolve it."""
@@ -1169,3 +1282,50 @@ async def test_an_api_key_cannot_issue_more_keys(api, scene: Scene) -> None:
     )
     assert result.data["createApiKey"] == {"secret": None, "errors": [{"code": "NOT_ELIGIBLE"}]}
     assert await ApiKey.all().count() == keys
+
+
+# --- Staff posts and their qualification (QS 9.3.1-9.3.4) -------------------------------------
+
+
+@pytest.mark.parametrize("duty", [StaffDuty.CUSTOMER_SERVICE, StaffDuty.COMPLIANCE])
+async def test_staff_without_the_admin_duty_cannot_assign_posts_or_record_profiles(
+    api, scene: Scene, duty: StaffDuty
+) -> None:
+    """QS 9.3.1, 9.3.4: only admin staff record profiles and assign or end posts; a
+    customer-service agent trying it on itself, or compliance staff on the agent, get
+    FORBIDDEN and nothing changes."""
+    target = scene.w.agent
+    scene.w.agent = await f.staff(duty)
+    if duty == StaffDuty.CUSTOMER_SERVICE:
+        target = scene.w.agent  # the agent, on itself
+    variables = {"id": target.gid}
+    for name, document_vars in [
+        ("assignStaffPost", variables),
+        (
+            "setStaffProfile",
+            {"i": {"staffId": target.gid, "team": "自封 self-made", "experienceSince": None}},
+        ),
+        ("endStaffPost", {"id": f.gid("PostAssignment", 1)}),
+    ]:
+        before = await snapshot()
+        response = await call(api, scene, "staff", name, document_vars)
+        assert response.error_codes == ["FORBIDDEN"], (duty, name, response.body)
+        assert await snapshot() == before
+    assert not await PostAssignment.exists()
+
+
+async def test_an_admin_cannot_assign_a_post_to_or_record_the_profile_of_themselves(
+    api, scene: Scene
+) -> None:
+    """QS 9.3.4: an admin holding the customer-service duty too is another admin's to
+    assign: SELF_ASSIGNMENT, and nothing changes."""
+    admin = await f.staff(StaffDuty.ADMIN, StaffDuty.CUSTOMER_SERVICE)
+    scene.w.agent = admin
+    for name, variables in [
+        ("assignStaffPost", {"id": admin.gid}),
+        ("setStaffProfile", {"i": {"staffId": admin.gid, "team": "自己 own"}}),
+    ]:
+        before = await snapshot()
+        payload = (await call(api, scene, "staff", name, variables)).data[name]
+        assert payload["errors"] == [{"code": "SELF_ASSIGNMENT", "field": ["staffId"]}], name
+        assert await snapshot() == before

@@ -68,6 +68,12 @@ CARRIER = Viewer(
 PAYER = Viewer(
     role=Role.SERVICE_PROVIDER, account_id=4, provider_id=2, provider_kind=ProviderKind.PAYMENT
 )
+CENTRE = Viewer(
+    role=Role.SERVICE_PROVIDER,
+    account_id=7,
+    provider_id=3,
+    provider_kind=ProviderKind.CONTACT_CENTRE,
+)
 CONSUMER = Viewer(role=Role.CONSUMER, account_id=5)
 REGULATOR = Viewer(role=Role.REGULATOR, account_id=6)
 
@@ -90,6 +96,27 @@ def test_a_policy_for_providers_may_name_their_kind() -> None:
     assert may(CARRIER, Action.RECORD_TRACKING_EVENT)
     assert not may(PAYER, Action.RECORD_TRACKING_EVENT)
     assert policy.PROVIDER.allows(PAYER) and policy.PROVIDER.allows(CARRIER)
+
+
+def test_qs_9_2_2_only_a_contact_centre_records_call_events() -> None:
+    """QS 9.2.2: call events come from contact centres, which neither confirm payments
+    nor record tracking; they keep their API keys like any provider."""
+    assert may(CENTRE, Action.RECORD_CALL_EVENTS)
+    for other in (CARRIER, PAYER, CONSUMER, STAFF_CS, STAFF_ADMIN, REGULATOR, ANONYMOUS):
+        assert not may(other, Action.RECORD_CALL_EVENTS)
+    assert not may(CENTRE, Action.CONFIRM_PAYMENT)
+    assert not may(CENTRE, Action.RECORD_TRACKING_EVENT)
+    assert not may(CENTRE, Action.RECORD_TRADE_IN_COLLECTED)
+    assert may(CENTRE, Action.CREATE_API_KEY) and may(CENTRE, Action.REVOKE_API_KEY)
+    assert ACTIONS[Action.RECORD_CALL_EVENTS].describe() == "SERVICE_PROVIDER (CONTACT_CENTRE)"
+
+
+def test_qs_9_2_2_supervisors_and_regulators_read_the_phone_queue() -> None:
+    readers = policy.PHONE_QUEUE_READERS
+    assert readers.allows(STAFF_CS) and readers.allows(STAFF_ADMIN) and readers.allows(REGULATOR)
+    compliance = Viewer(role=Role.STAFF, account_id=8, duties=frozenset({StaffDuty.COMPLIANCE}))
+    for other in (compliance, CENTRE, CARRIER, CONSUMER, ANONYMOUS):
+        assert not readers.allows(other)
 
 
 def test_regulators_may_take_no_action() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pinzhi.models import Order, OrderLine, Payment, PaymentState, Product, Shipment
+from pinzhi.models import Order, OrderLine, Payment, PaymentState, Product, Shipment, StaffDuty
 from tests import factories as f
 from tests.helpers import count_sql
 
@@ -110,3 +110,35 @@ async def test_nested_orders_cost_the_same_sql_for_1_10_and_100_orders(api, view
     # orders, lines, products, merchants, payments, shipments; the merchant also reads
     # recipients whole, which costs one insert into the access log (QS 9.4.1).
     assert counts[1] == (6 if viewer == "consumer" else 7), counts
+
+
+# Staff posts and their qualification (QS 9.3.1, 9.3.3)
+STAFF_PAGE = """
+query($first: Int!) {
+  staffMembers(first: $first) { nodes {
+    name team duties experienceMonths posts { post } training { passed course { topic } }
+    qualifications { post eligible refusals { code } }
+  } }
+  staffPerformance(first: $first) { nodes { name score closure { rate } response { share } } }
+}"""
+
+
+async def test_staff_records_and_performance_cost_the_same_sql_for_2_and_6_staff(api) -> None:
+    """QS 9.3.1, 9.3.3: a page of staff records with posts, training and qualifications,
+    and their performance, in the same statements at any page size."""
+    admin = await f.staff(StaffDuty.ADMIN)
+    for n in range(6):
+        agent = await f.qualified_staff(admin, team=f"组 {n % 2}")
+        await f.on_post(admin, agent, "ONLINE_SERVICE", on_duty=n % 2 == 0)
+    await api.warm(admin.token)
+    counts = {}
+    for page in (2, 6):
+        with count_sql() as sql:
+            result = await api(STAFF_PAGE, {"first": page}, token=admin.token)
+        assert len(result.data["staffMembers"]["nodes"]) == page
+        assert len(result.data["staffPerformance"]["nodes"]) == page
+        counts[page] = sql.count
+    assert counts[2] == counts[6], counts
+    # Both pages; the records' accounts, posts, enrolments, courses and rules; the seven of
+    # performance; the access-log row for the names read whole by the admin (QS 9.4.1).
+    assert counts[2] == 15, counts

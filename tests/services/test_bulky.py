@@ -68,7 +68,8 @@ async def test_the_rule_is_published_and_names_the_bulky_categories(db) -> None:
 
 def test_the_slot_grid_is_two_hours_on_the_hour_from_eight_to_twenty_local() -> None:
     """QS 9.7.5: slots start at 08, 10, ..., 18 local time (UTC+8) and last two hours."""
-    installation = rules.DEFAULT_RULES[-1]["content"]["installation"]
+    [bulky_goods] = [r for r in rules.DEFAULT_RULES if r["key"] == "bulky_goods"]
+    installation = bulky_goods["content"]["installation"]
     day = datetime(2026, 12, 10, tzinfo=UTC) - timedelta(hours=8)  # local midnight
     for hour in (8, 10, 12, 14, 16, 18):
         start = day + timedelta(hours=hour)
@@ -87,7 +88,8 @@ def test_the_slot_grid_is_two_hours_on_the_hour_from_eight_to_twenty_local() -> 
 
 def test_open_slots_lie_on_the_grid_inside_the_booking_window() -> None:
     """QS 9.7.5: what installationSlots lists can each be booked: 1 to 14 days ahead."""
-    installation = rules.DEFAULT_RULES[-1]["content"]["installation"]
+    [bulky_goods] = [r for r in rules.DEFAULT_RULES if r["key"] == "bulky_goods"]
+    installation = bulky_goods["content"]["installation"]
     now = datetime(2026, 12, 1, 3, 17, 5, tzinfo=UTC)
     found = bulky.open_slots(now, installation)
     # 11:17 local: from 12:00 a day later to 10:00 fourteen days later, 13 days of 6 slots.

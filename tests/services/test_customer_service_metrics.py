@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from pinzhi.models import ServiceSession, StaffDuty
+from pinzhi.models import ServiceSession
 from pinzhi.services.customer_service import metrics, sessions
 from pinzhi.services.customer_service.metrics import GroupBy
 from tests import factories as f
@@ -39,7 +39,7 @@ async def _answered(agent: f.Actor, first_after: float, then: list[float], clock
 async def test_an_average_of_exactly_60_seconds_is_within_the_limit(clock) -> None:  # type: ignore[no-untyped-def]
     """QS 9.2.2: average response at most 60 s; exactly 60 is within, and first
     responses at 30 s are within theirs."""
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     await _answered(agent, 30, [90], clock)  # responses 30 and 90: average 60
     version, [platform] = await metrics.response_metrics(_day(clock))
     assert version == 1
@@ -52,7 +52,7 @@ async def test_an_average_of_exactly_60_seconds_is_within_the_limit(clock) -> No
 
 
 async def test_an_average_over_60_seconds_is_a_breach(clock) -> None:  # type: ignore[no-untyped-def]
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     await _answered(agent, 30, [91], clock)
     _, [platform] = await metrics.response_metrics(_day(clock))
     assert platform.response_seconds_avg == 60.5
@@ -60,7 +60,7 @@ async def test_an_average_over_60_seconds_is_a_breach(clock) -> None:  # type: i
 
 
 async def test_a_first_response_over_30_seconds_counts_as_a_breach(clock) -> None:  # type: ignore[no-untyped-def]
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     await _answered(agent, 30, [], clock)
     await _answered(agent, 31, [], clock)
     _, [platform] = await metrics.response_metrics(_day(clock))
@@ -86,8 +86,8 @@ async def test_an_unanswered_session_past_its_limit_is_flagged_before_anyone_ans
 
 async def test_metrics_per_agent_credit_each_answer_to_its_author(clock) -> None:  # type: ignore[no-untyped-def]
     quick, slow = (
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
+        await f.online_agent(),
+        await f.online_agent(),
     )
     await _answered(quick, 5, [10], clock)
     await _answered(slow, 40, [70], clock)
@@ -100,8 +100,19 @@ async def test_metrics_per_agent_credit_each_answer_to_its_author(clock) -> None
     assert by_agent[slow.account.id].breached
 
 
+async def test_metrics_per_team_follow_the_agents_team(clock) -> None:  # type: ignore[no-untyped-def]
+    """QS 9.2.2: per team, from the team on the agent's staff profile when answering."""
+    first, second = await f.online_agent("一组"), await f.online_agent("二组")
+    await _answered(first, 10, [20], clock)
+    await _answered(second, 50, [], clock)
+    _, rows = await metrics.response_metrics(_day(clock), GroupBy.TEAM)
+    by_team = {row.key: row for row in rows}
+    assert by_team["一组"].response_seconds_avg == 15.0 and not by_team["一组"].breached
+    assert by_team["二组"].first_response_breaches == 1
+
+
 async def test_periods_are_months_or_days(clock) -> None:  # type: ignore[no-untyped-def]
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     await _answered(agent, 3, [], clock)
     month = clock.at.strftime("%Y-%m")
     _, [row] = await metrics.response_metrics(month)
@@ -117,7 +128,7 @@ async def test_the_metrics_take_two_statements_whatever_the_number_of_sessions(c
     """Grouped aggregates: the statement count does not grow with sessions or agents."""
     counted = []
     for sessions_wanted in (1, 12):
-        agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+        agent = await f.online_agent()
         for _ in range(sessions_wanted):
             await _answered(agent, 4, [6], clock)
         for group in GroupBy:
@@ -137,7 +148,7 @@ async def test_the_sweep_stamps_an_overdue_session_once_and_announces_it(clock) 
     from pinzhi.services.customer_service import sweep
 
     buyer = await f.consumer()
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     late = await sessions.request_human(
         buyer.viewer, (await sessions.open_session(buyer.viewer)).id
     )

@@ -83,7 +83,7 @@ async def test_an_accessibility_profile_goes_straight_to_a_human_first_in_line()
     assert second.state == S.WAITING
     assert second.handover_reason == HandoverReason.ACCESSIBILITY
     assert second.priority > first.priority
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     taken = await sessions.take(agent.viewer, next_in_queue=True)
     assert taken.id == second.id
 
@@ -105,7 +105,7 @@ async def test_a_session_about_a_quality_product_order_is_served_first() -> None
 
 async def test_first_response_exactly_at_30_seconds_is_within_the_limit(clock) -> None:  # type: ignore[no-untyped-def]
     """QS 9.2.2: the first human response within 30 s; exactly 30 s is within."""
-    buyer, agent = await f.consumer(), await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    buyer, agent = await f.consumer(), await f.online_agent()
     session = await _waiting(buyer)
     await sessions.take(agent.viewer, session.id)
     clock.advance(seconds=30)
@@ -119,7 +119,7 @@ async def test_first_response_exactly_at_30_seconds_is_within_the_limit(clock) -
 
 async def test_first_response_past_30_seconds_is_a_breach(clock) -> None:  # type: ignore[no-untyped-def]
     """QS 9.2.2: 30.5 s after the handover is over the limit: flagged on the session."""
-    buyer, agent = await f.consumer(), await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    buyer, agent = await f.consumer(), await f.online_agent()
     session = await _waiting(buyer)
     await sessions.take(agent.viewer, session.id)
     clock.advance(seconds=30.5)
@@ -131,7 +131,7 @@ async def test_first_response_past_30_seconds_is_a_breach(clock) -> None:  # typ
 
 async def test_each_answer_is_timed_from_the_oldest_unanswered_customer_message(clock) -> None:  # type: ignore[no-untyped-def]
     """QS 9.2.2: response times run from when the customer started waiting."""
-    buyer, agent = await f.consumer(), await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    buyer, agent = await f.consumer(), await f.online_agent()
     session = await _waiting(buyer)
     await sessions.take(agent.viewer, session.id)
     clock.advance(seconds=10)
@@ -150,8 +150,8 @@ async def test_each_answer_is_timed_from_the_oldest_unanswered_customer_message(
 
 
 async def test_only_the_opener_and_the_sessions_agent_write() -> None:
-    buyer, agent = await f.consumer(), await f.staff(StaffDuty.CUSTOMER_SERVICE)
-    other_agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    buyer, agent = await f.consumer(), await f.online_agent()
+    other_agent = await f.online_agent()
     session = await _waiting(buyer)
     with pytest.raises(ServiceError) as early:
         await sessions.send_message(agent.viewer, session.id, "hi")
@@ -218,7 +218,7 @@ async def test_a_customer_keeps_at_most_three_sessions_open() -> None:
 
 
 async def test_an_agent_works_at_most_the_rules_sessions_at_once() -> None:
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     for n in range(5):
         buyer = await f.consumer(f"顾客{n}", f"1370000000{n}")
         await _waiting(buyer)
@@ -232,8 +232,24 @@ async def test_an_agent_works_at_most_the_rules_sessions_at_once() -> None:
     assert (await ServiceSession.get(id=sixth.id)).state == S.WAITING
 
 
+async def test_only_agents_on_the_online_post_and_on_duty_take_sessions() -> None:
+    """QS 9.3.2: only staff trained and assigned to online service work its queue, and only
+    while on duty; the session stays in the queue."""
+    buyer = await f.consumer()
+    session = await _waiting(buyer)
+    untrained = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    off_duty = await f.online_agent(on_duty=False)
+    for agent in (untrained, off_duty):
+        with pytest.raises(ServiceError) as refused:
+            await sessions.take(agent.viewer, session.id)
+        assert refused.value.code == ErrorCode.AGENT_UNAVAILABLE
+    assert (await ServiceSession.get(id=session.id)).state == S.WAITING
+    on_duty = await f.online_agent()
+    assert (await sessions.take(on_duty.viewer, session.id)).agent_id == on_duty.account.id
+
+
 async def test_an_empty_queue_says_so() -> None:
-    agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    agent = await f.online_agent()
     with pytest.raises(ServiceError) as refused:
         await sessions.take(agent.viewer, next_in_queue=True)
     assert refused.value.code == ErrorCode.SERVICE_QUEUE_EMPTY
@@ -242,8 +258,8 @@ async def test_an_empty_queue_says_so() -> None:
 async def test_two_agents_taking_one_session_one_gets_it() -> None:
     buyer = await f.consumer()
     first, second = (
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
+        await f.online_agent(),
+        await f.online_agent(),
     )
     session = await _waiting(buyer)
     results = await asyncio.gather(
@@ -262,8 +278,8 @@ async def test_two_agents_taking_one_session_one_gets_it() -> None:
 @pytest.mark.skipif(not is_postgres(DATABASE_URL), reason="SKIP LOCKED needs PostgreSQL")
 async def test_two_agents_taking_the_next_get_different_sessions() -> None:
     first, second = (
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
+        await f.online_agent(),
+        await f.online_agent(),
     )
     for n in range(2):
         await _waiting(await f.consumer(f"顾客{n}", f"1370000000{n}"))
@@ -277,8 +293,8 @@ async def test_two_agents_taking_the_next_get_different_sessions() -> None:
 async def test_a_transfer_passes_the_session_and_keeps_the_customer_waiting(clock) -> None:  # type: ignore[no-untyped-def]
     buyer = await f.consumer()
     agent, colleague = (
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
-        await f.staff(StaffDuty.CUSTOMER_SERVICE),
+        await f.online_agent(),
+        await f.online_agent(),
     )
     session = await _waiting(buyer)
     await sessions.take(agent.viewer, session.id)
@@ -298,7 +314,7 @@ async def test_a_transfer_passes_the_session_and_keeps_the_customer_waiting(cloc
 
 
 async def test_a_transfer_to_someone_who_is_no_agent_is_refused() -> None:
-    buyer, agent = await f.consumer(), await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    buyer, agent = await f.consumer(), await f.online_agent()
     compliance = await f.staff(StaffDuty.COMPLIANCE)
     session = await _waiting(buyer)
     await sessions.take(agent.viewer, session.id)
@@ -310,7 +326,7 @@ async def test_a_transfer_to_someone_who_is_no_agent_is_refused() -> None:
 
 
 async def test_closing_ends_the_session_for_good() -> None:
-    buyer, agent = await f.consumer(), await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    buyer, agent = await f.consumer(), await f.online_agent()
     session = await _waiting(buyer)
     await sessions.take(agent.viewer, session.id)
     closed = await sessions.close(agent.viewer, session.id)
@@ -327,7 +343,7 @@ async def test_closing_ends_the_session_for_good() -> None:
 
 async def test_events_name_the_rows_they_are_about() -> None:
     """Subscribers get ids, and read the rows through their own scope."""
-    buyer, agent = await f.consumer(), await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    buyer, agent = await f.consumer(), await f.online_agent()
     session = await sessions.open_session(buyer.viewer)
     bus = events.MemoryBus()
     with events.using(bus):

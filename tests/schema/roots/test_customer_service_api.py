@@ -33,6 +33,7 @@ CONTACT = "{ customerServiceContact { hotlines { number label hours } onlineHour
 async def test_qs_9_7_2_a_consumer_reaches_an_agent_in_one_call_and_is_answered(api, clock) -> None:  # type: ignore[no-untyped-def]
     """QS 9.7.2, 9.2.2: one call to a human; the agent's first answer is timed."""
     w = await f.world()
+    w.agent = await f.online_agent()
     placed = await f.order(w.buyer, w.item)
     opened = (await api(OPEN, {"order": f.gid("Order", placed.id)}, token=w.buyer.token)).data
     session = opened["openServiceSession"]["session"]
