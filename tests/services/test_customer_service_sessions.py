@@ -359,3 +359,28 @@ async def test_events_name_the_rows_they_are_about() -> None:
         {"session": session.id, "message": notices[1].id, "topic": topic},
         {"session": session.id, "event": "TAKEN", "topic": events.QUEUE_TOPIC},
     ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an agent's sessions stay ACTIVE and theirs when their online-service post ends",
+)
+async def test_qs_9_2_2_ending_an_agents_post_puts_their_sessions_back_in_the_queue() -> None:
+    """QS 9.2.2, 9.3.2: an agent taken off the online-service post may no longer work
+    chats; a session they held must not stay ACTIVE and theirs, where nobody else may
+    answer it and it is in nobody's queue: it goes back to the queue, keeping its place."""
+    from pinzhi.services import staff_posts
+
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    post = await f.on_post(admin, agent, "ONLINE_SERVICE", on_duty=True)
+    buyer = await f.consumer()
+    waiting = await _waiting(buyer)
+    await sessions.take(agent.viewer, waiting.id)
+
+    await staff_posts.end_post(admin.viewer, post.id, "调岗 moved")
+
+    left = await ServiceSession.get(id=waiting.id)
+    assert (left.state, left.agent_id) == (S.WAITING, None)
+    supervisor = await f.staff()
+    assert [s.id for s in await sessions.queue(supervisor.viewer)] == [waiting.id]
