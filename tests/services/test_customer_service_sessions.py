@@ -9,6 +9,7 @@ import pytest
 
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
+    AfterSalesKind,
     AuditEvent,
     HandoverReason,
     MessageAuthor,
@@ -65,6 +66,27 @@ async def test_a_session_about_someone_elses_order_is_refused_as_missing() -> No
     assert await ServiceSession.all().count() == 0
     mine = await sessions.open_session(w.buyer.viewer, order_id=placed.id)
     assert mine.order_id == placed.id
+
+
+async def test_a_request_and_a_complaint_about_different_orders_are_refused() -> None:
+    """QS 9.7.2: a session is about one order: a request and a complaint of two different
+    orders is INVALID_INPUT on the complaint, as an order not the request's is on orderId."""
+    w = await f.world()
+    first, _ = await f.paid_order(w)
+    second, _ = await f.paid_order(w)
+    request = await f.after_sales_request(w.buyer, first, AfterSalesKind.REFUND_BEFORE_SHIPMENT, 1)
+    filed = await f.complaint(w.buyer, second)
+    with pytest.raises(ServiceError) as refused:
+        await sessions.open_session(
+            w.buyer.viewer, after_sales_request_id=request.id, complaint_id=filed.id
+        )
+    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID_INPUT, ["complaintId"])
+    assert await ServiceSession.all().count() == 0
+    same = await f.complaint(w.buyer, first)
+    both = await sessions.open_session(
+        w.buyer.viewer, after_sales_request_id=request.id, complaint_id=same.id
+    )
+    assert (both.order_id, both.complaint_id) == (first.id, same.id)
 
 
 async def test_an_id_that_does_not_decode_is_not_no_subject() -> None:
