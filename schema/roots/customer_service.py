@@ -17,7 +17,14 @@ from pinzhi.errors import ServiceError
 from pinzhi.resolvers.lists import scoped_page
 from pinzhi.resolvers.pagination import Window, bad_input, page, queue_page
 from pinzhi.schema.accounts import Account
-from pinzhi.schema.base import Connection, UserError, attempt, pk_of, pk_or_missing
+from pinzhi.schema.base import (
+    Connection,
+    UserError,
+    attempt,
+    pk_of,
+    pk_or_missing,
+    to_global_id,
+)
 from pinzhi.schema.customer_service import (
     CustomerServiceContact,
     Hotline,
@@ -230,6 +237,7 @@ async def service_response_metrics(
             period=period,
             rule_version=version,
             agent=agents.get(m.key) if isinstance(m.key, int) else None,
+            agent_id=to_global_id("Account", m.key) if isinstance(m.key, int) else None,
             team=m.key if group_by == ServiceMetricsGroup.TEAM and isinstance(m.key, str) else None,
             sessions=m.sessions,
             first_responses=m.first_responses,
