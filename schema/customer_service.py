@@ -225,7 +225,14 @@ class ServiceMessagePayload:
 class ServiceResponseMetrics:
     period: str
     rule_version: int
-    agent: Account | None = strawberry.field(description="Grouped by agent: the agent.")
+    agent: Account | None = strawberry.field(
+        description="Grouped by agent: the agent (masked as accounts are; null to a viewer "
+        "who may not read the account)."
+    )
+    agent_id: strawberry.ID | None = strawberry.field(
+        description="Grouped by agent: the agent's Account id, for every reader; null for "
+        "the sessions no agent answered."
+    )
     team: str | None = strawberry.field(description="Grouped by team: the team ('' none).")
     sessions: int = strawberry.field(description="Sessions handed over in the period.")
     first_responses: int

@@ -30,6 +30,7 @@ from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import AfterSalesRequest, AfterSalesState
 from pinzhi.services import state
 from pinzhi.services.scoring import current_period, rate
+from pinzhi.services.validation import EARLIEST_YEAR, LATEST_YEAR
 
 MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
@@ -75,6 +76,8 @@ def month_bounds(period: str) -> tuple[datetime, datetime]:
     if found is None:
         raise ServiceError(ErrorCode.INVALID_MONTH, ("period",))
     year, month = int(found.group(1)), int(found.group(2))
+    if not EARLIEST_YEAR <= year < LATEST_YEAR:  # year 0 or 9999-12 would not convert
+        raise ServiceError(ErrorCode.INVALID_MONTH, ("period",))
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     return start, end

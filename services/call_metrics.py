@@ -36,8 +36,9 @@ from pinzhi.auth.viewer import Viewer
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import Call
 from pinzhi.services import rules, state
-from pinzhi.services.calls import QUEUE_CODE
+from pinzhi.services.calls import queue_filter
 from pinzhi.services.scoring import rate
+from pinzhi.services.validation import EARLIEST_YEAR, LATEST_YEAR
 
 RULE_KEY = "customer_service.phone"
 DAY = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])-([0-3][0-9])$")
@@ -135,10 +136,17 @@ def _invalid(detail: str) -> ServiceError:
     return ServiceError(ErrorCode.INVALID_DAY_RANGE, ("period",), detail)
 
 
+def _in_years(year: int, name: str) -> None:
+    # Year 0 is no date, and the day after 9999-12-31 none either.
+    if not EARLIEST_YEAR <= year < LATEST_YEAR:
+        raise _invalid(f"{name}: between {EARLIEST_YEAR} and {LATEST_YEAR}")
+
+
 def _day(text: str | None, name: str) -> date:
     found = DAY.match(text) if isinstance(text, str) else None
     if found is None:
         raise _invalid(f"{name}: YYYY-MM-DD")
+    _in_years(int(found.group(1)), name)
     try:
         return date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
     except ValueError:
@@ -161,6 +169,7 @@ def days(
         month = MONTH.match(period) if isinstance(period, str) else None
         if month is not None:
             year, number = int(month.group(1)), int(month.group(2))
+            _in_years(year, "period")
             start = date(year, number, 1)
             following = date(year + number // 12, number % 12 + 1, 1)
             span = (start, following - timedelta(days=1))
@@ -213,8 +222,7 @@ async def report(
     contact centre's for supervisors and regulators. Two statements: the rule in force and
     the grouped counts."""
     first_day, last_day = days(period, first, last, grain)
-    if queue is not None and not QUEUE_CODE.fullmatch(queue):
-        raise ServiceError(ErrorCode.INVALID_INPUT, ("queue",), "a queue code")
+    queue = queue_filter(queue)
     held = await limits()
     query = scope(viewer, Call).filter(
         queued_hour__gte=_midnight(first_day),

@@ -127,6 +127,13 @@ class _Event:
 Fact = tuple[CallEventKind, datetime, str, int | None]
 
 
+def queue_filter(queue: str | None) -> str | None:
+    """A ``queue`` to read calls or figures by: a queue code, or the caller's error."""
+    if queue is not None and not QUEUE_CODE.fullmatch(queue):
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("queue",), "a queue code")
+    return queue
+
+
 def _path(index: int, name: str) -> tuple[str, ...]:
     return ("events", str(index), name)
 

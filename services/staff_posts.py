@@ -226,6 +226,16 @@ def _experience_since(value: date | None, today: date) -> date | None:
     return value
 
 
+MAX_TEAM = 50  # StaffProfile.team
+
+
+def team_filter(team: str | None) -> str | None:
+    """A ``team`` to list staff by: longer than any team can be is the caller's error."""
+    if team is not None and len(team) > MAX_TEAM:
+        raise ServiceError(ErrorCode.INVALID_INPUT, ("team",), f"at most {MAX_TEAM} characters")
+    return team
+
+
 async def set_profile(
     viewer: Viewer, staff_id: int | None, team: str, experience_since: date | None
 ) -> StaffProfile:
@@ -234,7 +244,7 @@ async def set_profile(
     require(viewer, Action.SET_STAFF_PROFILE)
     if staff_id is not None and staff_id == viewer.account_id:
         raise ServiceError(ErrorCode.SELF_ASSIGNMENT, ("staffId",))
-    team = validation.text(team, "team", min_len=1, max_len=50)
+    team = validation.text(team, "team", min_len=1, max_len=MAX_TEAM)
     since = _experience_since(experience_since, state.now().date())
     async with in_transaction():
         account = await _lock_account(staff_id)
@@ -562,5 +572,6 @@ __all__ = [
     "set_on_duty",
     "set_profile",
     "staffing_report",
+    "team_filter",
     "team_of",
 ]

@@ -37,6 +37,10 @@ async def call_list(
     queue: str | None = None,
 ) -> Connection[Call]:
     """A contact centre's own calls; every centre's for supervisors and regulators."""
+    try:
+        queue = calls.queue_filter(queue)
+    except ServiceError as error:
+        raise bad_input(error.message(info.context.language)) from None
     found = await scoped_page(
         info.context.viewer, models.Call, Window(first, after, last, before), queue=queue
     )

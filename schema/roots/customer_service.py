@@ -28,6 +28,7 @@ from pinzhi.schema.base import (
     attempt,
     pk_of,
     pk_or_missing,
+    to_global_id,
     top_level,
 )
 from pinzhi.schema.customer_service import (
@@ -247,6 +248,7 @@ async def service_response_metrics(
             period=period,
             rule_version=version,
             agent=agents.get(m.key) if isinstance(m.key, int) else None,
+            agent_id=to_global_id("Account", m.key) if isinstance(m.key, int) else None,
             team=m.key if group_by == ServiceMetricsGroup.TEAM and isinstance(m.key, str) else None,
             sessions=m.sessions,
             first_responses=m.first_responses,

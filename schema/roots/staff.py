@@ -45,6 +45,10 @@ async def staff_members(
 ) -> Connection[StaffMember]:
     """Staff records, newest first: a staff member's own, or everyone's for admin and
     compliance staff and regulators; by team, or by a post held now."""
+    try:
+        team = staff_posts.team_filter(team)
+    except ServiceError as error:
+        raise bad_input(error.message(info.context.language)) from None
     holders = (
         None
         if post is None
@@ -87,6 +91,10 @@ async def staff_performance_list(
     """Each staff member's performance over a month (default: the current one), newest
     record first: everyone's for admin staff and regulators, one's own for other staff."""
     query = models.StaffProfile.filter(staff_performance_rule(info.context.viewer))
+    try:
+        team = staff_posts.team_filter(team)
+    except ServiceError as error:
+        raise bad_input(error.message(info.context.language)) from None
     if team is not None:
         query = query.filter(team=team)
     found = await page(query, Window(first, after, last, before))

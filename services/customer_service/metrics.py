@@ -32,6 +32,7 @@ from pinzhi.models import MessageAuthor, ServiceMessage, ServiceSession, Service
 from pinzhi.services import rules, state
 from pinzhi.services.after_sales_metrics import month_bounds
 from pinzhi.services.scoring import rate
+from pinzhi.services.validation import EARLIEST_YEAR, LATEST_YEAR
 
 RULE = "customer_service.chat"
 DAY = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
@@ -92,6 +93,10 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
             raise ServiceError(
                 ErrorCode.INVALID_INPUT, ("period",), "YYYY-MM or YYYY-MM-DD"
             ) from None
+    if not EARLIEST_YEAR <= int(found[1]) < LATEST_YEAR:  # 9999-12-31 + 1 day overflows
+        raise ServiceError(
+            ErrorCode.INVALID_INPUT, ("period",), f"between {EARLIEST_YEAR} and {LATEST_YEAR}"
+        )
     try:
         start = datetime(int(found[1]), int(found[2]), int(found[3]), tzinfo=UTC)
     except ValueError:  # 2026-02-30

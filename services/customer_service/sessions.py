@@ -119,6 +119,12 @@ async def _subjects(
         found["order_id"] = request.order_id
     if complaint_given:
         complaint = await get_visible(viewer, Complaint, complaint_id, "complaintId")
+        if None not in (found["order_id"], complaint.order_id) and (
+            found["order_id"] != complaint.order_id
+        ):
+            raise ServiceError(
+                ErrorCode.INVALID_INPUT, ("complaintId",), "not the order of the request"
+            )
         found["complaint_id"] = complaint.id
         found["order_id"] = found["order_id"] or complaint.order_id
     if order_given:

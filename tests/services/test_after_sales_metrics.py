@@ -97,7 +97,9 @@ async def test_the_platform_sums_its_merchants_and_a_month_is_its_own(db) -> Non
     assert (empty.requests, empty.on_time_rate) == (0, None)
 
 
-@pytest.mark.parametrize("period", ["2026-13", "2026-1", "26-10", "2026-10-01", "", "２０２６-10"])
+@pytest.mark.parametrize(
+    "period", ["2026-13", "2026-1", "26-10", "2026-10-01", "", "２０２６-10", "0000-01", "9999-12"]
+)
 def test_a_month_is_written_yyyy_mm(period: str) -> None:
     with pytest.raises(ServiceError) as refused:
         after_sales_metrics.month_bounds(period)

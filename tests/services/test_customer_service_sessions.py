@@ -9,6 +9,7 @@ import pytest
 
 from pinzhi.errors import ErrorCode, ServiceError
 from pinzhi.models import (
+    AfterSalesKind,
     AuditEvent,
     HandoverReason,
     MessageAuthor,
@@ -65,6 +66,27 @@ async def test_a_session_about_someone_elses_order_is_refused_as_missing() -> No
     assert await ServiceSession.all().count() == 0
     mine = await sessions.open_session(w.buyer.viewer, order_id=placed.id)
     assert mine.order_id == placed.id
+
+
+async def test_a_request_and_a_complaint_about_different_orders_are_refused() -> None:
+    """QS 9.7.2: a session is about one order: a request and a complaint of two different
+    orders is INVALID_INPUT on the complaint, as an order not the request's is on orderId."""
+    w = await f.world()
+    first, _ = await f.paid_order(w)
+    second, _ = await f.paid_order(w)
+    request = await f.after_sales_request(w.buyer, first, AfterSalesKind.REFUND_BEFORE_SHIPMENT, 1)
+    filed = await f.complaint(w.buyer, second)
+    with pytest.raises(ServiceError) as refused:
+        await sessions.open_session(
+            w.buyer.viewer, after_sales_request_id=request.id, complaint_id=filed.id
+        )
+    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID_INPUT, ["complaintId"])
+    assert await ServiceSession.all().count() == 0
+    same = await f.complaint(w.buyer, first)
+    both = await sessions.open_session(
+        w.buyer.viewer, after_sales_request_id=request.id, complaint_id=same.id
+    )
+    assert (both.order_id, both.complaint_id) == (first.id, same.id)
 
 
 async def test_an_id_that_does_not_decode_is_not_no_subject() -> None:
@@ -359,3 +381,28 @@ async def test_events_name_the_rows_they_are_about() -> None:
         {"session": session.id, "message": notices[1].id, "topic": topic},
         {"session": session.id, "event": "TAKEN", "topic": events.QUEUE_TOPIC},
     ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an agent's sessions stay ACTIVE and theirs when their online-service post ends",
+)
+async def test_qs_9_2_2_ending_an_agents_post_puts_their_sessions_back_in_the_queue() -> None:
+    """QS 9.2.2, 9.3.2: an agent taken off the online-service post may no longer work
+    chats; a session they held must not stay ACTIVE and theirs, where nobody else may
+    answer it and it is in nobody's queue: it goes back to the queue, keeping its place."""
+    from pinzhi.services import staff_posts
+
+    admin = await f.staff(StaffDuty.ADMIN)
+    agent = await f.qualified_staff(admin)
+    post = await f.on_post(admin, agent, "ONLINE_SERVICE", on_duty=True)
+    buyer = await f.consumer()
+    waiting = await _waiting(buyer)
+    await sessions.take(agent.viewer, waiting.id)
+
+    await staff_posts.end_post(admin.viewer, post.id, "调岗 moved")
+
+    left = await ServiceSession.get(id=waiting.id)
+    assert (left.state, left.agent_id) == (S.WAITING, None)
+    supervisor = await f.staff()
+    assert [s.id for s in await sessions.queue(supervisor.viewer)] == [waiting.id]

@@ -266,3 +266,38 @@ async def test_a_batch_costs_the_same_statements_over_the_api_for_1_and_100_even
     hundred = await statements("MANY", 100)
     print(f"\nrecordCallEvents over the API: 1 event {one}, 100 events {hundred} statements")
     assert one == hundred
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"period": "0000-01"},
+        {"period": "9999-12"},
+        {"period": "9999-12-31"},
+        {"period": "2200-01"},
+        {"from": "0001-01-01", "to": "0001-01-02"},
+    ],
+)
+async def test_a_period_outside_1970_to_2200_is_bad_user_input(
+    api: GraphQLClient, variables: dict[str, str]
+) -> None:
+    """QS 9.2.2: a month or day the calendar cannot hold, or the platform cannot mean, is
+    the caller's error (BAD_USER_INPUT), never an internal one."""
+    agent = await f.staff()
+    result = await api(METRICS, variables, token=agent.token)
+    assert result.error_codes == ["BAD_USER_INPUT"], result.body
+
+
+async def test_a_calls_filter_that_is_not_a_queue_code_is_bad_user_input(
+    api: GraphQLClient,
+) -> None:
+    """QS 9.2.2: `calls(queue:)` takes a queue code as `phoneQueueMetrics(queue:)` does; one
+    longer than any stored code is refused, not a fault."""
+    agent = await f.staff()
+    listed = "query($q: String) { calls(queue: $q) { nodes { id } } }"
+    for bad in ("x" * 200, "Not A Code"):
+        result = await api(listed, {"q": bad}, token=agent.token)
+        assert result.error_codes == ["BAD_USER_INPUT"], result.body
+    assert (await api(listed, {"q": "after-sales"}, token=agent.token)).data == {
+        "calls": {"nodes": []}
+    }

@@ -86,7 +86,7 @@ async def test_customers_read_neither_the_queue_nor_the_metrics(api, who: str) -
 
 async def test_a_bad_period_is_a_coded_input_error(api) -> None:  # type: ignore[no-untyped-def]
     w = await f.world()
-    for bad in ("2026-13", "x" * 500, "2026-02-30"):
+    for bad in ("2026-13", "x" * 500, "2026-02-30", "0000-01", "9999-12", "9999-12-31"):
         response = await api(METRICS, {"p": bad}, token=w.agent.token)
         assert response.error_codes == ["BAD_USER_INPUT"], response.body
 
@@ -119,3 +119,26 @@ async def test_staff_of_other_duties_cannot_take_sessions(api) -> None:  # type:
     compliance = await f.staff(StaffDuty.COMPLIANCE)
     response = await api(TAKE, token=compliance.token)
     assert response.error_codes == ["FORBIDDEN"]
+
+
+async def test_qs_9_2_2_supervisors_tell_agents_apart_in_the_metrics_by_agent(api, clock) -> None:  # type: ignore[no-untyped-def]
+    """QS 9.2.2: grouped by agent, each row names its agent by id (agentId) for everyone who
+    reads the metrics: a supervisor may not read a colleague's account (`agent` is null
+    then), yet must tell one agent's row from another's and from the unanswered sessions'."""
+    buyer, other = await f.consumer(), await f.consumer("李四", "13900000000")
+    first, second = await f.online_agent(), await f.online_agent("二组 Team 2")
+    for customer, agent in ((buyer, first), (other, second)):
+        sid = (await api(OPEN, {}, token=customer.token)).data["openServiceSession"]["session"]
+        await api(HUMAN, {"s": sid["id"]}, token=customer.token)
+        await api(TAKE, {"s": sid["id"]}, token=agent.token)
+        await api(SEND, {"s": sid["id"], "body": "您好"}, token=agent.token)
+    unanswered = (await api(OPEN, {}, token=buyer.token)).data["openServiceSession"]["session"]
+    await api(HUMAN, {"s": unanswered["id"]}, token=buyer.token)
+    admin = await f.staff(StaffDuty.ADMIN)
+    grouped = """query($p: String!) { serviceResponseMetrics(period: $p, groupBy: AGENT) {
+      agentId sessions } }"""
+    day = clock.at.strftime("%Y-%m-%d")
+    rows = (await api(grouped, {"p": day}, token=admin.token)).data["serviceResponseMetrics"]
+    assert sorted((r["agentId"] or "", r["sessions"]) for r in rows) == sorted(
+        [(first.gid, 1), (second.gid, 1), ("", 1)]
+    )

@@ -217,3 +217,21 @@ async def test_performance_for_admins_regulators_masked_and_each_their_own(api) 
     bad = await api(PERFORMANCE, {"p": "2026-1"}, token=admin.token)
     assert bad.error_codes == ["BAD_USER_INPUT"]
     assert (await api(PERFORMANCE, token=w.buyer.token)).error_codes == ["FORBIDDEN"]
+
+
+async def test_a_month_outside_1970_to_2200_or_a_team_too_long_is_bad_user_input(api) -> None:
+    """QS 9.3.3: `staffPerformance(period:)` for year 0 or 9999, and a `team` filter longer
+    than any team (50 characters) on staffMembers or staffPerformance, are the caller's
+    errors (BAD_USER_INPUT), never internal ones."""
+    admin = await f.staff(StaffDuty.ADMIN)
+    await f.qualified_staff(admin)
+    for period in ("0000-01", "9999-12"):
+        bad = await api(PERFORMANCE, {"p": period}, token=admin.token)
+        assert bad.error_codes == ["BAD_USER_INPUT"], bad.body
+    for field in ("staffMembers", "staffPerformance"):
+        listed = "query($t: String) { " + field + "(team: $t) { nodes { staffId } } }"
+        long = await api(listed, {"t": "x" * 51}, token=admin.token)
+        assert long.error_codes == ["BAD_USER_INPUT"], long.body
+        assert (await api(listed, {"t": "x" * 50}, token=admin.token)).data == {
+            field: {"nodes": []}
+        }
