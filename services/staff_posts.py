@@ -46,7 +46,8 @@ from pinzhi.models import (
     StaffDuty,
     StaffProfile,
 )
-from pinzhi.services import audit, rules, state, validation
+from pinzhi.services import audit, events, rules, state, validation
+from pinzhi.services.customer_service import handover
 from pinzhi.services.lookup import get_visible
 
 RULE_KEY = "customer_service.posts"
@@ -330,6 +331,7 @@ async def end_post(viewer: Viewer, assignment_id: int | None, reason: str) -> Po
     require(viewer, Action.END_STAFF_POST)
     reason = validation.text(reason, "reason", min_len=2, max_len=500, multiline=True)
     seen = await get_visible(viewer, PostAssignment, assignment_id, "assignmentId")
+    requeued: list[int] = []
     async with in_transaction():
         await _lock_account(seen.account_id)
         row = await PostAssignment.filter(id=seen.id).select_for_update().first()
@@ -343,10 +345,16 @@ async def end_post(viewer: Viewer, assignment_id: int | None, reason: str) -> Po
             raise ServiceError(ErrorCode.POST_ENDED, ("assignmentId",))
         row.ended_at, row.ended_by_id, row.end_reason = now, viewer.account_id, reason
         await audit.append("PostAssignment", row.id, "ended", actor=viewer, data={"reason": reason})
+        if row.post == Post.ONLINE_SERVICE:
+            requeued = await handover.requeue_agents_sessions(
+                row.account_id, actor=viewer, reason="post ended"
+            )
         if not await _holds_any(row.account_id):
             profile = await StaffProfile.filter(account_id=row.account_id, on_duty=True).first()
             if profile is not None:
                 await _set_duty(viewer, profile, False, because="no post held")
+    for session_id in requeued:
+        await events.publish(events.QUEUE_TOPIC, {"session": session_id, "event": "QUEUED"})
     return row
 
 

@@ -66,3 +66,29 @@ async def system_message(session: ServiceSession, key: str, moment: datetime) ->
         body=system_text(key, session.language),
         created_at=moment,
     )
+
+
+async def requeue_agents_sessions(agent_id: int, *, actor: Viewer, reason: str) -> list[int]:
+    """Put back in the queue, keeping their places, the sessions an agent works who may no
+    longer work them (taken off the online-service post, QS 9.3.2): otherwise they would
+    stay ACTIVE and the agent's, where nobody else may answer. Inside the caller's
+    transaction; the caller announces the ids returned once it commits."""
+    moment = state.now()
+    held = (
+        await ServiceSession.filter(agent_id=agent_id, state=ServiceSessionState.ACTIVE)
+        .order_by("id")
+        .select_for_update()
+    )
+    for session in held:
+        await state.move(
+            session,
+            ServiceSessionState.WAITING,
+            actor=actor,
+            action="requeued",
+            data={"from_agent": agent_id, "reason": reason},
+            agent_id=None,
+            taken_at=None,
+            handover_reason=HandoverReason.TRANSFERRED,
+        )
+        await system_message(session, "requeued", moment)
+    return [session.id for session in held]

@@ -383,10 +383,6 @@ async def test_events_name_the_rows_they_are_about() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an agent's sessions stay ACTIVE and theirs when their online-service post ends",
-)
 async def test_qs_9_2_2_ending_an_agents_post_puts_their_sessions_back_in_the_queue() -> None:
     """QS 9.2.2, 9.3.2: an agent taken off the online-service post may no longer work
     chats; a session they held must not stay ACTIVE and theirs, where nobody else may
