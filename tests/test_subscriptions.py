@@ -41,6 +41,9 @@ HUMAN = "mutation($s: ID!) { requestHumanAgent(sessionId: $s) { errors { code } 
 TAKE = "mutation($s: ID) { takeServiceSession(sessionId: $s) { errors { code } } }"
 SEND = """mutation($s: ID!, $body: String!) {
   sendServiceMessage(input: {sessionId: $s, body: $body}) { message { id } errors { code } } }"""
+SEND_WITH_REPLIES = """mutation($s: ID!, $body: String!) {
+  sendServiceMessage(input: {sessionId: $s, body: $body}) {
+    message { id } replies { id authorKind } errors { code } } }"""
 CLOSE = "mutation($s: ID!) { closeServiceSession(sessionId: $s) { errors { code } } }"
 HISTORY = """query($id: ID!) { node(id: $id) { ... on ServiceSession {
   messages(first: 50) { nodes { id } } } } }"""
@@ -106,6 +109,13 @@ async def _session(live: Live, buyer: f.Actor) -> str:
     return sid
 
 
+async def _waiting(live: Live, buyer: f.Actor) -> str:
+    """A session handed over to the agents' queue: the customer's messages get no AI reply."""
+    sid = await _session(live, buyer)
+    await _ok(live, HUMAN, {"s": sid}, buyer.token)
+    return sid
+
+
 async def _written(sid: str, author: MessageAuthor, body: str) -> ServiceMessage:
     """A message row written without its event (as the AI would write one, or as one whose
     event was lost)."""
@@ -137,9 +147,11 @@ async def _error_of(ws: TransportWS, operation_id: str) -> dict[str, Any]:
 
 
 async def test_qs_9_2_2_a_consumer_sees_every_message_of_their_session_live(live: Live) -> None:
-    """QS 9.2.2, 9.7.2: the consumer's subscription gets the platform's, the AI's, the
-    agent's and their own messages as they are written, then completes at the close."""
+    """QS 9.2.2, 9.7.2: the consumer's subscription gets their own messages, the AI's
+    answers, the platform's notices and the agent's answers as they are written, then
+    completes at the close."""
     w = await f.world()
+    agent = await f.online_agent()
     sid = await _session(live, w.buyer)
     topic = events.session_topic(_pk(sid))
     async with websocket(live.server) as ws:
@@ -147,21 +159,23 @@ async def test_qs_9_2_2_a_consumer_sees_every_message_of_their_session_live(live
         await ws.subscribe("m", MESSAGES, {"s": sid})
         await live.until_listening(topic)
 
+        # The AI answers first (QS 9.7.1): the question and its answer arrive live.
+        sent = await _ok(live, SEND_WITH_REPLIES, {"s": sid, "body": "怎么退货"}, w.buyer.token)
+        assert [r["authorKind"] for r in sent["replies"]] == ["AI"]
+        question = (await ws.next_data("m"))["serviceSessionMessages"]
+        assert (question["id"], question["authorKind"]) == (sent["message"]["id"], "CUSTOMER")
+        answer = (await ws.next_data("m"))["serviceSessionMessages"]
+        assert (answer["id"], answer["authorKind"]) == (sent["replies"][0]["id"], "AI")
+        assert answer["sessionId"] == sid
+
         await _ok(live, HUMAN, {"s": sid}, w.buyer.token)
         handover = (await ws.next_data("m"))["serviceSessionMessages"]
-        assert handover["authorKind"] == "SYSTEM" and handover["sessionId"] == sid
-
-        # The AI writes a message as any other author: a row of the session, announced.
-        ai = await _written(sid, MessageAuthor.AI, "您好，我是智能客服")
-        await live.bus.publish(topic, {"session": _pk(sid), "message": ai.id})
-        assert (await ws.next_data("m"))["serviceSessionMessages"]["authorKind"] == "AI"
-
-        await _ok(live, TAKE, {"s": sid}, w.agent.token)
-        taken = (await ws.next_data("m"))["serviceSessionMessages"]
-        assert taken["authorKind"] == "SYSTEM"
-        await _ok(live, SEND, {"s": sid, "body": "您好，我来帮您"}, w.agent.token)
-        answer = (await ws.next_data("m"))["serviceSessionMessages"]
-        assert (answer["authorKind"], answer["body"]) == ("AGENT", "您好，我来帮您")
+        assert handover["authorKind"] == "SYSTEM"
+        await _ok(live, TAKE, {"s": sid}, agent.token)
+        assert (await ws.next_data("m"))["serviceSessionMessages"]["authorKind"] == "SYSTEM"
+        await _ok(live, SEND, {"s": sid, "body": "您好，我来帮您"}, agent.token)
+        human = (await ws.next_data("m"))["serviceSessionMessages"]
+        assert (human["authorKind"], human["body"]) == ("AGENT", "您好，我来帮您")
         await _ok(live, SEND, {"s": sid, "body": "谢谢"}, w.buyer.token)
         assert (await ws.next_data("m"))["serviceSessionMessages"]["authorKind"] == "CUSTOMER"
 
@@ -170,13 +184,8 @@ async def test_qs_9_2_2_a_consumer_sees_every_message_of_their_session_live(live
         assert closing["authorKind"] == "SYSTEM"
         assert await ws.receive() == {"id": "m", "type": "complete"}
     history = (await live.api(HISTORY, {"id": sid}, token=w.buyer.token)).data["node"]
-    got = [handover, {"id": ai_id(ai)}, taken, answer]
-    assert {m["id"] for m in got} <= {n["id"] for n in history["messages"]["nodes"]}
+    assert len(history["messages"]["nodes"]) == 7
     await _until(lambda: live.bus.subscriber_count(topic) == 0)
-
-
-def ai_id(row: ServiceMessage) -> str:
-    return f.gid("ServiceMessage", row.id)
 
 
 async def test_qs_9_2_2_a_session_the_viewer_cannot_read_is_not_found(live: Live) -> None:
@@ -272,7 +281,7 @@ async def test_qs_9_7_2_an_agent_sees_a_session_queued_then_taken(live: Live) ->
     """QS 9.7.2, 9.2.1: the handover reaches the agents' queue at once, and so does its
     taking, each with the session as it is then."""
     w = await f.world()
-    other_agent = await f.staff(StaffDuty.CUSTOMER_SERVICE)
+    other_agent = await f.online_agent()
     sid = await _session(live, w.buyer)
     async with websocket(live.server) as ws:
         await ws.init(bearer(w.agent.token))
@@ -289,7 +298,7 @@ async def test_qs_9_7_2_an_agent_sees_a_session_queued_then_taken(live: Live) ->
 async def test_complete_stops_delivery(live: Live) -> None:
     """Unsubscribing (complete) stops the events, and the server lets go of the topic."""
     w = await f.world()
-    sid = await _session(live, w.buyer)
+    sid = await _waiting(live, w.buyer)
     topic = events.session_topic(_pk(sid))
     async with websocket(live.server) as ws:
         await ws.init(bearer(w.buyer.token))
@@ -312,7 +321,7 @@ async def test_qs_9_2_2_after_a_history_query_nothing_falls_between(live: Live) 
     """QS 9.2.2: a client that read the history, then subscribes naming the newest
     message it has (``after``), gets what was written in between first, then live."""
     w = await f.world()
-    sid = await _session(live, w.buyer)
+    sid = await _waiting(live, w.buyer)
     first = (await _ok(live, SEND, {"s": sid, "body": "一"}, w.buyer.token))["message"]["id"]
     # Written after the client's history query, before it subscribed.
     await _ok(live, SEND, {"s": sid, "body": "二"}, w.buyer.token)
@@ -336,7 +345,7 @@ async def test_qs_9_2_2_events_lost_are_read_back_from_the_database(live: Live) 
     """QS 9.2.2: when the bus says events may have been lost (a worker's link to Redis
     dropped), the subscription reads what it missed from the database, once each."""
     w = await f.world()
-    sid = await _session(live, w.buyer)
+    sid = await _waiting(live, w.buyer)
     topic = events.session_topic(_pk(sid))
     async with websocket(live.server) as ws:
         await ws.init(bearer(w.buyer.token))
@@ -407,20 +416,20 @@ async def test_each_event_reads_rows_as_they_are_then(live: Live) -> None:
     """Loaders are fresh for each event: a long subscription does not serve the rows it
     read for an earlier event."""
     w = await f.world()
-    sid = await _session(live, w.buyer)
-    await _ok(live, HUMAN, {"s": sid}, w.buyer.token)
-    await _ok(live, TAKE, {"s": sid}, w.agent.token)
+    agent = await f.online_agent()
+    sid = await _waiting(live, w.buyer)
+    await _ok(live, TAKE, {"s": sid}, agent.token)
     query = """subscription($s: ID!) { serviceSessionMessages(sessionId: $s) {
       body author { id duties } } }"""
     async with websocket(live.server) as ws:
-        await ws.init(bearer(w.agent.token))
+        await ws.init(bearer(agent.token))
         await ws.subscribe("m", query, {"s": sid})
         await live.until_listening(events.session_topic(_pk(sid)))
-        await _ok(live, SEND, {"s": sid, "body": "一"}, w.agent.token)
+        await _ok(live, SEND, {"s": sid, "body": "一"}, agent.token)
         first = (await ws.next_data("m"))["serviceSessionMessages"]
         assert first["author"]["duties"] == ["CUSTOMER_SERVICE"]
-        await Account.filter(id=w.agent.account.id).update(duties="CUSTOMER_SERVICE,ADMIN")
-        await _ok(live, SEND, {"s": sid, "body": "二"}, w.agent.token)
+        await Account.filter(id=agent.account.id).update(duties="CUSTOMER_SERVICE,ADMIN")
+        await _ok(live, SEND, {"s": sid, "body": "二"}, agent.token)
         second = (await ws.next_data("m"))["serviceSessionMessages"]
         assert second["author"]["duties"] == ["CUSTOMER_SERVICE", "ADMIN"]
 
@@ -462,18 +471,22 @@ async def test_qs_9_2_2_a_message_posted_on_one_worker_reaches_a_subscriber_on_a
         async with _live(cache, bus_a) as a, _live(cache, bus_b) as b:
             sid = await _session(a, w.buyer)
             topic = events.session_topic(_pk(sid))
-            async with websocket(b.server) as ws:
+            async with websocket(b.server) as ws, websocket(b.server) as queue:
                 await ws.init(bearer(w.buyer.token))
                 await ws.subscribe("m", MESSAGES, {"s": sid})
+                await queue.init(bearer(w.agent.token))
+                await queue.subscribe("q", QUEUE)
                 await b.until_listening(topic)
+                await b.until_listening(events.QUEUE_TOPIC)
                 assert a.bus.subscriber_count(topic) == 0
-                await _ok(a, SEND, {"s": sid, "body": "从 A 发出"}, w.buyer.token)
-                got = (await ws.next_data("m"))["serviceSessionMessages"]
-                assert got["body"] == "从 A 发出" and got["authorKind"] == "CUSTOMER"
                 await _ok(a, HUMAN, {"s": sid}, w.buyer.token)
                 assert (await ws.next_data("m"))["serviceSessionMessages"]["authorKind"] == (
                     "SYSTEM"
                 )
+                assert (await queue.next_data("q"))["serviceQueueEvents"]["kind"] == "QUEUED"
+                await _ok(a, SEND, {"s": sid, "body": "从 A 发出"}, w.buyer.token)
+                got = (await ws.next_data("m"))["serviceSessionMessages"]
+                assert got["body"] == "从 A 发出" and got["authorKind"] == "CUSTOMER"
     finally:
         await bus_a.close()
         await bus_b.close()
@@ -565,7 +578,7 @@ async def test_a_message_is_read_once_per_scope_among_a_workers_subscribers(live
 
     w = await f.world()
     agents = [w.agent, await f.staff(StaffDuty.CUSTOMER_SERVICE), await f.staff(StaffDuty.ADMIN)]
-    sid = await _session(live, w.buyer)
+    sid = await _waiting(live, w.buyer)
     topic = events.session_topic(_pk(sid))
     async with contextlib.AsyncExitStack() as stack:
         sockets = []
