@@ -110,6 +110,9 @@ async def _seed(url: str, agents: int) -> tuple[str, list[str], str]:
             staff.append(issue_access_token(agent, None)[0])
         viewer = Viewer(role=Role.CONSUMER, account_id=account.id, credential="jwt")
         session = await sessions.open_session(viewer)
+        # Handed over: the AI no longer answers the consumer's messages, so each one sent is
+        # one message to deliver.
+        await sessions.request_human(viewer, session.id)
         return token, staff, to_global_id("ServiceSession", session.id)
     finally:
         await Tortoise.close_connections()
@@ -156,6 +159,8 @@ class Subscriber:
                     raise RuntimeError(f"subscriber {self.index}: {message}")
                 body = message["payload"]["data"]["serviceSessionMessages"]["body"]
                 phase, _, sent = body.partition(" ")
+                if not sent:
+                    continue  # the platform's notices
                 self.latencies.setdefault(phase, []).append(now - float(sent))
                 self.last[phase] = now
                 self.changed.set()
@@ -348,7 +353,7 @@ def main(argv: list[str]) -> int:
     asyncio.run(_migrate(args.database_url))
     agents = args.subscribers - 1 if args.agents is None else args.agents
     seeded = asyncio.run(_seed(args.database_url, agents))
-    log_dir = args.results_dir / "logs"
+    log_dir = args.results_dir / "tmp"
     log_dir.mkdir(parents=True, exist_ok=True)
     say(
         f"{args.subscribers} subscribers of one session, {args.messages} messages from "

@@ -618,3 +618,26 @@ async def test_operations_at_once_per_connection_are_limited_with_a_code(
         await live.until_listening(events.QUEUE_TOPIC, 2)
         await ws.subscribe("q4", QUEUE)
         await live.until_listening(events.QUEUE_TOPIC, 3)
+
+
+async def test_a_queue_event_is_read_once_for_a_workers_agents(live: Live) -> None:
+    """Three agents follow the queue on one worker: an event's session is read once for
+    them (they read every session alike), as it is when the event arrives."""
+    from pinzhi.bench.measure import count_sql
+
+    w = await f.world()
+    agents = [w.agent, await f.staff(StaffDuty.CUSTOMER_SERVICE), await f.online_agent()]
+    sid = await _waiting(live, w.buyer)
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = []
+        for agent in agents:
+            ws = await stack.enter_async_context(websocket(live.server))
+            await ws.init(bearer(agent.token))
+            await ws.subscribe("q", QUEUE)
+            sockets.append(ws)
+        await live.until_listening(events.QUEUE_TOPIC, 3)
+        with count_sql() as counted:
+            await live.bus.publish(events.QUEUE_TOPIC, {"session": _pk(sid), "event": "QUEUED"})
+            got = [(await ws.next_data("q"))["serviceQueueEvents"] for ws in sockets]
+        assert got == [{"kind": "QUEUED", "session": {"id": sid, "state": "WAITING"}}] * 3
+        assert counted.counts["start"]["SELECT service_session"] == 1

@@ -20,19 +20,15 @@ after lost events it says ``RESYNC``: the client reads the queue again.
 ``CHECK_SECONDS`` while nothing happens: it raises to end the stream (the schema passes
 the viewer's account standing, so a deactivated account's stream ends).
 
-A message announced to many subscribers of a worker is read once per scope among them
-(``scopes.scope_key``: the session's opener, its shop, or the staff who read every
-session), not once per subscriber: messages never change, and subscribers with one key
+A row an event names is read once per scope among the worker's subscribers that get the
+event (``events.shared_read`` with ``scopes.scope_key``: the session's opener, its shop,
+or the staff who read every session), not once per subscriber: subscribers with one key
 see the same rows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-import weakref
-from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
@@ -74,7 +70,7 @@ async def session_messages(
         if seen.session_id != session.id:
             raise ServiceError(ErrorCode.NOT_FOUND, ("after",))
     visible = scope(viewer, ServiceMessage).filter(session_id=session.id)
-    reader = _SharedReads(scope_key(viewer, ServiceMessage), session.id, visible)
+    reader = _SharedReads(scope_key(viewer, ServiceMessage), visible)
     return _messages(session.id, visible, reader, after, check)
 
 
@@ -122,61 +118,19 @@ async def _announced(
     pk = event.get("message")
     if not isinstance(pk, int) or pk in sent:
         return []
-    found = await reader.read(pk)
+    found = await events.shared_read(event, reader.key, lambda: reader.first(pk))
     return [] if found is None else [found]
 
 
-SHARE_SECONDS = 10.0
-SHARE_LIMIT = 4096
-
-# Per event loop (a worker has one): (scope key, session, message) -> (when, the read).
-_reads: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop,
-    OrderedDict[tuple[Hashable, int, int], tuple[float, asyncio.Task[ServiceMessage | None]]],
-] = weakref.WeakKeyDictionary()
-
-
+@dataclass(frozen=True)
 class _SharedReads:
-    """Reads of one session's messages through one viewer's scope, shared with the
-    worker's other subscribers of the session whose scope has the same key."""
+    """One viewer's reads of a session's messages; ``key`` says whose reads they share."""
 
-    def __init__(self, key: Hashable, session_id: int, visible: QuerySet[ServiceMessage]):
-        self.key = key
-        self.session_id = session_id
-        self.visible = visible
+    key: Hashable
+    visible: QuerySet[ServiceMessage]
 
-    async def read(self, pk: int) -> ServiceMessage | None:
-        loop = asyncio.get_running_loop()
-        reads = _reads.get(loop)
-        if reads is None:
-            reads = _reads[loop] = OrderedDict()
-        key = (self.key, self.session_id, pk)
-        now = time.monotonic()
-        known = reads.get(key)
-        if known is None or now - known[0] > SHARE_SECONDS:
-            task = loop.create_task(self._first(pk))
-            task.add_done_callback(lambda done: _forget_failed(reads, key, done))
-            reads[key] = known = (now, task)
-            while len(reads) > SHARE_LIMIT:
-                reads.popitem(last=False)
-        # Shielded: a subscriber that goes away does not cancel the others' read.
-        return await asyncio.shield(known[1])
-
-    async def _first(self, pk: int) -> ServiceMessage | None:
+    async def first(self, pk: int) -> ServiceMessage | None:
         return await self.visible.filter(id=pk).first()
-
-
-def _forget_failed(
-    reads: OrderedDict[
-        tuple[Hashable, int, int], tuple[float, asyncio.Task[ServiceMessage | None]]
-    ],
-    key: tuple[Hashable, int, int],
-    done: asyncio.Task[ServiceMessage | None],
-) -> None:
-    if done.cancelled() or done.exception() is not None:
-        known = reads.get(key)
-        if known is not None and known[1] is done:
-            del reads[key]
 
 
 async def _written_since(
@@ -207,11 +161,11 @@ class QueueEvent:
 
 async def queue_events(viewer: Viewer, *, check: Check) -> AsyncGenerator[QueueEvent, None]:
     """The agents' queue as it changes; the field's policy says who may follow it."""
-    return _queue(scope(viewer, ServiceSession), check)
+    return _queue(scope_key(viewer, ServiceSession), scope(viewer, ServiceSession), check)
 
 
 async def _queue(
-    visible: QuerySet[ServiceSession], check: Check
+    key: Hashable, visible: QuerySet[ServiceSession], check: Check
 ) -> AsyncGenerator[QueueEvent, None]:
     async with events.bus().subscribe(events.QUEUE_TOPIC) as feed:
         while True:
@@ -226,6 +180,7 @@ async def _queue(
             if kind not in QUEUE_KINDS or not isinstance(pk, int):
                 log.warning("queue stream: an event it does not know: %r", event)
                 continue
-            row = await visible.filter(id=pk).first()
+            # The session as it is when the event is read, once for the worker's agents.
+            row = await events.shared_read(event, key, visible.filter(id=pk).first)
             if row is not None:
                 yield QueueEvent(str(kind), row)

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -36,6 +36,29 @@ GAP: Event = {"gap": True}
 def is_gap(event: Event) -> bool:
     """True for the marker that says events may have been lost since the last one."""
     return event.get("gap") is True
+
+
+T = TypeVar("T")
+_READS = "__reads__"
+
+
+async def shared_read(event: Event, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+    """What ``read`` returns, read once among the worker's subscribers that got this event
+    and pass the same ``key``. Every subscriber of a worker gets the very same event
+    object (``Fanout.deliver``), which keeps the reads; a subscriber that goes away does not
+    cancel the others' read."""
+    reads: dict[Hashable, asyncio.Task[Any]] = event.setdefault(_READS, {})
+    task = reads.get(key)
+    if task is None:
+
+        async def run() -> T:
+            return await read()
+
+        task = reads[key] = asyncio.get_running_loop().create_task(run())
+        # Retrieved, so that a failure nobody else awaited is not reported again.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+    found: T = await asyncio.shield(task)
+    return found
 
 
 class Feed:
@@ -73,7 +96,8 @@ class Feed:
 
 
 class Fanout:
-    """The subscribers of one process, by topic: what a bus hands each event to."""
+    """The subscribers of one process, by topic: what a bus hands each event to (one
+    object for all of them: ``shared_read``)."""
 
     def __init__(self) -> None:
         self._feeds: dict[str, set[Feed]] = {}
