@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -393,8 +393,7 @@ async def take(
             session = head
         else:
             session = await _locked(viewer, session_id)
-        rule = await rules.version(RULE, session.rule_version)
-        await _check_agent(viewer.account_id, rule.content, "sessionId")
+        await _check_agent(viewer.account_id, await _rule_for(session), "sessionId")
         if session.state != S.WAITING:
             raise ServiceError(
                 ErrorCode.ILLEGAL_TRANSITION, ("sessionId",), f"session {session.state}"
@@ -499,7 +498,3 @@ async def close(viewer: Viewer, session_id: int | None) -> ServiceSession:
     if was_waiting:
         await events.publish(events.QUEUE_TOPIC, {"session": session.id, "event": "CLOSED"})
     return session
-
-
-def open_sessions_of(viewer: Viewer) -> QuerySet[ServiceSession]:
-    return scope(viewer, ServiceSession).filter(Q(state__in=list(OPEN_STATES)))
